@@ -1,0 +1,35 @@
+#ifndef SIALI_CLI_H
+#define SIALI_CLI_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "sl_config.h"
+#include "sl_db.h"
+
+typedef struct {
+    const char *db_spec;       /* DRIVER:PARAMS */
+    const char *driver;
+    const char *params;
+    const char *state_dir;
+    const char *username;
+    const char *password;
+    const char *user_token;
+    const char *port;
+    const char *host;
+    apr_array_header_t *httpd_args;   /* -c / -C pass-through */
+    int target;                /* migrate --target */
+    sl_config_t cfg;
+} siali_cli_t;
+
+/* Opens the database, migrating it first when it is behind, unless a
+ * running httpd uses it. Prints the reason and returns NULL on failure. */
+sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p);
+
+/* The start-up account (create_user and start). 0 on success. */
+int siali_cli_create_user(siali_cli_t *cli, sl_db_t *db, int quiet_if_exists,
+                          apr_pool_t *p);
+
+int siali_cli_start(siali_cli_t *cli, apr_pool_t *p);
+
+#endif

@@ -1,0 +1,75 @@
+/* Accounts: creation (signup, bootstrap, CLI), lookup, the User object of
+ * API.md, passwords and API tokens. */
+#ifndef SL_ACCOUNT_H
+#define SL_ACCOUNT_H
+
+#include <jansson.h>
+
+#include "sl_db.h"
+
+#define SL_TOKEN_BYTES 20       /* 40 hex characters */
+#define SL_TOKEN_MIN 5          /* a token given at bootstrap */
+#define SL_TOKEN_MAX 256
+
+typedef struct {
+    const char *id;
+    const char *email;
+    const char *username;
+    const char *password;       /* PHC string */
+    const char *first_name;
+    const char *last_name;
+    const char *phone;
+    const char *avatar;
+    int is_active;
+    const char *date_joined;    /* epoch seconds as text */
+    const char *last_activity;  /* NULL until first login */
+    const char *org_id;
+} sl_user_t;
+
+typedef struct {
+    const char *email;          /* normalised */
+    const char *username;       /* NULL: from the email, suffixed when taken */
+    const char *password_hash;  /* PHC string, hashed by the caller (no
+                                 * database connection held while hashing) */
+    const char *token;          /* NULL: generated */
+} sl_new_user_t;
+
+/* Reads a user row in SL_UC_* order starting at column `first`. */
+sl_user_t *sl_account_from_row(const char **cols, int first, apr_pool_t *p);
+
+sl_kind_e sl_account_by_id(sl_db_t *db, sl_user_t **out, const char *id,
+                           sl_err_t *err, apr_pool_t *p);
+
+/* login is an email (has '@', compared lower-cased) or a username
+ * (case-insensitive). SL_ENOTFOUND when nobody has it. */
+sl_kind_e sl_account_by_login(sl_db_t *db, sl_user_t **out, const char *login,
+                              sl_err_t *err, apr_pool_t *p);
+
+/* Creates the account, its membership and its API token in one
+ * transaction; the first account becomes the organization's owner.
+ * SL_ECONFLICT (field email/username/token) when taken. */
+sl_kind_e sl_account_create(sl_db_t *db, sl_user_t **out, const sl_new_user_t *nu,
+                            sl_err_t *err, apr_pool_t *p);
+
+/* Validates a token given at bootstrap (>= 5 characters, printable ASCII). */
+sl_kind_e sl_account_check_token(const char *token, sl_err_t *err);
+
+/* Stores a new hash and ends every session of the user. */
+sl_kind_e sl_account_set_password(sl_db_t *db, const char *user_id,
+                                  const char *phc, int end_sessions,
+                                  sl_err_t *err, apr_pool_t *p);
+
+/* Only the hash, sessions untouched: the upgrade on login. */
+sl_kind_e sl_account_upgrade_hash(sl_db_t *db, const char *user_id,
+                                  const char *phc, sl_err_t *err, apr_pool_t *p);
+
+sl_kind_e sl_account_token(sl_db_t *db, const char **token, const char *user_id,
+                           sl_err_t *err, apr_pool_t *p);
+
+/* last_activity = now, at most once a minute per user. */
+sl_kind_e sl_account_touch(sl_db_t *db, sl_user_t *u, sl_err_t *err, apr_pool_t *p);
+
+/* The User object of API.md (pool-tied). */
+json_t *sl_account_json(const sl_user_t *u, apr_pool_t *p);
+
+#endif

@@ -1,0 +1,73 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sl_config.h"
+
+void sl_config_defaults(sl_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->hash.m_kib = SL_ARGON2_DEFAULT_M;
+    cfg->hash.t = SL_ARGON2_DEFAULT_T;
+    cfg->hash.p = SL_ARGON2_DEFAULT_P;
+    cfg->password_min = SL_DEFAULT_PASSWORD_MIN;
+    cfg->session_max_age = SL_DEFAULT_SESSION_MAX_AGE;
+    cfg->session_idle = SL_DEFAULT_SESSION_IDLE;
+    cfg->throttle_max = SL_DEFAULT_THROTTLE_MAX;
+    cfg->throttle_window = SL_DEFAULT_THROTTLE_WINDOW;
+}
+
+const char *sl_config_parse_duration(apr_int64_t *out, const char *arg)
+{
+    char *end;
+    long long v;
+    apr_int64_t unit = 1;
+
+    if (!arg || !*arg || *arg == '-' || *arg == '+') {
+        return "expected a duration like 90, 30s, 15m, 12h or 14d";
+    }
+    v = strtoll(arg, &end, 10);
+    if (end == arg) {
+        return "expected a duration like 90, 30s, 15m, 12h or 14d";
+    }
+    if (*end) {
+        if (end[1]) {
+            return "expected a duration like 90, 30s, 15m, 12h or 14d";
+        }
+        switch (*end) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        default:
+            return "unknown unit: use s, m, h or d";
+        }
+    }
+    if (v <= 0 || v > 3650LL * 86400 / unit) {
+        return "the duration must be between 1 second and 10 years";
+    }
+    *out = (apr_int64_t)v * unit;
+    return NULL;
+}
+
+int sl_config_parse_bool(const char *arg)
+{
+    static const char *const yes[] = { "true", "1", "yes", "on", NULL };
+    static const char *const no[] = { "false", "0", "no", "off", "", NULL };
+    int i;
+
+    if (!arg) {
+        return 0;
+    }
+    for (i = 0; yes[i]; i++) {
+        if (!strcasecmp(arg, yes[i])) {
+            return 1;
+        }
+    }
+    for (i = 0; no[i]; i++) {
+        if (!strcasecmp(arg, no[i])) {
+            return 0;
+        }
+    }
+    return -1;
+}

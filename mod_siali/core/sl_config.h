@@ -1,0 +1,37 @@
+/* The settings the core needs, frozen from the merged httpd config (or the
+ * CLI's flags) after start-up. Plain values: the core never sees httpd. */
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <apr.h>
+
+#include "sl_password.h"
+
+typedef struct {
+    sl_argon2_params_t hash;
+    int password_min;              /* code points */
+    apr_int64_t session_max_age;   /* seconds */
+    apr_int64_t session_idle;      /* seconds */
+    int signup_restricted;
+    int throttle_max;              /* failures per window */
+    apr_int64_t throttle_window;   /* seconds */
+} sl_config_t;
+
+#define SL_DEFAULT_PASSWORD_MIN 8
+#define SL_DEFAULT_SESSION_MAX_AGE (14 * 86400)
+#define SL_DEFAULT_SESSION_IDLE (5 * 86400)
+#define SL_DEFAULT_THROTTLE_MAX 10
+#define SL_DEFAULT_THROTTLE_WINDOW 300
+
+/* Fills the defaults of API.md. */
+void sl_config_defaults(sl_config_t *cfg);
+
+/* Parses a duration: "90" (seconds), "30s", "15m", "12h", "14d". Returns
+ * NULL or an error sentence. */
+const char *sl_config_parse_duration(apr_int64_t *out, const char *arg);
+
+/* "true", "1", "yes", "on" (any case) -> 1; "false", "0", "no", "off", "" -> 0;
+ * anything else -> -1. */
+int sl_config_parse_bool(const char *arg);
+
+#endif

@@ -1,0 +1,33 @@
+/* Error kinds of the core. The core says what went wrong (kind, field,
+ * human sentence); the glue alone decides which HTTP status that is. */
+#ifndef SL_ERR_H
+#define SL_ERR_H
+
+#include <apr_pools.h>
+
+typedef enum {
+    SL_OK = 0,
+    SL_EINVALID,      /* bad input: 400 */
+    SL_ECONFLICT,     /* unique value taken: 400/409 */
+    SL_ENOTFOUND,     /* no such object: 404 */
+    SL_EFORBIDDEN,    /* not allowed: 403 */
+    SL_EDENIED,       /* no valid credentials: 401 */
+    SL_ETOOLARGE,     /* body too large: 413 */
+    SL_EDB,           /* database unreachable or failing: 503 + Retry-After */
+    SL_EINTERNAL      /* a bug */
+} sl_kind_e;
+
+typedef struct {
+    sl_kind_e kind;
+    const char *field;    /* form/JSON field the message belongs to, or NULL */
+    const char *message;  /* one human sentence */
+} sl_err_t;
+
+/* Fills err (when not NULL) and returns kind, so callers can write
+ * `return sl_err_set(err, SL_EINVALID, "email", "...")`. */
+sl_kind_e sl_err_set(sl_err_t *err, sl_kind_e kind, const char *field,
+                     const char *message);
+
+const char *sl_err_kind_name(sl_kind_e kind);
+
+#endif

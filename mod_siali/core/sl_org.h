@@ -1,0 +1,27 @@
+/* The organization (one in this edition) and its invite link. */
+#ifndef SL_ORG_H
+#define SL_ORG_H
+
+#include "sl_db.h"
+
+#define SL_INVITE_BYTES 24   /* 32 base64url characters */
+
+typedef struct {
+    const char *id;
+    const char *title;
+    const char *invite_token;
+    const char *owner_id;    /* NULL until the first account */
+    const char *created_at;
+} sl_org_t;
+
+sl_kind_e sl_org_get(sl_db_t *db, sl_org_t **out, sl_err_t *err, apr_pool_t *p);
+
+/* 1 when token is the current invite token (constant-time). */
+int sl_org_invite_ok(const sl_org_t *org, const char *token);
+
+/* A new invite token: the old link admits nobody from now on, on every
+ * node, since it lives only in the database. */
+sl_kind_e sl_org_reset_invite(sl_db_t *db, sl_org_t *org, sl_err_t *err,
+                              apr_pool_t *p);
+
+#endif

@@ -1,0 +1,108 @@
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "sl_secret.h"
+#include "sl_session.h"
+
+#define COOKIE_LEN 43   /* base64url of 32 bytes, unpadded */
+
+int sl_session_cookie_ok(const char *cookie)
+{
+    apr_size_t i;
+
+    if (!cookie || strlen(cookie) != COOKIE_LEN) {
+        return 0;
+    }
+    for (i = 0; i < COOKIE_LEN; i++) {
+        if (!apr_isalnum(cookie[i]) && cookie[i] != '-' && cookie[i] != '_') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+sl_kind_e sl_session_create(sl_db_t *db, const char **cookie, const char *user_id,
+                            const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
+{
+    apr_int64_t now = sl_now();
+    const char *value, *args[5];
+    sl_kind_e k;
+
+    if (sl_secret_b64url(&value, SL_SESSION_BYTES, p) != APR_SUCCESS) {
+        return sl_err_set(err, SL_EINTERNAL, NULL, "no randomness available");
+    }
+    args[0] = sl_secret_sha256_hex(value, p);
+    args[1] = user_id;
+    args[2] = sl_i64(now, p);
+    args[3] = args[2];
+    args[4] = sl_i64(now + cfg->session_max_age, p);
+    k = sl_db_exec(db, p, "siali_session_insert", NULL, 5, args, err);
+    if (k == SL_OK) {
+        *cookie = value;
+    }
+    return k;
+}
+
+sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
+                            const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
+{
+    apr_int64_t now = sl_now(), created, last_seen, expires, touch;
+    const char *hash, **row, *args[3];
+    sl_rows_t res;
+    sl_user_t *u;
+    sl_kind_e k;
+
+    if (!sl_session_cookie_ok(cookie)) {
+        return sl_err_set(err, SL_EDENIED, NULL, "No valid session.");
+    }
+    hash = sl_secret_sha256_hex(cookie, p);
+    if ((k = sl_db_select(db, p, "siali_session_user", &res, 1, &hash, err)) != SL_OK) {
+        return k;
+    }
+    if (res.rows->nelts == 0) {
+        return sl_err_set(err, SL_EDENIED, NULL, "No valid session.");
+    }
+    row = SL_ROW(&res, 0);
+    created = apr_atoi64(row[0]);
+    last_seen = apr_atoi64(row[1]);
+    expires = apr_atoi64(row[2]);
+    u = sl_account_from_row(row, 3, p);
+    /* the directives may have shortened the limits since the row was
+     * written: check against both the stored expiry and today's config */
+    if (now >= expires || now >= created + cfg->session_max_age
+        || now >= last_seen + cfg->session_idle) {
+        sl_db_exec(db, p, "siali_session_delete", NULL, 1, &hash, NULL);
+        return sl_err_set(err, SL_EDENIED, NULL, "The session has expired.");
+    }
+    if (!u->is_active) {
+        return sl_err_set(err, SL_EDENIED, NULL, "This account is deactivated.");
+    }
+    /* at most once a minute, but often enough that a session in use never
+     * idles out under a short SialiSessionIdleTimeout */
+    touch = cfg->session_idle / 4 < SL_SESSION_TOUCH ? cfg->session_idle / 4
+                                                     : SL_SESSION_TOUCH;
+    if (last_seen < now - touch) {
+        args[0] = sl_i64(now, p);
+        args[1] = hash;
+        args[2] = sl_i64(now - touch, p);
+        /* a failed refresh must not log anyone out: ignore its result */
+        sl_db_exec(db, p, "siali_session_touch", NULL, 3, args, NULL);
+    }
+    sl_account_touch(db, u, NULL, p);
+    *user = u;
+    return SL_OK;
+}
+
+sl_kind_e sl_session_delete(sl_db_t *db, const char *cookie, sl_err_t *err,
+                            apr_pool_t *p)
+{
+    const char *hash;
+
+    if (!sl_session_cookie_ok(cookie)) {
+        return SL_OK;
+    }
+    hash = sl_secret_sha256_hex(cookie, p);
+    return sl_db_exec(db, p, "siali_session_delete", NULL, 1, &hash, err);
+}

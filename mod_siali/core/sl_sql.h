@@ -1,0 +1,21 @@
+/* Every SQL statement the product runs, by label: fixed text with apr_dbd
+ * %s markers, the same on SQLite and PostgreSQL. The module registers them
+ * with mod_dbd (ap_dbd_prepare); the CLI and tests prepare them directly. */
+#ifndef SL_SQL_H
+#define SL_SQL_H
+
+typedef struct {
+    const char *label;
+    const char *sql;
+} sl_sql_stmt_t;
+
+extern const sl_sql_stmt_t sl_sql_statements[];
+
+/* The columns of a user row, in this order, in every user SELECT. */
+enum {
+    SL_UC_ID, SL_UC_EMAIL, SL_UC_USERNAME, SL_UC_PASSWORD, SL_UC_FIRST,
+    SL_UC_LAST, SL_UC_PHONE, SL_UC_AVATAR, SL_UC_ACTIVE, SL_UC_JOINED,
+    SL_UC_ACTIVITY, SL_UC_ORG, SL_UC_COUNT
+};
+
+#endif

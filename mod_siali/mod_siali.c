@@ -1,0 +1,205 @@
+/* mod_siali: module record, hooks and the route table. Everything a route
+ * does lives in the core; this file only decides who may reach what. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "mod_siali.h"
+#include "mod_siali_api.h"
+#include "mod_siali_auth.h"
+#include "mod_siali_config.h"
+#include "mod_siali_db.h"
+#include "mod_siali_http.h"
+#include "mod_siali_pages.h"
+#include "sl_log.h"
+#include "sl_password.h"
+
+typedef int siali_route_fn(request_rec *r, siali_req_t *req);
+
+enum {
+    R_PUBLIC = 1,     /* no caller needed */
+    R_HTML = 2,       /* a page: errors as HTML, anonymous browsers to login */
+    R_USER = 4,       /* an API endpoint that needs a caller */
+    R_HASHES = 8      /* hashes a password: holds no database connection
+                       * through the request, so it skips identification */
+};
+
+#define M(x) (AP_METHOD_BIT << M_##x)
+
+typedef struct {
+    const char *path;       /* below the mount prefix, no trailing '/' */
+    apr_int64_t methods;
+    siali_route_fn *fn;
+    int flags;
+    const char *allow;      /* for 405 */
+} siali_route_t;
+
+/* Exposed for the test that walks every unsafe route through the
+ * cross-site check. */
+static const siali_route_t routes[] = {
+    { "", M(GET), siali_page_root, R_PUBLIC | R_HTML, "GET, HEAD" },
+    { "/user/signup", M(GET) | M(POST), siali_page_signup, R_PUBLIC | R_HTML | R_HASHES,
+      "GET, HEAD, POST" },
+    { "/user/login", M(GET) | M(POST), siali_page_login, R_PUBLIC | R_HTML | R_HASHES,
+      "GET, HEAD, POST" },
+    { "/logout", M(GET) | M(POST), siali_page_logout, R_PUBLIC | R_HTML, "GET, HEAD, POST" },
+    { "/people", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD" },
+    { "/user/account", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD" },
+    { "/api/health", M(GET), siali_api_health, R_PUBLIC, "GET, HEAD" },
+    { "/api/current-user/whoami", M(GET), siali_api_whoami, R_USER, "GET, HEAD" },
+    { "/api/current-user/token", M(GET), siali_api_token, R_USER, "GET, HEAD" },
+    { "/api/current-user/reset-token", M(POST), siali_api_reset_token, R_USER, "POST" },
+    { "/api/invite", M(GET), siali_api_invite, R_USER, "GET, HEAD" },
+    { "/api/invite/reset-token", M(POST), siali_api_invite_reset, R_USER, "POST" },
+    { NULL, 0, NULL, 0, NULL }
+};
+
+static void log_to_httpd(void *baton, sl_log_level_e level, const char *file,
+                         int line, const char *msg)
+{
+    ap_log_error(file, line, APLOG_MODULE_INDEX, (int)level, 0, baton, "%s", msg);
+}
+
+/* The path below the mount prefix, without its trailing slash. */
+static const char *route_path(request_rec *r, const char *prefix)
+{
+    const char *uri = r->uri;
+    apr_size_t n = strlen(prefix), len;
+
+    if (n && !strncmp(uri, prefix, n) && (uri[n] == '/' || uri[n] == '\0')) {
+        uri += n;
+    }
+    len = strlen(uri);
+    while (len > 0 && uri[len - 1] == '/') {
+        len--;
+    }
+    return apr_pstrmemdup(r->pool, uri, len);
+}
+
+static int siali_handler(request_rec *r)
+{
+    siali_dir_conf_t *dc;
+    siali_req_t *req;
+    const siali_route_t *rt;
+    int is_api, rc;
+
+    if (!r->handler || strcmp(r->handler, SIALI_HANDLER)) {
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &siali_module);
+    req = apr_pcalloc(r->pool, sizeof(*req));
+    req->conf = siali_config_get(r->server);
+    req->prefix = dc->prefix && r->uri && !strncmp(r->uri, dc->prefix, strlen(dc->prefix))
+                  ? dc->prefix : "";
+    req->path = route_path(r, req->prefix);
+    is_api = !strncmp(req->path, "/api/", 5) || !strcmp(req->path, "/api");
+
+    for (rt = routes; rt->path && strcmp(rt->path, req->path); rt++)
+        ;
+    if (!rt->path) {
+        return is_api ? siali_http_error(r, HTTP_NOT_FOUND, "Not found.", NULL, NULL)
+                      : siali_page_error(r, req, HTTP_NOT_FOUND, "Not found",
+                                         "There is no page at this address.");
+    }
+    if (!(rt->methods & (AP_METHOD_BIT << r->method_number))) {
+        apr_table_setn(r->err_headers_out, "Allow", rt->allow);
+        return is_api ? siali_http_error(r, HTTP_METHOD_NOT_ALLOWED, apr_psprintf(
+                            r->pool, "Method %s not allowed.", r->method), NULL, NULL)
+                      : siali_page_error(r, req, HTTP_METHOD_NOT_ALLOWED,
+                                         "Not allowed", "This method is not allowed here.");
+    }
+    /* the health check must not depend on anything but the database */
+    if (rt->fn != siali_api_health && !(rt->flags & R_HASHES)) {
+        if ((rc = siali_auth_identify(r, req)) != OK) {
+            return rc == HTTP_SERVICE_UNAVAILABLE && (rt->flags & R_HTML)
+                   ? siali_page_error(r, req, rc, "Unavailable",
+                                      "The database is not available right now.")
+                   : rc;
+        }
+    }
+    if ((rt->flags & R_USER) && !req->user) {
+        return siali_http_error(r, HTTP_UNAUTHORIZED,
+                                "Authentication credentials were not provided.", NULL, NULL);
+    }
+    if (!siali_auth_same_site(r, req)) {
+        return (rt->flags & R_HTML)
+               ? siali_page_error(r, req, HTTP_FORBIDDEN, "Forbidden",
+                                  "This request came from another site.")
+               : siali_http_error(r, HTTP_FORBIDDEN,
+                                  "Cross-site request refused (Origin / Sec-Fetch-Site).",
+                                  NULL, NULL);
+    }
+    return rt->fn(r, req);
+}
+
+static int siali_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    return OK;
+}
+
+static int siali_register_statements(apr_pool_t *pconf, apr_pool_t *plog,
+                                     apr_pool_t *ptemp, server_rec *s)
+{
+    return siali_db_register(pconf, s);
+}
+
+static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *sp;
+    const char *e, *dummy;
+    int rc;
+
+    sl_log_set(log_to_httpd, s);
+    for (sp = s; sp; sp = sp->next) {
+        if ((e = siali_config_freeze(siali_config_get(sp), pconf))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10010: mod_siali: %s", e);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if ((rc = siali_db_prepare_databases(pconf, ptemp, s)) != OK) {
+        return rc;
+    }
+    dummy = sl_password_dummy(&siali_config_get(s)->core.hash, pconf);
+    if (!dummy) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10011: cannot compute a dummy hash");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    siali_pages_set_dummy_hash(dummy);
+    return OK;
+}
+
+static void siali_child_init(apr_pool_t *p, server_rec *s)
+{
+    sl_log_set(log_to_httpd, s);
+    if (sl_password_limit_init(0, p) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "SL10012: cannot create the hashing limiter");
+    }
+}
+
+static void siali_register_hooks(apr_pool_t *p)
+{
+    static const char *const before_dbd[] = { "mod_dbd.c", NULL };
+
+    ap_hook_pre_config(siali_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* statements must reach mod_dbd before its post_config reads them */
+    ap_hook_post_config(siali_register_statements, NULL, before_dbd, APR_HOOK_FIRST);
+    ap_hook_post_config(siali_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(siali_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(siali_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    siali_db_hooks();
+}
+
+module AP_MODULE_DECLARE_DATA siali_module = {
+    STANDARD20_MODULE_STUFF,
+    siali_config_create_dir,
+    siali_config_merge_dir,
+    siali_config_create_srv,
+    siali_config_merge_srv,
+    siali_cmds,
+    siali_register_hooks
+};

@@ -1,0 +1,56 @@
+/* Shared declarations of the glue: the module record, its configuration and
+ * the per-request view of the caller. */
+#ifndef MOD_SIALI_H
+#define MOD_SIALI_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+#include "sl_config.h"
+#include "sl_db.h"
+#include "sl_account.h"
+
+extern module AP_MODULE_DECLARE_DATA siali_module;
+APLOG_USE_MODULE(siali);
+
+#define SIALI_HANDLER "siali"
+#define SIALI_COOKIE "siali_session"
+#define SIALI_JSON_MAX (64 * 1024)     /* API.md: JSON bodies 64 KiB */
+#define SIALI_FORM_MAX (16 * 1024)
+#define SIALI_RETRY_AFTER "5"
+
+typedef struct {
+    int signup_restricted;             /* -1 unset */
+    const char *username;              /* bootstrap account, NULL unset */
+    const char *password;
+    const char *user_token;
+    apr_int64_t session_max_age;       /* -1 unset */
+    apr_int64_t session_idle;
+    int password_min;                  /* -1 unset */
+    int hash_set;
+    sl_argon2_params_t hash;
+    int throttle_max;                  /* -1 unset */
+    apr_int64_t throttle_window;
+    apr_array_header_t *trusted_origins;   /* of const char * */
+    sl_config_t core;                  /* frozen after post_config */
+} siali_srv_conf_t;
+
+typedef struct {
+    const char *prefix;                /* the Location the app is mounted at */
+} siali_dir_conf_t;
+
+/* Who is calling, found once per request. */
+typedef enum { SIALI_AUTH_NONE = 0, SIALI_AUTH_SESSION, SIALI_AUTH_TOKEN } siali_auth_e;
+
+typedef struct {
+    siali_srv_conf_t *conf;
+    const char *prefix;        /* mount prefix without trailing '/', "" at / */
+    const char *path;          /* the path below the prefix, "/" at least */
+    sl_db_t *db;               /* acquired lazily through mod_dbd */
+    siali_auth_e auth;
+    sl_user_t *user;
+    const char *session;       /* the cookie value, when authenticated by it */
+} siali_req_t;
+
+#endif

@@ -1,0 +1,270 @@
+/* Directives: one struct, "unset" markers, merge "add if set else base",
+ * value parsers in the core (unit-tested), one help sentence each. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_uri.h>
+
+#include "mod_siali_config.h"
+#include "sl_validate.h"
+
+siali_srv_conf_t *siali_config_get(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &siali_module);
+}
+
+void *siali_config_create_srv(apr_pool_t *p, server_rec *s)
+{
+    siali_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->signup_restricted = -1;
+    c->session_max_age = -1;
+    c->session_idle = -1;
+    c->password_min = -1;
+    c->throttle_max = -1;
+    c->throttle_window = -1;
+    c->trusted_origins = apr_array_make(p, 2, sizeof(const char *));
+    sl_config_defaults(&c->core);
+    return c;
+}
+
+#define MERGE(f, unset) (add->f != (unset) ? add->f : base->f)
+
+void *siali_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    siali_srv_conf_t *base = basev, *add = addv;
+    siali_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->signup_restricted = MERGE(signup_restricted, -1);
+    c->username = MERGE(username, NULL);
+    c->password = MERGE(password, NULL);
+    c->user_token = MERGE(user_token, NULL);
+    c->session_max_age = MERGE(session_max_age, -1);
+    c->session_idle = MERGE(session_idle, -1);
+    c->password_min = MERGE(password_min, -1);
+    c->hash_set = add->hash_set || base->hash_set;
+    c->hash = add->hash_set ? add->hash : base->hash;
+    c->throttle_max = MERGE(throttle_max, -1);
+    c->throttle_window = MERGE(throttle_window, -1);
+    c->trusted_origins = apr_array_append(p, base->trusted_origins, add->trusted_origins);
+    sl_config_defaults(&c->core);
+    return c;
+}
+
+void *siali_config_create_dir(apr_pool_t *p, char *dir)
+{
+    siali_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    /* the path of the <Location> is the app's mount prefix */
+    if (dir && dir[0] == '/') {
+        apr_size_t n = strlen(dir);
+        while (n > 0 && dir[n - 1] == '/') {
+            n--;
+        }
+        c->prefix = apr_pstrmemdup(p, dir, n);
+    }
+    return c;
+}
+
+void *siali_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    siali_dir_conf_t *base = basev, *add = addv;
+    siali_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->prefix = add->prefix ? add->prefix : base->prefix;
+    return c;
+}
+
+static const char *set_flag(cmd_parms *cmd, void *dc, int on)
+{
+    siali_config_get(cmd->server)->signup_restricted = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_bootstrap(cmd_parms *cmd, void *dc, const char *arg)
+{
+    siali_srv_conf_t *c = siali_config_get(cmd->server);
+    const char *which = cmd->info;
+    sl_err_t err;
+
+    if (!strcmp(which, "username")) {
+        c->username = arg;
+    }
+    else if (!strcmp(which, "password")) {
+        c->password = arg;
+    }
+    else {
+        if (sl_account_check_token(arg, &err) != SL_OK) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.message);
+        }
+        c->user_token = arg;
+    }
+    return NULL;
+}
+
+static const char *set_duration(cmd_parms *cmd, void *dc, const char *arg)
+{
+    siali_srv_conf_t *c = siali_config_get(cmd->server);
+    apr_int64_t v;
+    const char *e = sl_config_parse_duration(&v, arg);
+
+    if (e) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
+    }
+    if (!strcmp(cmd->info, "max_age")) {
+        c->session_max_age = v;
+    }
+    else {
+        c->session_idle = v;
+    }
+    return NULL;
+}
+
+static const char *set_password_min(cmd_parms *cmd, void *dc, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*end || end == arg || v < 1 || v > SL_PASSWORD_MAX) {
+        return apr_psprintf(cmd->pool, "%s: expected a number from 1 to %d",
+                            cmd->cmd->name, SL_PASSWORD_MAX);
+    }
+    siali_config_get(cmd->server)->password_min = (int)v;
+    return NULL;
+}
+
+static const char *set_hash(cmd_parms *cmd, void *dc, const char *arg)
+{
+    siali_srv_conf_t *c = siali_config_get(cmd->server);
+    const char *e = sl_password_parse_params(&c->hash, arg, cmd->pool);
+
+    if (e) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
+    }
+    c->hash_set = 1;
+    return NULL;
+}
+
+static const char *set_throttle(cmd_parms *cmd, void *dc, const char *n,
+                                const char *secs)
+{
+    siali_srv_conf_t *c = siali_config_get(cmd->server);
+    char *end;
+    long v = strtol(n, &end, 10);
+    apr_int64_t w;
+    const char *e;
+
+    if (*end || end == n || v < 1 || v > 1000000) {
+        return apr_psprintf(cmd->pool, "%s: N must be a number from 1 to 1000000",
+                            cmd->cmd->name);
+    }
+    if ((e = sl_config_parse_duration(&w, secs))) {
+        return apr_psprintf(cmd->pool, "%s: SECONDS: %s", cmd->cmd->name, e);
+    }
+    c->throttle_max = (int)v;
+    c->throttle_window = w;
+    return NULL;
+}
+
+static const char *add_origin(cmd_parms *cmd, void *dc, const char *arg)
+{
+    siali_srv_conf_t *c = siali_config_get(cmd->server);
+    apr_uri_t uri;
+    const char *origin;
+
+    if (apr_uri_parse(cmd->pool, arg, &uri) != APR_SUCCESS || !uri.scheme
+        || !uri.hostname || (uri.path && strcmp(uri.path, "/") && *uri.path)
+        || (strcmp(uri.scheme, "http") && strcmp(uri.scheme, "https"))) {
+        return apr_psprintf(cmd->pool, "%s: expected an origin like "
+                            "https://labels.example.org, got '%s'", cmd->cmd->name, arg);
+    }
+    origin = apr_psprintf(cmd->pool, "%s://%s%s%s", uri.scheme, uri.hostname,
+                          uri.port_str ? ":" : "", uri.port_str ? uri.port_str : "");
+    APR_ARRAY_PUSH(c->trusted_origins, const char *) = apr_pstrdup(cmd->pool, origin);
+    return NULL;
+}
+
+const command_rec siali_cmds[] = {
+    AP_INIT_FLAG("SialiDisableSignupWithoutLink", set_flag, NULL, RSRC_CONF,
+                 "On: only the current invite link admits new accounts"),
+    AP_INIT_TAKE1("SialiUsername", set_bootstrap, "username", RSRC_CONF,
+                  "account created at start when missing (email, or username "
+                  "without '@')"),
+    AP_INIT_TAKE1("SialiPassword", set_bootstrap, "password", RSRC_CONF,
+                  "password of the account created at start"),
+    AP_INIT_TAKE1("SialiUserToken", set_bootstrap, "token", RSRC_CONF,
+                  "API token (at least 5 characters) of the account created at start"),
+    AP_INIT_TAKE1("SialiSessionMaxAge", set_duration, "max_age", RSRC_CONF,
+                  "session lifetime, e.g. 14d"),
+    AP_INIT_TAKE1("SialiSessionIdleTimeout", set_duration, "idle", RSRC_CONF,
+                  "session ends after this long without use, e.g. 5d"),
+    AP_INIT_TAKE1("SialiPasswordMinLength", set_password_min, NULL, RSRC_CONF,
+                  "minimum password length in characters (1-128)"),
+    AP_INIT_RAW_ARGS("SialiPasswordHash", set_hash, NULL, RSRC_CONF,
+                     "cost of new password hashes: argon2id m=KIB t=N p=N"),
+    AP_INIT_TAKE2("SialiLoginThrottle", set_throttle, NULL, RSRC_CONF,
+                  "failed logins allowed per account and per address in a window: N SECONDS"),
+    AP_INIT_ITERATE("SialiTrustedOrigin", add_origin, NULL, RSRC_CONF,
+                    "extra origins allowed for cookie-authenticated writes"),
+    { NULL }
+};
+
+const char *siali_config_freeze(siali_srv_conf_t *c, apr_pool_t *p)
+{
+    sl_config_t *core = &c->core;
+    const char *env;
+
+    sl_config_defaults(core);
+    if (c->hash_set) {
+        core->hash = c->hash;
+    }
+    if (c->password_min > 0) {
+        core->password_min = c->password_min;
+    }
+    if (c->session_max_age > 0) {
+        core->session_max_age = c->session_max_age;
+    }
+    if (c->session_idle > 0) {
+        core->session_idle = c->session_idle;
+    }
+    if (c->throttle_max > 0) {
+        core->throttle_max = c->throttle_max;
+        core->throttle_window = c->throttle_window;
+    }
+    if (c->signup_restricted >= 0) {
+        core->signup_restricted = c->signup_restricted;
+    }
+    else if ((env = getenv("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"))) {
+        int v = sl_config_parse_bool(env);
+        if (v < 0) {
+            return apr_psprintf(p, "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK: expected "
+                                "true or false, got '%s'", env);
+        }
+        core->signup_restricted = v;
+    }
+    /* the bootstrap account: directives first, then httpd's environment */
+    if (!c->username && !c->password && !c->user_token) {
+        c->username = getenv("LABEL_STUDIO_USERNAME");
+        c->password = getenv("LABEL_STUDIO_PASSWORD");
+        c->user_token = getenv("LABEL_STUDIO_USER_TOKEN");
+        if (c->user_token && !*c->user_token) {
+            c->user_token = NULL;
+        }
+        if (c->user_token) {
+            sl_err_t err;
+            if (sl_account_check_token(c->user_token, &err) != SL_OK) {
+                return apr_psprintf(p, "LABEL_STUDIO_USER_TOKEN: %s", err.message);
+            }
+        }
+    }
+    if ((c->username && *c->username) != (c->password && *c->password)) {
+        return "SialiUsername and SialiPassword (or LABEL_STUDIO_USERNAME and "
+               "LABEL_STUDIO_PASSWORD) must be set together";
+    }
+    if (c->user_token && !(c->username && *c->username)) {
+        return "SialiUserToken (LABEL_STUDIO_USER_TOKEN) needs SialiUsername and "
+               "SialiPassword";
+    }
+    return NULL;
+}

@@ -1,0 +1,54 @@
+#ifndef MOD_SIALI_HTTP_H
+#define MOD_SIALI_HTTP_H
+
+#include <jansson.h>
+
+#include "mod_siali.h"
+
+/* Reads the whole body, refusing with 413 before reading past limit.
+ * Returns OK or an HTTP status (413, 400). */
+int siali_http_read_body(request_rec *r, apr_size_t limit, const char **buf,
+                         apr_size_t *len);
+
+/* application/x-www-form-urlencoded -> table (values valid UTF-8 without
+ * NUL). Returns OK, 400, 413 or 415. */
+int siali_http_read_form(request_rec *r, apr_table_t **form);
+
+/* A JSON object body (415 for another type, 400 for bad JSON, 413). */
+int siali_http_read_json(request_rec *r, json_t **out);
+
+/* Sends j with status; returns DONE-style OK for handlers. */
+int siali_http_json(request_rec *r, int status, json_t *j);
+
+/* {"status_code", "detail"[, "validation_errors": {field: [message]}]},
+ * logged once at info with a tag. */
+int siali_http_error(request_rec *r, int status, const char *detail,
+                     const char *field, const char *message);
+
+/* Maps a core error to its status and sends it as JSON. */
+int siali_http_core_error(request_rec *r, const sl_err_t *err);
+
+/* 503 with Retry-After: the database is unreachable. */
+int siali_http_unavailable(request_rec *r, int html);
+
+/* 302 to a path that is known to be safe (no CR/LF). */
+int siali_http_redirect(request_rec *r, const char *location);
+
+/* The session cookie: Set-Cookie on err_headers_out so it survives
+ * redirects; HttpOnly, SameSite=Lax, Secure over TLS. value NULL clears. */
+void siali_http_set_session_cookie(request_rec *r, const char *prefix,
+                                   const char *value, apr_int64_t max_age);
+const char *siali_http_session_cookie(request_rec *r);
+
+/* Query string argument (decoded, NULL when absent or not valid UTF-8). */
+const char *siali_http_query_arg(request_rec *r, const char *name);
+
+int siali_http_is_tls(request_rec *r);
+
+/* scheme://host[:port] of this request, as a browser would write Origin */
+const char *siali_http_own_origin(request_rec *r);
+
+/* No caching of anything personal. */
+void siali_http_no_store(request_rec *r);
+
+#endif

@@ -1,0 +1,400 @@
+/* The HTML pages that work without JavaScript: sign up, log in, log out.
+ * Every value is escaped; pages carry a strict Content-Security-Policy. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+#include "mod_siali_db.h"
+#include "mod_siali_http.h"
+#include "mod_siali_pages.h"
+#include "sl_org.h"
+#include "sl_password.h"
+#include "sl_session.h"
+#include "sl_validate.h"
+
+#define BAD_LOGIN "The email and password you entered don't match."
+
+static const char *dummy_hash;
+
+void siali_pages_set_dummy_hash(const char *phc)
+{
+    dummy_hash = phc;
+}
+
+static const char *esc(request_rec *r, const char *s)
+{
+    return ap_escape_html2(r->pool, s ? s : "", 1);
+}
+
+static int send_page(request_rec *r, siali_req_t *req, int status,
+                     const char *title, const char *body)
+{
+    const char *html = apr_pstrcat(r->pool,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>", esc(r, title), " · Siali Label</title>"
+        "<link rel=\"stylesheet\" href=\"", esc(r, req->prefix), "/static/siali.css\">"
+        "</head><body>", body, "</body></html>\n", NULL);
+
+    r->status = status;
+    siali_http_no_store(r);
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    apr_table_setn(r->headers_out, "Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    ap_set_content_length(r, strlen(html));
+    if (!r->header_only) {
+        ap_rputs(html, r);
+    }
+    return OK;
+}
+
+int siali_page_error(request_rec *r, siali_req_t *req, int status,
+                     const char *title, const char *message)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40001: %d %s %s: %s", status,
+                  r->method, r->uri, message);
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->err_headers_out, "Retry-After", SIALI_RETRY_AFTER);
+    }
+    return send_page(r, req, status, title, apr_pstrcat(r->pool,
+        "<main class=\"card\"><h1>", esc(r, title), "</h1><p class=\"error\" role=\"alert\">",
+        esc(r, message), "</p><p><a href=\"", esc(r, req->prefix),
+        "/user/login/\">Log in</a> · <a href=\"", esc(r, req->prefix),
+        "/user/signup/\">Sign up</a></p></main>", NULL));
+}
+
+/* The redirect target after login/signup: a safe next= or the app. */
+static const char *after_login(request_rec *r, siali_req_t *req, const char *next)
+{
+    if (next && *next && sl_next_is_safe(next)) {
+        return next;
+    }
+    return apr_pstrcat(r->pool, req->prefix, "/", NULL);
+}
+
+typedef struct {
+    const char *email;
+    const char *email_error;
+    const char *password_error;
+    const char *form_error;
+} form_state_t;
+
+static const char *field_error(request_rec *r, const char *id, const char *msg)
+{
+    if (!msg) {
+        return "";
+    }
+    return apr_pstrcat(r->pool, "<p class=\"field-error\" id=\"", id,
+                       "-error\" role=\"alert\">", esc(r, msg), "</p>", NULL);
+}
+
+static const char *auth_form(request_rec *r, siali_req_t *req, int signup,
+                             const form_state_t *st, const char *token,
+                             const char *next, const char *notice)
+{
+    const char *action = apr_pstrcat(r->pool, req->prefix,
+                                     signup ? "/user/signup/" : "/user/login/", NULL);
+    const char *other = signup
+        ? apr_pstrcat(r->pool, "Already have an account? <a href=\"", esc(r, req->prefix),
+                      "/user/login/\">Log in</a>", NULL)
+        : apr_pstrcat(r->pool, "No account yet? <a href=\"", esc(r, req->prefix),
+                      "/user/signup/\">Sign up</a>", NULL);
+
+    return apr_pstrcat(r->pool,
+        "<main class=\"card\"><h1>", signup ? "Create your account" : "Log in", "</h1>",
+        notice ? apr_pstrcat(r->pool, "<p class=\"notice\">", esc(r, notice), "</p>", NULL) : "",
+        st->form_error ? apr_pstrcat(r->pool, "<p class=\"error\" role=\"alert\">",
+                                     esc(r, st->form_error), "</p>", NULL) : "",
+        "<form method=\"post\" action=\"", esc(r, action), "\" novalidate>",
+        "<label for=\"email\">", signup ? "Email" : "Email or username", "</label>",
+        "<input id=\"email\" name=\"email\" type=\"", signup ? "email" : "text",
+        "\" autocomplete=\"", signup ? "email" : "username", "\" required autofocus value=\"",
+        esc(r, st->email), "\"", st->email_error ? " aria-invalid=\"true\" "
+        "aria-describedby=\"email-error\"" : "", ">",
+        field_error(r, "email", st->email_error),
+        "<label for=\"password\">Password</label>",
+        "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"",
+        signup ? "new-password" : "current-password", "\" required",
+        st->password_error ? " aria-invalid=\"true\" aria-describedby=\"password-error\"" : "",
+        ">", field_error(r, "password", st->password_error),
+        signup ? "" : "<label class=\"check\"><input type=\"checkbox\" name=\"persist_session\" "
+                      "value=\"1\" checked> Keep me logged in this browser</label>",
+        token ? apr_pstrcat(r->pool, "<input type=\"hidden\" name=\"token\" value=\"",
+                            esc(r, token), "\">", NULL) : "",
+        next ? apr_pstrcat(r->pool, "<input type=\"hidden\" name=\"next\" value=\"",
+                           esc(r, next), "\">", NULL) : "",
+        "<button type=\"submit\">", signup ? "Sign up" : "Log in", "</button></form>",
+        "<p class=\"switch\">", other, "</p></main>", NULL);
+}
+
+static int restricted(request_rec *r, siali_req_t *req)
+{
+    return siali_page_error(r, req, HTTP_FORBIDDEN, "Sign up",
+                            "Signup is restricted: ask for an invitation link");
+}
+
+static int form_status(request_rec *r, siali_req_t *req, int rc)
+{
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return siali_page_error(r, req, rc, "Too large", "The form is too large.");
+    }
+    if (rc == HTTP_UNSUPPORTED_MEDIA_TYPE) {
+        return siali_page_error(r, req, rc, "Unsupported",
+                                "Send the form as application/x-www-form-urlencoded.");
+    }
+    return siali_page_error(r, req, HTTP_BAD_REQUEST, "Bad request",
+                            "The form could not be read (it must be valid UTF-8).");
+}
+
+int siali_page_signup(request_rec *r, siali_req_t *req)
+{
+    form_state_t st = { NULL, NULL, NULL, NULL };
+    const char *token, *next, *password, *email = NULL, *cookie, *phc = NULL;
+    apr_table_t *form;
+    sl_org_t *org;
+    sl_user_t *u;
+    sl_new_user_t nu;
+    sl_err_t err;
+    sl_db_t *db;
+    sl_kind_e k;
+    int rc;
+
+    /* the URL may hold the invite token: never leak it in a Referer */
+    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
+    token = siali_http_query_arg(r, "token");
+    next = siali_http_query_arg(r, "next");
+    if (r->method_number == M_GET) {
+        const char *notice = NULL;
+        if (req->conf->core.signup_restricted) {
+            notice = token ? "You were invited: create your account."
+                           : "Signup is restricted: you need an invitation link.";
+        }
+        return send_page(r, req, HTTP_OK, "Sign up",
+                         auth_form(r, req, 1, &st, token, next, notice));
+    }
+    if ((rc = siali_http_read_form(r, &form)) != OK) {
+        return form_status(r, req, rc);
+    }
+    if (apr_table_get(form, "token")) {
+        token = apr_table_get(form, "token");
+    }
+    if (apr_table_get(form, "next")) {
+        next = apr_table_get(form, "next");
+    }
+    if (token && !*token) {
+        token = NULL;
+    }
+    st.email = apr_table_get(form, "email");
+    password = apr_table_get(form, "password");
+    password = password ? password : "";
+    if (sl_validate_email(&email, st.email ? st.email : "", st.email ? strlen(st.email) : 0,
+                          &err, r->pool) != SL_OK) {
+        st.email_error = err.message;
+    }
+    if (sl_validate_password(password, strlen(password), req->conf->core.password_min,
+                             &err, r->pool) != SL_OK) {
+        st.password_error = err.message;
+    }
+    /* phase 1: may this person sign up, is the email free */
+    if (!(db = siali_db_open(r))) {
+        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                                "The database is not available right now; try again shortly.");
+    }
+    k = sl_org_get(db, &org, &err, r->pool);
+    siali_db_close(r, db);
+    if (k != SL_OK) {
+        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                                "The database is not available right now; try again shortly.");
+    }
+    /* a wrong token is refused even when signup is open */
+    if ((req->conf->core.signup_restricted || token) && !sl_org_invite_ok(org, token)) {
+        return restricted(r, req);
+    }
+    if (st.email_error || st.password_error) {
+        apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
+        return send_page(r, req, HTTP_BAD_REQUEST, "Sign up",
+                         auth_form(r, req, 1, &st, token, next, NULL));
+    }
+    /* hash with no database connection held */
+    if (sl_password_hash(&phc, password, strlen(password), &req->conf->core.hash,
+                         r->pool) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SL40002: password hashing failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    memset(&nu, 0, sizeof(nu));
+    nu.email = email;
+    nu.password_hash = phc;
+    if (!(db = siali_db_open(r))) {
+        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                                "The database is not available right now; try again shortly.");
+    }
+    k = sl_account_create(db, &u, &nu, &err, r->pool);
+    if (k == SL_OK) {
+        k = sl_session_create(db, &cookie, u->id, &req->conf->core, &err, r->pool);
+    }
+    if (k == SL_OK) {
+        sl_account_touch(db, u, NULL, r->pool);
+    }
+    siali_db_close(r, db);
+    if (k == SL_ECONFLICT) {
+        st.email_error = err.message;
+        return send_page(r, req, HTTP_BAD_REQUEST, "Sign up",
+                         auth_form(r, req, 1, &st, token, next, NULL));
+    }
+    if (k != SL_OK) {
+        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                                "The database is not available right now; try again shortly.");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40003: new account %s (id %s)",
+                  u->email, u->id);
+    siali_http_set_session_cookie(r, req->prefix, cookie, 0);
+    return siali_http_redirect(r, after_login(r, req, next));
+}
+
+int siali_page_login(request_rec *r, siali_req_t *req)
+{
+    form_state_t st = { NULL, NULL, NULL, NULL };
+    const char *next, *password, *login, *cookie, *phc;
+    apr_table_t *form;
+    sl_user_t *u = NULL;
+    sl_err_t err;
+    sl_db_t *db;
+    sl_kind_e k;
+    int rc, ok, persist;
+
+    next = siali_http_query_arg(r, "next");
+    if (r->method_number == M_GET) {
+        return send_page(r, req, HTTP_OK, "Log in",
+                         auth_form(r, req, 0, &st, NULL, next, NULL));
+    }
+    if ((rc = siali_http_read_form(r, &form)) != OK) {
+        return form_status(r, req, rc);
+    }
+    if (apr_table_get(form, "next")) {
+        next = apr_table_get(form, "next");
+    }
+    login = apr_table_get(form, "email");
+    password = apr_table_get(form, "password");
+    persist = apr_table_get(form, "persist_session") != NULL
+              && strcmp(apr_table_get(form, "persist_session"), "0")
+              && strcasecmp(apr_table_get(form, "persist_session"), "false");
+    st.email = login;
+    if (!login || !*login) {
+        st.email_error = "This field is required.";
+    }
+    if (!password || !*password) {
+        st.password_error = "This field is required.";
+    }
+    if (st.email_error || st.password_error) {
+        return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
+                         auth_form(r, req, 0, &st, NULL, next, NULL));
+    }
+    if (!(db = siali_db_open(r))) {
+        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                                "The database is not available right now; try again shortly.");
+    }
+    k = sl_account_by_login(db, &u, login, &err, r->pool);
+    siali_db_close(r, db);
+    if (k == SL_EDB) {
+        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                                "The database is not available right now; try again shortly.");
+    }
+    /* unknown and deactivated accounts cost one hash too, and get the same
+     * answer as a wrong password */
+    if (k != SL_OK || !u->is_active) {
+        sl_password_verify(dummy_hash, password, strlen(password));
+        ok = 0;
+    }
+    else {
+        ok = sl_password_verify(u->password, password, strlen(password));
+    }
+    if (!ok) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40004: failed login for %s",
+                      login);
+        st.form_error = BAD_LOGIN;
+        return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
+                         auth_form(r, req, 0, &st, NULL, next, NULL));
+    }
+    phc = NULL;
+    if (sl_password_needs_upgrade(u->password, &req->conf->core.hash)
+        && sl_password_hash(&phc, password, strlen(password), &req->conf->core.hash,
+                            r->pool) != APR_SUCCESS) {
+        phc = NULL;
+    }
+    if (!(db = siali_db_open(r))) {
+        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                                "The database is not available right now; try again shortly.");
+    }
+    if (phc && sl_account_upgrade_hash(db, u->id, phc, NULL, r->pool) == SL_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "SL40005: upgraded the password hash of user %s", u->id);
+    }
+    /* rotation: the session this browser had before ends here */
+    sl_session_delete(db, siali_http_session_cookie(r), NULL, r->pool);
+    k = sl_session_create(db, &cookie, u->id, &req->conf->core, &err, r->pool);
+    if (k == SL_OK) {
+        sl_account_touch(db, u, NULL, r->pool);
+    }
+    siali_db_close(r, db);
+    if (k != SL_OK) {
+        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                                "The database is not available right now; try again shortly.");
+    }
+    siali_http_set_session_cookie(r, req->prefix, cookie,
+                                  persist ? req->conf->core.session_max_age : 0);
+    return siali_http_redirect(r, after_login(r, req, next));
+}
+
+int siali_page_logout(request_rec *r, siali_req_t *req)
+{
+    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+
+    /* a GET logs out only when the browser says it came from our own page:
+     * an <img src=/logout/> elsewhere must not log anyone out */
+    if (r->method_number == M_GET && !(site && !strcasecmp(site, "same-origin"))) {
+        return send_page(r, req, HTTP_OK, "Log out", apr_pstrcat(r->pool,
+            "<main class=\"card\"><h1>Log out</h1><form method=\"post\" action=\"",
+            esc(r, req->prefix), "/logout/\"><button type=\"submit\" autofocus>Log out"
+            "</button></form></main>", NULL));
+    }
+    if (req->session) {
+        sl_session_delete(req->db, req->session, NULL, r->pool);
+    }
+    siali_http_set_session_cookie(r, req->prefix, NULL, 0);
+    return siali_http_redirect(r, apr_pstrcat(r->pool, req->prefix, "/user/login/", NULL));
+}
+
+int siali_page_root(request_rec *r, siali_req_t *req)
+{
+    return siali_http_redirect(r, apr_pstrcat(r->pool, req->prefix,
+                                              req->user ? "/people/" : "/user/login/",
+                                              NULL));
+}
+
+/* People and Account: the signed-in shell (the full UI is served from
+ * htdocs by a later change); anonymous browsers go to the login page. */
+int siali_page_app(request_rec *r, siali_req_t *req)
+{
+    int people = !strncmp(req->path, "/people", 7);
+    const char *who;
+
+    if (!req->user) {
+        return siali_http_redirect(r, apr_pstrcat(r->pool, req->prefix,
+                                   "/user/login/?next=", ap_escape_uri(r->pool, r->uri), NULL));
+    }
+    who = *req->user->first_name ? req->user->first_name : req->user->email;
+    return send_page(r, req, HTTP_OK, people ? "People" : "Account & Settings",
+        apr_pstrcat(r->pool,
+        "<header class=\"top\"><nav><a href=\"", esc(r, req->prefix), "/people/\">People</a> "
+        "<a href=\"", esc(r, req->prefix), "/user/account/\">Account &amp; Settings</a></nav>"
+        "<span class=\"who\">", esc(r, who), "</span>"
+        "<form method=\"post\" action=\"", esc(r, req->prefix), "/logout/\">"
+        "<button type=\"submit\">Log out</button></form></header>"
+        "<main class=\"card\"><h1>", people ? "People" : "Account &amp; Settings", "</h1>"
+        "<p id=\"app\" data-user=\"", esc(r, req->user->id), "\">Signed in as ",
+        esc(r, req->user->email), ".</p></main>", NULL));
+}

@@ -1,0 +1,20 @@
+#ifndef MOD_SIALI_PAGES_H
+#define MOD_SIALI_PAGES_H
+
+#include "mod_siali.h"
+
+int siali_page_signup(request_rec *r, siali_req_t *req);
+int siali_page_login(request_rec *r, siali_req_t *req);
+int siali_page_logout(request_rec *r, siali_req_t *req);
+int siali_page_root(request_rec *r, siali_req_t *req);
+int siali_page_app(request_rec *r, siali_req_t *req);
+
+/* An HTML error page (403 signup restricted, 404, 405, 413, 503). */
+int siali_page_error(request_rec *r, siali_req_t *req, int status,
+                     const char *title, const char *message);
+
+/* Set once in post_config: a hash of the configured cost that unknown
+ * accounts are checked against. */
+void siali_pages_set_dummy_hash(const char *phc);
+
+#endif

@@ -1,0 +1,280 @@
+/* sl_config (defaults, durations, booleans) and sl_json (strict decoding
+ * of request bodies, pool-tied values). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "test_core.h"
+#include "sl_config.h"
+#include "sl_json.h"
+
+/* ---- sl_config ---- */
+
+START_TEST(test_config_defaults)
+{
+    sl_config_t cfg;
+
+    memset(&cfg, 0x5a, sizeof(cfg));
+    sl_config_defaults(&cfg);
+    ck_assert_uint_eq(cfg.hash.m_kib, 19456);
+    ck_assert_uint_eq(cfg.hash.t, 2);
+    ck_assert_uint_eq(cfg.hash.p, 1);
+    ck_assert_int_eq(cfg.password_min, 8);
+    ck_assert_int_eq(cfg.session_max_age, 14 * 86400);
+    ck_assert_int_eq(cfg.session_idle, 5 * 86400);
+    ck_assert_int_eq(cfg.signup_restricted, 0);
+    ck_assert_int_eq(cfg.throttle_max, 10);
+    ck_assert_int_eq(cfg.throttle_window, 300);
+}
+END_TEST
+
+static apr_int64_t duration(const char *arg)
+{
+    apr_int64_t v = -1;
+    const char *msg = sl_config_parse_duration(&v, arg);
+
+    ck_assert_msg(msg == NULL, "'%s' refused: %s", arg, msg ? msg : "");
+    return v;
+}
+
+START_TEST(test_config_duration_units)
+{
+    ck_assert_int_eq(duration("90"), 90);
+    ck_assert_int_eq(duration("1"), 1);
+    ck_assert_int_eq(duration("30s"), 30);
+    ck_assert_int_eq(duration("15m"), 900);
+    ck_assert_int_eq(duration("12h"), 43200);
+    ck_assert_int_eq(duration("14d"), 1209600);
+    ck_assert_int_eq(duration("5d"), 432000);
+    ck_assert_int_eq(duration("3650d"), 3650LL * 86400);
+}
+END_TEST
+
+START_TEST(test_config_duration_refuses)
+{
+    static const char *const bad[] = {
+        "", "-5", "-5s", "+5", "5x", "0", "0s", "0d", "5dd", "5ms", "d", "s", "m",
+        "1.5h", "5 d", "5s ", "abc", "3651d", "99999999999999999999",
+        "9223372036854775807s", NULL
+    };
+    apr_int64_t v;
+    int i;
+
+    for (i = 0; bad[i]; i++) {
+        const char *msg;
+        v = 4242;
+        msg = sl_config_parse_duration(&v, bad[i]);
+        ck_assert_msg(msg != NULL && *msg, "'%s' was accepted as %lld", bad[i],
+                      (long long)v);
+        ck_assert_int_eq(v, 4242);
+    }
+    ck_assert_ptr_nonnull(sl_config_parse_duration(&v, NULL));
+}
+END_TEST
+
+START_TEST(test_config_bools)
+{
+    static const char *const yes[] = { "true", "1", "yes", "on", "TRUE", "On",
+                                       "Yes", NULL };
+    static const char *const no[] = { "false", "0", "no", "off", "", "FALSE",
+                                      "Off", NULL };
+    static const char *const bad[] = { "maybe", "2", "yes ", " on", "y", "n",
+                                       "truee", "-1", NULL };
+    int i;
+
+    for (i = 0; yes[i]; i++) {
+        ck_assert_msg(sl_config_parse_bool(yes[i]) == 1, "'%s' is not true", yes[i]);
+    }
+    for (i = 0; no[i]; i++) {
+        ck_assert_msg(sl_config_parse_bool(no[i]) == 0, "'%s' is not false", no[i]);
+    }
+    for (i = 0; bad[i]; i++) {
+        ck_assert_msg(sl_config_parse_bool(bad[i]) == -1, "'%s' was accepted", bad[i]);
+    }
+    ck_assert_int_eq(sl_config_parse_bool(NULL), 0);
+}
+END_TEST
+
+/* ---- sl_json ---- */
+
+static sl_kind_e decode(json_t **out, const char *buf, apr_size_t len,
+                        sl_err_t *err)
+{
+    return sl_json_decode(out, buf, len, err, test_pool);
+}
+
+static void assert_json_bad(const char *buf, apr_size_t len)
+{
+    json_t *j = NULL;
+    sl_err_t err = { 0 };
+
+    ck_assert_msg(decode(&j, buf, len, &err) == SL_EINVALID, "accepted '%.*s'",
+                  (int)len, buf);
+    ck_assert_ptr_null(j);
+    ck_assert_int_eq(err.kind, SL_EINVALID);
+    ck_assert_ptr_nonnull(err.message);
+    ck_assert_int_gt(strlen(err.message), 0);
+}
+
+#define JSON_BAD(lit) assert_json_bad(lit, sizeof(lit) - 1)
+
+/* n nested arrays around 1, or objects {"a": ...} */
+static const char *nested(int n, int objects)
+{
+    char *s = apr_palloc(test_pool, n * 6 + 2), *d = s;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (objects) {
+            memcpy(d, "{\"a\":", 5);
+            d += 5;
+        }
+        else {
+            *d++ = '[';
+        }
+    }
+    *d++ = '1';
+    for (i = 0; i < n; i++) {
+        *d++ = objects ? '}' : ']';
+    }
+    *d = '\0';
+    return s;
+}
+
+START_TEST(test_json_decode_ok)
+{
+    const char *txt = "{\"a\": 1, \"b\": [true, null, {\"c\": \"\xc3\xa9\\u20ac\"}]}";
+    json_t *j = NULL;
+    sl_err_t err = { 0 };
+
+    ck_assert_int_eq(decode(&j, txt, strlen(txt), &err), SL_OK);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "a")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+        json_array_get(json_object_get(j, "b"), 2), "c")), "\xc3\xa9\xe2\x82\xac");
+    /* len is the end, not a NUL */
+    ck_assert_int_eq(decode(&j, "[1][garbage", 3, &err), SL_OK);
+    ck_assert_int_eq(json_array_size(j), 1);
+}
+END_TEST
+
+START_TEST(test_json_decode_refuses_duplicate_keys)
+{
+    JSON_BAD("{\"a\": 1, \"a\": 2}");
+    JSON_BAD("{\"x\": {\"a\": 1, \"b\": 2, \"a\": 1}}");
+    JSON_BAD("[{\"email\": \"a@x.org\", \"email\": \"b@x.org\"}]");
+}
+END_TEST
+
+START_TEST(test_json_decode_depth)
+{
+    json_t *j = NULL;
+    const char *s;
+
+    s = nested(10, 0);
+    ck_assert_int_eq(decode(&j, s, strlen(s), NULL), SL_OK);
+    s = nested(SL_JSON_MAX_DEPTH, 0);
+    ck_assert_int_eq(decode(&j, s, strlen(s), NULL), SL_OK);
+    s = nested(SL_JSON_MAX_DEPTH, 1);
+    ck_assert_int_eq(decode(&j, s, strlen(s), NULL), SL_OK);
+    s = nested(33, 0);
+    assert_json_bad(s, strlen(s));
+    s = nested(33, 1);
+    assert_json_bad(s, strlen(s));
+    s = nested(5000, 0);
+    assert_json_bad(s, strlen(s));
+    /* brackets inside strings are text, escaped quotes included */
+    s = apr_pstrcat(test_pool, "[\"\\\"", nested(40, 0), "\"]", NULL);
+    ck_assert_int_eq(decode(&j, s, strlen(s), NULL), SL_OK);
+    ck_assert_int_eq(json_array_size(j), 1);
+}
+END_TEST
+
+START_TEST(test_json_decode_refuses_nul)
+{
+    JSON_BAD("{\"a\": \"x\\u0000y\"}");
+    JSON_BAD("[\"\\u0000\"]");
+    JSON_BAD("{\"a\\u0000\": 1}");
+    JSON_BAD("[\"a\0b\"]");
+    JSON_BAD("[1]\0");
+}
+END_TEST
+
+START_TEST(test_json_decode_refuses_bad_utf8)
+{
+    JSON_BAD("{\"a\": \"\xff\"}");
+    JSON_BAD("{\"a\": \"\xc0\xaf\"}");
+    JSON_BAD("{\"a\": \"\xed\xa0\x80\"}");
+    JSON_BAD("{\"a\": \"\xc3\"}");
+    JSON_BAD("{\"\xfe\": 1}");
+    JSON_BAD("[\"\\udc00\"]");
+}
+END_TEST
+
+START_TEST(test_json_decode_refuses_more_than_one_value)
+{
+    JSON_BAD("");
+    JSON_BAD("   ");
+    JSON_BAD("{} {}");
+    JSON_BAD("[1] x");
+    JSON_BAD("{\"a\": 1,}");
+    JSON_BAD("{'a': 1}");
+    JSON_BAD("[1, 2");
+}
+END_TEST
+
+START_TEST(test_json_dump_and_helpers)
+{
+    json_t *j = sl_json_pool(json_object(), test_pool);
+    json_t *n = sl_json_pool(sl_json_str_or_null(NULL), test_pool);
+    json_t *s = sl_json_pool(sl_json_str_or_null("x"), test_pool);
+
+    json_object_set_new(j, "name", json_string("\xc3\xa9</script>"));
+    json_object_set_new(j, "n", json_null());
+    ck_assert_str_eq(sl_json_dump(j, test_pool),
+                     "{\"name\":\"\\u00E9</script>\",\"n\":null}");
+    ck_assert(json_is_null(n));
+    ck_assert_str_eq(json_string_value(s), "x");
+}
+END_TEST
+
+START_TEST(test_json_pool_releases)
+{
+    apr_pool_t *sub;
+    json_t *j = json_object();
+
+    json_incref(j);
+    ck_assert_int_eq(apr_pool_create(&sub, test_pool), APR_SUCCESS);
+    ck_assert_ptr_eq(sl_json_pool(j, sub), j);
+    ck_assert_int_eq(j->refcount, 2);
+    apr_pool_destroy(sub);
+    ck_assert_int_eq(j->refcount, 1);
+    json_decref(j);
+    ck_assert_ptr_null(sl_json_pool(NULL, test_pool));
+}
+END_TEST
+
+Suite *test_config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("sl_config"), *tj = tcase_create("sl_json");
+
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tc, test_config_defaults);
+    tcase_add_test(tc, test_config_duration_units);
+    tcase_add_test(tc, test_config_duration_refuses);
+    tcase_add_test(tc, test_config_bools);
+    suite_add_tcase(s, tc);
+
+    tcase_add_checked_fixture(tj, test_pool_setup, test_pool_teardown);
+    tcase_add_test(tj, test_json_decode_ok);
+    tcase_add_test(tj, test_json_decode_refuses_duplicate_keys);
+    tcase_add_test(tj, test_json_decode_depth);
+    tcase_add_test(tj, test_json_decode_refuses_nul);
+    tcase_add_test(tj, test_json_decode_refuses_bad_utf8);
+    tcase_add_test(tj, test_json_decode_refuses_more_than_one_value);
+    tcase_add_test(tj, test_json_dump_and_helpers);
+    tcase_add_test(tj, test_json_pool_releases);
+    suite_add_tcase(s, tj);
+    return s;
+}
