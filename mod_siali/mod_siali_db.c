@@ -171,7 +171,6 @@ static const char *bootstrap(apr_pool_t *p, sl_db_t *db, siali_srv_conf_t *c,
     sl_user_t *u;
     sl_err_t err;
     sl_kind_e k;
-    const char *email;
 
     if (!c->username || !*c->username) {
         return NULL;
@@ -185,24 +184,13 @@ static const char *bootstrap(apr_pool_t *p, sl_db_t *db, siali_srv_conf_t *c,
         return err.message;
     }
     memset(&nu, 0, sizeof(nu));
-    if (strchr(c->username, '@')) {
-        if (sl_validate_email(&email, c->username, strlen(c->username), &err, p) != SL_OK) {
-            return apr_psprintf(p, "SialiUsername: %s", err.message);
-        }
-    }
-    else {
-        if (sl_validate_username(c->username, strlen(c->username), &err) != SL_OK) {
-            return apr_psprintf(p, "SialiUsername: %s", err.message);
-        }
-        nu.username = c->username;
-        email = apr_pstrcat(p, c->username, "@localhost", NULL);
-        sl_validate_email(&email, email, strlen(email), NULL, p);
+    if (sl_account_named(&nu, c->username, &err, p) != SL_OK) {
+        return apr_psprintf(p, "SialiUsername: %s", err.message);
     }
     if (sl_validate_password(c->password, strlen(c->password), c->core.password_min,
                              &err, p) != SL_OK) {
         return apr_psprintf(p, "SialiPassword: %s", err.message);
     }
-    nu.email = email;
     nu.token = c->user_token;
     if (sl_password_hash(&nu.password_hash, c->password, strlen(c->password),
                          &c->core.hash, p) != APR_SUCCESS) {

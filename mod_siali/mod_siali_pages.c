@@ -131,6 +131,12 @@ static const char *auth_form(request_rec *r, siali_req_t *req, int signup,
         "<p class=\"switch\">", other, "</p></main>", NULL);
 }
 
+static int unavailable(request_rec *r, siali_req_t *req)
+{
+    return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                            "The database is not available right now; try again shortly.");
+}
+
 static int restricted(request_rec *r, siali_req_t *req)
 {
     return siali_page_error(r, req, HTTP_FORBIDDEN, "Sign up",
@@ -201,14 +207,12 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
     }
     /* phase 1: may this person sign up, is the email free */
     if (!(db = siali_db_open(r))) {
-        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
-                                "The database is not available right now; try again shortly.");
+        return unavailable(r, req);
     }
     k = sl_org_get(db, &org, &err, r->pool);
     siali_db_close(r, db);
     if (k != SL_OK) {
-        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
-                                "The database is not available right now; try again shortly.");
+        return unavailable(r, req);
     }
     /* a wrong token is refused even when signup is open */
     if ((req->conf->core.signup_restricted || token) && !sl_org_invite_ok(org, token)) {
@@ -229,8 +233,7 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
     nu.email = email;
     nu.password_hash = phc;
     if (!(db = siali_db_open(r))) {
-        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
-                                "The database is not available right now; try again shortly.");
+        return unavailable(r, req);
     }
     k = sl_account_create(db, &u, &nu, &err, r->pool);
     if (k == SL_OK) {
@@ -246,8 +249,7 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
                          auth_form(r, req, 1, &st, token, next, NULL));
     }
     if (k != SL_OK) {
-        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
-                                "The database is not available right now; try again shortly.");
+        return unavailable(r, req);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40003: new account %s (id %s)",
                   u->email, u->id);
@@ -294,14 +296,12 @@ int siali_page_login(request_rec *r, siali_req_t *req)
                          auth_form(r, req, 0, &st, NULL, next, NULL));
     }
     if (!(db = siali_db_open(r))) {
-        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
-                                "The database is not available right now; try again shortly.");
+        return unavailable(r, req);
     }
     k = sl_account_by_login(db, &u, login, &err, r->pool);
     siali_db_close(r, db);
     if (k == SL_EDB) {
-        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
-                                "The database is not available right now; try again shortly.");
+        return unavailable(r, req);
     }
     /* unknown and deactivated accounts cost one hash too, and get the same
      * answer as a wrong password */
@@ -326,8 +326,7 @@ int siali_page_login(request_rec *r, siali_req_t *req)
         phc = NULL;
     }
     if (!(db = siali_db_open(r))) {
-        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
-                                "The database is not available right now; try again shortly.");
+        return unavailable(r, req);
     }
     if (phc && sl_account_upgrade_hash(db, u->id, phc, NULL, r->pool) == SL_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -341,8 +340,7 @@ int siali_page_login(request_rec *r, siali_req_t *req)
     }
     siali_db_close(r, db);
     if (k != SL_OK) {
-        return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
-                                "The database is not available right now; try again shortly.");
+        return unavailable(r, req);
     }
     siali_http_set_session_cookie(r, req->prefix, cookie,
                                   persist ? req->conf->core.session_max_age : 0);

@@ -257,7 +257,6 @@ int siali_cli_create_user(siali_cli_t *cli, sl_db_t *db, int quiet_if_exists,
     sl_new_user_t nu;
     sl_user_t *u;
     sl_err_t err;
-    const char *email;
 
     if (!cli->username || !cli->password) {
         fprintf(stderr, "siali: --username and --password go together\n");
@@ -271,20 +270,9 @@ int siali_cli_create_user(siali_cli_t *cli, sl_db_t *db, int quiet_if_exists,
         return quiet_if_exists ? 0 : 1;
     }
     memset(&nu, 0, sizeof(nu));
-    if (strchr(cli->username, '@')) {
-        if (sl_validate_email(&email, cli->username, strlen(cli->username), &err, p) != SL_OK) {
-            fprintf(stderr, "siali: --username: %s\n", err.message);
-            return 1;
-        }
-    }
-    else {
-        if (sl_validate_username(cli->username, strlen(cli->username), &err) != SL_OK) {
-            fprintf(stderr, "siali: --username: %s\n", err.message);
-            return 1;
-        }
-        nu.username = cli->username;
-        sl_validate_email(&email, apr_pstrcat(p, cli->username, "@localhost", NULL),
-                          strlen(cli->username) + 10, NULL, p);
+    if (sl_account_named(&nu, cli->username, &err, p) != SL_OK) {
+        fprintf(stderr, "siali: --username: %s\n", err.message);
+        return 1;
     }
     if (cli->user_token && sl_account_check_token(cli->user_token, &err) != SL_OK) {
         fprintf(stderr, "siali: --user-token: %s\n", err.message);
@@ -295,7 +283,6 @@ int siali_cli_create_user(siali_cli_t *cli, sl_db_t *db, int quiet_if_exists,
         fprintf(stderr, "siali: --password: %s\n", err.message);
         return 1;
     }
-    nu.email = email;
     nu.token = cli->user_token;
     if (sl_password_hash(&nu.password_hash, cli->password, strlen(cli->password),
                          &cli->cfg.hash, p) != APR_SUCCESS

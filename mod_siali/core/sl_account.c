@@ -95,6 +95,27 @@ sl_kind_e sl_account_check_token(const char *token, sl_err_t *err)
     return SL_OK;
 }
 
+sl_kind_e sl_account_named(sl_new_user_t *nu, const char *login, sl_err_t *err,
+                           apr_pool_t *p)
+{
+    const char *email;
+    sl_kind_e k;
+
+    if (strchr(login, '@')) {
+        nu->username = NULL;
+        k = sl_validate_email(&email, login, strlen(login), err, p);
+    }
+    else if ((k = sl_validate_username(login, strlen(login), err)) == SL_OK) {
+        nu->username = login;
+        email = apr_pstrcat(p, login, "@localhost", NULL);
+        k = sl_validate_email(&email, email, strlen(email), err, p);
+    }
+    if (k == SL_OK) {
+        nu->email = email;
+    }
+    return k;
+}
+
 static int exists(sl_db_t *db, const char *label, const char *arg, int *found,
                   sl_err_t *err, apr_pool_t *p)
 {

@@ -51,6 +51,12 @@ sl_kind_e sl_account_by_login(sl_db_t *db, sl_user_t **out, const char *login,
 sl_kind_e sl_account_create(sl_db_t *db, sl_user_t **out, const sl_new_user_t *nu,
                             sl_err_t *err, apr_pool_t *p);
 
+/* The account named at start-up (SialiUsername, LABEL_STUDIO_USERNAME,
+ * siali --username): with '@' it is the email (username from its local
+ * part), without it the username, and the email is U@localhost. */
+sl_kind_e sl_account_named(sl_new_user_t *nu, const char *login, sl_err_t *err,
+                           apr_pool_t *p);
+
 /* Validates a token given at bootstrap (>= 5 characters, printable ASCII). */
 sl_kind_e sl_account_check_token(const char *token, sl_err_t *err);
 

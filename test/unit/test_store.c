@@ -471,6 +471,23 @@ START_TEST(test_account_by_login)
 }
 END_TEST
 
+START_TEST(test_account_named_rule)
+{
+    sl_new_user_t nu;
+    sl_err_t err;
+
+    memset(&nu, 0, sizeof(nu));
+    ck_assert_int_eq(sl_account_named(&nu, "Boss@Example.org", &err, test_pool), SL_OK);
+    ck_assert_str_eq(nu.email, "boss@example.org");
+    ck_assert_ptr_null(nu.username);
+    ck_assert_int_eq(sl_account_named(&nu, "boss", &err, test_pool), SL_OK);
+    ck_assert_str_eq(nu.email, "boss@localhost");
+    ck_assert_str_eq(nu.username, "boss");
+    ck_assert_int_eq(sl_account_named(&nu, "bad name", &err, test_pool), SL_EINVALID);
+    ck_assert_int_eq(sl_account_named(&nu, "a@@b", &err, test_pool), SL_EINVALID);
+}
+END_TEST
+
 START_TEST(test_account_json_fields)
 {
     sl_user_t *u = create_ok("jo.doe@example.org");
@@ -724,7 +741,8 @@ Suite *test_store_suite(void)
     const TTest *account_tests[] = {
         test_account_create_first_is_owner, test_account_username_suffix,
         test_account_duplicate_email, test_account_given_token,
-        test_account_check_token, test_account_by_login, test_account_json_fields,
+        test_account_check_token, test_account_by_login, test_account_named_rule,
+        test_account_json_fields,
         test_account_set_password_ends_sessions, NULL
     };
     const TTest *session_tests[] = {
