@@ -11,6 +11,7 @@
 #include "mod_siali.h"
 #include "mod_siali_api.h"
 #include "mod_siali_auth.h"
+#include "mod_siali_authn.h"
 #include "mod_siali_config.h"
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
@@ -85,7 +86,7 @@ static int siali_handler(request_rec *r)
     siali_dir_conf_t *dc;
     siali_req_t *req;
     const siali_route_t *rt;
-    int is_api, rc;
+    int is_api;
 
     if (!r->handler || strcmp(r->handler, SIALI_HANDLER)) {
         return DECLINED;
@@ -114,11 +115,18 @@ static int siali_handler(request_rec *r)
     }
     /* the health check must not depend on anything but the database */
     if (rt->fn != siali_api_health && !(rt->flags & R_HASHES)) {
-        if ((rc = siali_auth_identify(r, req)) != OK) {
-            return rc == HTTP_SERVICE_UNAVAILABLE && (rt->flags & R_HTML)
-                   ? siali_page_error(r, req, rc, "Unavailable",
+        switch (siali_auth_find(r, req)) {
+        case SIALI_FOUND_BAD_TOKEN:
+            return siali_http_error(r, HTTP_UNAUTHORIZED, "Invalid token: send "
+                                    "'Authorization: Token <key>' with the key of an "
+                                    "active account.", NULL, NULL);
+        case SIALI_FOUND_UNAVAILABLE:
+            return (rt->flags & R_HTML)
+                   ? siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
                                       "The database is not available right now.")
-                   : rc;
+                   : siali_http_unavailable(r, 0);
+        default:
+            break;
         }
     }
     if ((rt->flags & R_USER) && !req->user) {
@@ -199,6 +207,7 @@ static void siali_register_hooks(apr_pool_t *p)
     ap_hook_child_init(siali_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(siali_handler, NULL, NULL, APR_HOOK_MIDDLE);
     siali_db_hooks();
+    siali_authn_hooks();
 }
 
 module AP_MODULE_DECLARE_DATA siali_module = {

@@ -38,6 +38,8 @@ typedef struct {
 
 typedef struct {
     const char *prefix;                /* the Location the app is mounted at */
+    int forward_identity;              /* AuthType Siali: -1 unset */
+    const char *login_url;             /* AuthType Siali: where browsers log in */
 } siali_dir_conf_t;
 
 /* Who is calling, found once per request. */

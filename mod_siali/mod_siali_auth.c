@@ -47,66 +47,58 @@ static const char *token_from_headers(request_rec *r, int *present)
     return key;
 }
 
-static int by_token(request_rec *r, siali_req_t *req, const char *key)
+static siali_found_e by_token(request_rec *r, siali_req_t *req, const char *key)
 {
     const char *hash = sl_secret_sha256_hex(key, r->pool);
     sl_rows_t res;
-    sl_err_t err;
     sl_user_t *u;
 
     if (!(req->db = req->db ? req->db : siali_db_acquire(r))) {
-        return siali_http_unavailable(r, 0);
+        return SIALI_FOUND_UNAVAILABLE;
     }
-    if (sl_db_select(req->db, r->pool, "siali_token_user", &res, 1, &hash, &err) != SL_OK) {
-        return siali_http_core_error(r, &err);
+    if (sl_db_select(req->db, r->pool, "siali_token_user", &res, 1, &hash, NULL) != SL_OK) {
+        return SIALI_FOUND_UNAVAILABLE;
     }
+    /* the index finds the row by the key's hash; the key itself is then
+     * compared in constant time */
     if (res.rows->nelts == 0 || !sl_secret_equal(SL_ROW(&res, 0)[0], key)) {
-        return siali_http_error(r, HTTP_UNAUTHORIZED, "Invalid token.", NULL, NULL);
+        return SIALI_FOUND_BAD_TOKEN;
     }
     u = sl_account_from_row(SL_ROW(&res, 0), 1, r->pool);
     if (!u->is_active) {
-        return siali_http_error(r, HTTP_UNAUTHORIZED, "This account is deactivated.",
-                                NULL, NULL);
+        return SIALI_FOUND_BAD_TOKEN;
     }
     sl_account_touch(req->db, u, NULL, r->pool);
     req->auth = SIALI_AUTH_TOKEN;
     req->user = u;
-    return OK;
+    return SIALI_FOUND_OK;
 }
 
-int siali_auth_identify(request_rec *r, siali_req_t *req)
+siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
 {
     const char *cookie, *key;
     int present;
-    sl_err_t err;
     sl_kind_e k;
 
     key = token_from_headers(r, &present);
     if (present) {
-        if (!key) {
-            return siali_http_error(r, HTTP_UNAUTHORIZED,
-                                    "Malformed token: send 'Authorization: Token <key>'.",
-                                    NULL, NULL);
-        }
-        return by_token(r, req, key);
+        return key ? by_token(r, req, key) : SIALI_FOUND_BAD_TOKEN;
     }
     cookie = siali_http_session_cookie(r);
     if (!cookie || !*cookie) {
-        return OK;
+        return SIALI_FOUND_NONE;
     }
     if (!(req->db = req->db ? req->db : siali_db_acquire(r))) {
-        return siali_http_unavailable(r, 0);
+        return SIALI_FOUND_UNAVAILABLE;
     }
-    k = sl_session_lookup(req->db, &req->user, cookie, &req->conf->core, &err, r->pool);
+    k = sl_session_lookup(req->db, &req->user, cookie, &req->conf->core, NULL, r->pool);
     if (k == SL_OK) {
         req->auth = SIALI_AUTH_SESSION;
         req->session = cookie;
-    }
-    else if (k == SL_EDB) {
-        return siali_http_unavailable(r, 0);
+        return SIALI_FOUND_OK;
     }
     /* an expired or unknown cookie is simply no session */
-    return OK;
+    return k == SL_EDB ? SIALI_FOUND_UNAVAILABLE : SIALI_FOUND_NONE;
 }
 
 int siali_auth_same_site(request_rec *r, siali_req_t *req)

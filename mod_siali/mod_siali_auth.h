@@ -3,10 +3,17 @@
 
 #include "mod_siali.h"
 
-/* Finds the caller: Authorization: Token / X-Api-Key first (a bad token is
- * 401 even with a good cookie), else the session cookie. Returns OK (with
- * req->auth possibly NONE), 401 (JSON already sent) or 503. */
-int siali_auth_identify(request_rec *r, siali_req_t *req);
+typedef enum {
+    SIALI_FOUND_NONE = 0,      /* anonymous */
+    SIALI_FOUND_OK,            /* req->user, req->auth set */
+    SIALI_FOUND_BAD_TOKEN,     /* a token header that admits nobody: 401 */
+    SIALI_FOUND_UNAVAILABLE    /* database unreachable: 503 */
+} siali_found_e;
+
+/* Finds the caller, answering nothing: Authorization: Token / X-Api-Key
+ * first (a bad token admits nobody, even with a good cookie), else the
+ * session cookie. */
+siali_found_e siali_auth_find(request_rec *r, siali_req_t *req);
 
 /* Cross-site check for cookie-authenticated unsafe methods (Fetch
  * Metadata, else Origin). 1 when the request may go on. */

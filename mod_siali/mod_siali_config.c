@@ -56,6 +56,7 @@ void *siali_config_create_dir(apr_pool_t *p, char *dir)
 {
     siali_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
+    c->forward_identity = -1;
     /* the path of the <Location> is the app's mount prefix */
     if (dir && dir[0] == '/') {
         apr_size_t n = strlen(dir);
@@ -73,6 +74,8 @@ void *siali_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     siali_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->prefix = add->prefix ? add->prefix : base->prefix;
+    c->forward_identity = MERGE(forward_identity, -1);
+    c->login_url = MERGE(login_url, NULL);
     return c;
 }
 
@@ -185,7 +188,30 @@ static const char *add_origin(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_forward(cmd_parms *cmd, void *dc, int on)
+{
+    ((siali_dir_conf_t *)dc)->forward_identity = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_login_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    /* only a path on this server: the redirect must never leave it */
+    if (!sl_next_is_safe(arg)) {
+        return apr_psprintf(cmd->pool, "%s: expected a path on this server like "
+                            "/user/login/, got '%s'", cmd->cmd->name, arg);
+    }
+    ((siali_dir_conf_t *)dc)->login_url = arg;
+    return NULL;
+}
+
 const command_rec siali_cmds[] = {
+    AP_INIT_FLAG("SialiForwardIdentity", set_forward, NULL, OR_AUTHCFG,
+                 "AuthType Siali: set X-Siali-User-Id / X-Siali-User-Email for a "
+                 "backend (removing any the client sent)"),
+    AP_INIT_TAKE1("SialiLoginURL", set_login_url, NULL, OR_AUTHCFG,
+                  "AuthType Siali: the login page browsers are sent to "
+                  "(default /user/login/)"),
     AP_INIT_FLAG("SialiDisableSignupWithoutLink", set_flag, NULL, RSRC_CONF,
                  "On: only the current invite link admits new accounts"),
     AP_INIT_TAKE1("SialiUsername", set_bootstrap, "username", RSRC_CONF,

@@ -11,6 +11,7 @@
 #include "sl_org.h"
 #include "sl_password.h"
 #include "sl_session.h"
+#include "sl_throttle.h"
 #include "sl_validate.h"
 
 #define BAD_LOGIN "The email and password you entered don't match."
@@ -257,15 +258,26 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
     return siali_http_redirect(r, after_login(r, req, next));
 }
 
+/* The throttle's name for a login nobody has: lower-cased, bounded. */
+static const char *login_subject(request_rec *r, const char *login)
+{
+    char *s = apr_pstrndup(r->pool, login, 254);
+
+    ap_str_tolower(s);
+    return s;
+}
+
 int siali_page_login(request_rec *r, siali_req_t *req)
 {
     form_state_t st = { NULL, NULL, NULL, NULL };
     const char *next, *password, *login, *cookie, *phc;
     apr_table_t *form;
     sl_user_t *u = NULL;
+    sl_throttle_key_t key = { NULL, NULL };
+    apr_int64_t retry = 0;
     sl_err_t err;
     sl_db_t *db;
-    sl_kind_e k;
+    sl_kind_e k, t = SL_OK;
     int rc, ok, persist;
 
     next = siali_http_query_arg(r, "next");
@@ -299,9 +311,29 @@ int siali_page_login(request_rec *r, siali_req_t *req)
         return unavailable(r, req);
     }
     k = sl_account_by_login(db, &u, login, &err, r->pool);
+    if (k == SL_OK || k == SL_ENOTFOUND) {
+        key.account = k == SL_OK ? apr_pstrcat(r->pool, "user:", u->id, NULL)
+                                 : apr_pstrcat(r->pool, "login:", login_subject(r, login), NULL);
+        key.address = r->useragent_ip;
+        /* before any hashing: a throttled attempt costs no CPU */
+        t = sl_throttle_check(db, &key, &req->conf->core, &retry, &err, r->pool);
+        if (t == SL_EDB) {
+            k = SL_EDB;
+        }
+    }
     siali_db_close(r, db);
     if (k == SL_EDB) {
         return unavailable(r, req);
+    }
+    if (t == SL_EFORBIDDEN) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40006: login for %s throttled "
+                      "(%s, %s), retry in %" APR_INT64_T_FMT " s", login, key.account,
+                      key.address, retry);
+        apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(retry, r->pool));
+        st.form_error = apr_psprintf(r->pool, "Too many failed logins. Try again in %"
+                                     APR_INT64_T_FMT " seconds.", retry);
+        return send_page(r, req, HTTP_TOO_MANY_REQUESTS, "Log in",
+                         auth_form(r, req, 0, &st, NULL, next, NULL));
     }
     /* unknown and deactivated accounts cost one hash too, and get the same
      * answer as a wrong password */
@@ -315,6 +347,10 @@ int siali_page_login(request_rec *r, siali_req_t *req)
     if (!ok) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40004: failed login for %s",
                       login);
+        if ((db = siali_db_open(r))) {
+            sl_throttle_fail(db, &key, &req->conf->core, NULL, r->pool);
+            siali_db_close(r, db);
+        }
         st.form_error = BAD_LOGIN;
         return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
                          auth_form(r, req, 0, &st, NULL, next, NULL));
@@ -328,6 +364,7 @@ int siali_page_login(request_rec *r, siali_req_t *req)
     if (!(db = siali_db_open(r))) {
         return unavailable(r, req);
     }
+    sl_throttle_success(db, &key, NULL, r->pool);
     if (phc && sl_account_upgrade_hash(db, u->id, phc, NULL, r->pool) == SL_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "SL40005: upgraded the password hash of user %s", u->id);

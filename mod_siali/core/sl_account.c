@@ -326,6 +326,8 @@ sl_kind_e sl_account_touch(sl_db_t *db, sl_user_t *u, sl_err_t *err, apr_pool_t 
     args[1] = u->id;
     args[2] = sl_i64(now - TOUCH_INTERVAL, p);
     u->last_activity = args[0];
+    /* counted by the tests (LogLevel siali:debug): a handful per minute */
+    SL_LOG(SL_LOG_DEBUG, "SL00401: last_activity written for user %s", u->id);
     return sl_db_exec(db, p, "siali_user_touch", NULL, 3, args, err);
 }
 

@@ -3,6 +3,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "sl_log.h"
 #include "sl_secret.h"
 #include "sl_session.h"
 
@@ -87,6 +88,7 @@ sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
         args[0] = sl_i64(now, p);
         args[1] = hash;
         args[2] = sl_i64(now - touch, p);
+        SL_LOG(SL_LOG_DEBUG, "SL00402: session last_seen written for user %s", u->id);
         /* a failed refresh must not log anyone out: ignore its result */
         sl_db_exec(db, p, "siali_session_touch", NULL, 3, args, NULL);
     }

@@ -73,5 +73,19 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     { "siali_session_purge",
       "DELETE FROM sessions WHERE expires_at < %s OR last_seen < %s" },
 
+    /* login throttling: window counters per account and per address */
+    { "siali_throttle_get",
+      "SELECT window_start, failures FROM login_failures "
+      "WHERE kind = %s AND subject = %s" },
+    { "siali_throttle_fail",
+      "INSERT INTO login_failures (kind, subject, window_start, failures) "
+      "VALUES (%s, %s, %s, 1) ON CONFLICT (kind, subject) DO UPDATE SET "
+      "failures = CASE WHEN login_failures.window_start <= %s THEN 1 "
+      "ELSE login_failures.failures + 1 END, "
+      "window_start = CASE WHEN login_failures.window_start <= %s "
+      "THEN excluded.window_start ELSE login_failures.window_start END" },
+    { "siali_throttle_clear",
+      "DELETE FROM login_failures WHERE kind = %s AND subject = %s" },
+
     { NULL, NULL }
 };

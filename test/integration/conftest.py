@@ -41,7 +41,8 @@ class Httpd:
     """One httpd with mod_siali. `directives` go into the main server."""
 
     def __init__(self, directives="", env=None, mpm="event", start_servers=2,
-                 hash_cost=CHEAP_HASH, db=None, waive=()):
+                 hash_cost=CHEAP_HASH, db=None, waive=(), loglevel="siali:info",
+                 modules=()):
         self.root = tempfile.mkdtemp(prefix="siali-it-")
         os.chmod(self.root, 0o755)   # the children (www-data under root) reach it
         self.port = free_port()
@@ -58,6 +59,8 @@ class Httpd:
         self.expected_failure = False
         shutil.copytree(os.path.join(SRC, "htdocs"), os.path.join(self.root, "htdocs"))
         root_user = os.geteuid() == 0
+        extra_modules = "".join("LoadModule %s_module %s/mod_%s.so\n" % (m, MODULES, m)
+                                for m in modules)
         conf = f"""
 ServerRoot "{self.root}"
 DefaultRuntimeDir "{self.root}"
@@ -66,13 +69,13 @@ Mutex file:{self.root} default
 Listen 127.0.0.1:{self.port}
 ServerName 127.0.0.1:{self.port}
 ErrorLog "{self.error_log}"
-LogLevel warn siali:info
+LogLevel warn {loglevel}
 LoadModule mpm_{mpm}_module {MODULES}/mod_mpm_{mpm}.so
 LoadModule authz_core_module {MODULES}/mod_authz_core.so
 LoadModule mime_module {MODULES}/mod_mime.so
 LoadModule alias_module {MODULES}/mod_alias.so
 LoadModule dbd_module {MODULES}/mod_dbd.so
-LoadModule siali_module "{BUILD}/.libs/mod_siali.so"
+{extra_modules}LoadModule siali_module "{BUILD}/.libs/mod_siali.so"
 {"User www-data" if root_user else ""}
 {"Group www-data" if root_user else ""}
 StartServers {start_servers}
@@ -173,6 +176,9 @@ SialiPasswordHash {hash_cost}
                                "--password-hash", CHEAP_HASH] + list(args),
                               input=input, capture_output=True, text=True, env=e,
                               timeout=60)
+
+    def count_log(self, tag):
+        return sum(1 for line in self.log().splitlines() if tag in line)
 
     def signup(self, email, password="secret-pass-1", session=None, **extra):
         s = session or requests.Session()

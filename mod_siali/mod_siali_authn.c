@@ -1,0 +1,79 @@
+/* AuthType Siali: the same accounts protect any other Location (static
+ * files, a proxied backend). A valid session or token sets r->user to the
+ * email; SialiForwardIdentity passes who it is to the backend. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <mod_auth.h>
+
+#include "mod_siali_auth.h"
+#include "mod_siali_authn.h"
+#include "mod_siali_config.h"
+#include "mod_siali_http.h"
+
+#define HDR_ID "X-Siali-User-Id"
+#define HDR_EMAIL "X-Siali-User-Email"
+
+/* a browser asking for a page: sent to the login page, not a 401 */
+static int wants_html(request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+
+    return (r->method_number == M_GET || !strcmp(r->method, "HEAD"))
+           && accept && strstr(accept, "text/html");
+}
+
+static int check_authn(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    siali_dir_conf_t *dc;
+    siali_req_t *req;
+    const char *login;
+
+    if (!type || strcasecmp(type, "Siali")) {
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &siali_module);
+    /* whatever the client sent under our names never reaches a backend */
+    apr_table_unset(r->headers_in, HDR_ID);
+    apr_table_unset(r->headers_in, HDR_EMAIL);
+
+    req = apr_pcalloc(r->pool, sizeof(*req));
+    req->conf = siali_config_get(r->server);
+    switch (siali_auth_find(r, req)) {
+    case SIALI_FOUND_OK:
+        r->user = apr_pstrdup(r->pool, req->user->email);
+        r->ap_auth_type = "Siali";
+        if (dc->forward_identity == 1) {
+            apr_table_setn(r->headers_in, HDR_ID, req->user->id);
+            apr_table_setn(r->headers_in, HDR_EMAIL, req->user->email);
+        }
+        return OK;
+    case SIALI_FOUND_UNAVAILABLE:
+        apr_table_setn(r->err_headers_out, "Retry-After", SIALI_RETRY_AFTER);
+        return HTTP_SERVICE_UNAVAILABLE;
+    case SIALI_FOUND_BAD_TOKEN:
+        break;
+    default:
+        if (wants_html(r)) {
+            login = dc->login_url ? dc->login_url : "/user/login/";
+            apr_table_setn(r->err_headers_out, "Location", apr_pstrcat(
+                r->pool, login, strchr(login, '?') ? "&" : "?", "next=",
+                ap_escape_urlencoded(r->pool, r->unparsed_uri), NULL));
+            return HTTP_MOVED_TEMPORARILY;
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL60001: AuthType Siali: no valid "
+                  "session or token for %s", r->uri);
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Token");
+    return HTTP_UNAUTHORIZED;
+}
+
+void siali_authn_hooks(void)
+{
+    ap_hook_check_authn(check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+}

@@ -1,0 +1,100 @@
+"""Login throttling: per account and per address, shared in the database,
+answered before any hashing (counted through the debug log, not timed)."""
+import requests
+
+HASH_TAGS = ("SL00301", "SL00302")
+
+
+def hashes(h):
+    return sum(h.count_log(t) for t in HASH_TAGS)
+
+
+# behind a reverse proxy: mod_remoteip takes the client address from
+# X-Forwarded-For, so one test can be many clients
+REMOTEIP = dict(modules=("remoteip",),
+                directives_extra="RemoteIPHeader X-Forwarded-For\n"
+                                 "RemoteIPInternalProxy 127.0.0.1\n")
+
+
+def attempt(h, who, password, ip=None):
+    headers = {"X-Forwarded-For": ip} if ip else {}
+    return requests.post(h.url + "/user/login/", data={"email": who, "password": password},
+                         headers=headers, allow_redirects=False)
+
+
+def proxied(factory, directives):
+    return factory(modules=REMOTEIP["modules"],
+                   directives=directives + "\n" + REMOTEIP["directives_extra"]).start()
+
+
+def test_siali_520_01_account_throttled_before_hashing(httpd_factory):
+    h = httpd_factory(directives="SialiLoginThrottle 3 60", loglevel="siali:debug").start()
+    h.signup("victim@example.org")
+    for _ in range(3):
+        assert attempt(h, "victim@example.org", "wrong-pass-1").status_code == 400
+    before = hashes(h)
+    r = attempt(h, "victim@example.org", "secret-pass-1")     # even the right password
+    assert r.status_code == 429
+    assert 0 < int(r.headers["Retry-After"]) <= 60
+    assert "Too many failed logins" in r.text
+    assert hashes(h) == before        # no hash for a throttled attempt
+    # the same account by username shares the counter
+    assert attempt(h, "VICTIM", "secret-pass-1").status_code == 429
+    # the counters live in the database
+    rows = dict(h.sql("SELECT kind, failures FROM login_failures WHERE kind='account'"))
+    assert rows["account"] == 3
+
+
+def test_siali_520_02_unknown_accounts_cost_one_hash_and_look_the_same(httpd_factory):
+    h = httpd_factory(loglevel="siali:debug").start()
+    h.signup("real@example.org")
+    before = hashes(h)
+    r1 = attempt(h, "real@example.org", "wrong-pass-1")
+    mid = hashes(h)
+    r2 = attempt(h, "ghost@example.org", "wrong-pass-1")
+    after = hashes(h)
+    assert mid - before == 1 and after - mid == 1
+    assert r1.status_code == r2.status_code == 400
+    strip = lambda t: t.replace("real@example.org", "X").replace("ghost@example.org", "X")
+    assert strip(r1.text) == strip(r2.text)
+
+
+def test_siali_520_03_success_resets_the_account(httpd_factory):
+    h = proxied(httpd_factory, "SialiLoginThrottle 3 60")
+    h.signup("forgetful@example.org")
+    ips = iter("192.0.2.%d" % i for i in range(1, 50))
+    for _ in range(2):
+        attempt(h, "forgetful@example.org", "wrong-pass-1", next(ips))
+    assert attempt(h, "forgetful@example.org", "secret-pass-1", next(ips)).status_code == 302
+    assert h.sql("SELECT count(*) FROM login_failures WHERE kind='account'")[0][0] == 0
+    for _ in range(2):
+        assert attempt(h, "forgetful@example.org", "wrong-pass-1", next(ips)).status_code == 400
+    assert attempt(h, "forgetful@example.org", "secret-pass-1", next(ips)).status_code == 302
+    # without the reset, 4 failures in the window would have been over 3
+    for _ in range(3):
+        attempt(h, "forgetful@example.org", "wrong-pass-1", next(ips))
+    assert attempt(h, "forgetful@example.org", "secret-pass-1", next(ips)).status_code == 429
+
+
+def test_siali_520_04_address_throttled_across_accounts(httpd_factory):
+    h = proxied(httpd_factory, "SialiLoginThrottle 4 60")
+    h.signup("a1@example.org")
+    for i in range(4):
+        r = attempt(h, "nobody%d@example.org" % i, "wrong-pass-1", "198.51.100.7")
+        assert r.status_code == 400
+    r = attempt(h, "a1@example.org", "secret-pass-1", "198.51.100.7")
+    assert r.status_code == 429       # this address used up its failures
+    assert "Retry-After" in r.headers
+    # another address still logs in
+    assert attempt(h, "a1@example.org", "secret-pass-1", "198.51.100.8").status_code == 302
+
+
+def test_siali_520_05_window_ends(httpd_factory):
+    h = httpd_factory(directives="SialiLoginThrottle 2 2s").start()
+    h.signup("patient@example.org")
+    for _ in range(2):
+        attempt(h, "patient@example.org", "wrong-pass-1")
+    assert attempt(h, "patient@example.org", "secret-pass-1").status_code == 429
+    import time
+    time.sleep(2.2)
+    assert attempt(h, "patient@example.org", "secret-pass-1").status_code == 302
