@@ -1,0 +1,101 @@
+"""AuthType Siali protects other Locations: a static file and a proxied
+backend that receives who the caller is."""
+import http.server
+import json
+import os
+import threading
+
+import pytest
+import requests
+
+from conftest import free_port
+
+
+class Echo(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def backend():
+    port = free_port()
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Echo)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield port
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(scope="module")
+def protected(httpd_factory, backend):
+    h = httpd_factory(modules=("authn_core", "authz_user", "proxy", "proxy_http", "headers"),
+                      directives=f"""
+Alias /private/ "{{root}}/private/"
+<Directory "{{root}}/private">
+    Require all granted
+</Directory>
+<Location /private/>
+    SetHandler none
+    AuthType Siali
+    Require valid-user
+</Location>
+<Location /backend/>
+    SetHandler none
+    AuthType Siali
+    Require valid-user
+    SialiForwardIdentity On
+    RequestHeader set X-Remote-User "expr=%{{REMOTE_USER}}"
+    ProxyPass http://127.0.0.1:{backend}/
+</Location>
+""")
+    with open(h.conf) as f:
+        conf = f.read().replace("{root}", h.root)
+    with open(h.conf, "w") as f:
+        f.write(conf)
+    os.makedirs(os.path.join(h.root, "private"))
+    with open(os.path.join(h.root, "private", "secret.txt"), "w") as f:
+        f.write("only for members\n")
+    return h.start()
+
+
+def test_siali_540_01_static_file(protected):
+    h = protected
+    url = h.url + "/private/secret.txt"
+    r = requests.get(url, allow_redirects=False)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Token"
+    r = requests.get(url, headers={"Accept": "text/html"}, allow_redirects=False)
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/user/login/?next=%2fprivate%2fsecret.txt"
+    s, _ = h.signup("member@example.org")
+    r = s.get(url)
+    assert r.status_code == 200 and r.text == "only for members\n"
+    token = s.get(h.url + "/api/current-user/token").json()["token"]
+    assert requests.get(url, headers={"Authorization": "Token " + token}).status_code == 200
+    assert requests.get(url, headers={"Authorization": "Token nope-nope"}).status_code == 401
+    uid = s.get(h.url + "/api/current-user/whoami").json()["id"]
+    h.sql("UPDATE users SET is_active = 0 WHERE id = ?", uid)
+    assert s.get(url, allow_redirects=False).status_code in (302, 401)
+    h.sql("UPDATE users SET is_active = 1 WHERE id = ?", uid)
+
+
+def test_siali_540_02_proxied_backend_gets_identity(protected):
+    h = protected
+    s, _ = h.signup("proxied@example.org")
+    me = s.get(h.url + "/api/current-user/whoami").json()
+    forged = {"X-Siali-User-Id": "1", "X-Siali-User-Email": "boss@example.org"}
+    seen = s.get(h.url + "/backend/anything", headers=forged).json()
+    assert seen["x-siali-user-id"] == str(me["id"])
+    assert seen["x-siali-user-email"] == "proxied@example.org"
+    assert seen["x-remote-user"] == "proxied@example.org"
+    # unauthenticated forgers never reach the backend
+    r = requests.get(h.url + "/backend/anything", headers=forged, allow_redirects=False)
+    assert r.status_code == 401
