@@ -86,7 +86,7 @@ static int siali_handler(request_rec *r)
     siali_dir_conf_t *dc;
     siali_req_t *req;
     const siali_route_t *rt;
-    int is_api;
+    int is_api, rc;
 
     if (!r->handler || strcmp(r->handler, SIALI_HANDLER)) {
         return DECLINED;
@@ -141,7 +141,11 @@ static int siali_handler(request_rec *r)
                                   "Cross-site request refused (Origin / Sec-Fetch-Site).",
                                   NULL, NULL);
     }
-    return rt->fn(r, req);
+    rc = rt->fn(r, req);
+    /* the reply is built: the connection goes back before it is sent */
+    siali_db_close(r, req->db);
+    req->db = NULL;
+    return rc;
 }
 
 static int siali_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)

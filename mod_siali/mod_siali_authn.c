@@ -12,6 +12,7 @@
 #include "mod_siali_auth.h"
 #include "mod_siali_authn.h"
 #include "mod_siali_config.h"
+#include "mod_siali_db.h"
 #include "mod_siali_http.h"
 
 #define HDR_ID "X-Siali-User-Id"
@@ -32,6 +33,7 @@ static int check_authn(request_rec *r)
     siali_dir_conf_t *dc;
     siali_req_t *req;
     const char *login;
+    siali_found_e found;
 
     if (!type || strcasecmp(type, "Siali")) {
         return DECLINED;
@@ -43,7 +45,10 @@ static int check_authn(request_rec *r)
 
     req = apr_pcalloc(r->pool, sizeof(*req));
     req->conf = siali_config_get(r->server);
-    switch (siali_auth_find(r, req)) {
+    found = siali_auth_find(r, req);
+    siali_db_close(r, req->db);
+    req->db = NULL;
+    switch (found) {
     case SIALI_FOUND_OK:
         r->user = apr_pstrdup(r->pool, req->user->email);
         r->ap_auth_type = "Siali";

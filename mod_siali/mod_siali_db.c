@@ -336,15 +336,22 @@ static sl_db_t *wrap(request_rec *r, ap_dbd_t *dbd)
     return db;
 }
 
-sl_db_t *siali_db_acquire(request_rec *r)
-{
-    return wrap(r, dbd_acquire(r));
-}
-
 typedef struct {
     sl_db_t db;
     ap_dbd_t *dbd;
+    server_rec *s;
 } opened_t;
+
+static apr_status_t give_back(void *data)
+{
+    opened_t *o = data;
+
+    if (o->dbd) {
+        dbd_close(o->s, o->dbd);
+        o->dbd = NULL;
+    }
+    return APR_SUCCESS;
+}
 
 sl_db_t *siali_db_open(request_rec *r)
 {
@@ -354,15 +361,23 @@ sl_db_t *siali_db_open(request_rec *r)
     if (!wrap(r, dbd)) {
         return NULL;
     }
-    o = apr_palloc(r->pool, sizeof(*o));
+    o = apr_pcalloc(r->pool, sizeof(*o));
     sl_db_wrap(&o->db, dbd->driver, dbd->handle, dbd->prepared, dbd->pool);
     o->dbd = dbd;
+    o->s = r->server;
+    /* given back by siali_db_close, or at the latest with the request */
+    apr_pool_cleanup_register(r->pool, o, give_back, apr_pool_cleanup_null);
     return &o->db;
 }
 
 void siali_db_close(request_rec *r, sl_db_t *db)
 {
     if (db) {
-        dbd_close(r->server, ((opened_t *)db)->dbd);
+        apr_pool_cleanup_run(r->pool, db, give_back);
     }
+}
+
+sl_db_t *siali_db_acquire(request_rec *r)
+{
+    return siali_db_open(r);
 }

@@ -15,13 +15,15 @@ int siali_db_prepare_databases(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
 /* Installs mod_dbd's post_connect hook for per-connection settings. */
 void siali_db_hooks(void);
 
-/* The request's connection (mod_dbd's, released with the request). NULL
- * when the database is unreachable: answer 503 with Retry-After. */
-sl_db_t *siali_db_acquire(request_rec *r);
-
-/* A connection for a short phase of a request that also hashes a password:
- * no connection is held while hashing. */
+/* A pooled connection (mod_dbd's ap_dbd_open) for as short as possible:
+ * siali_db_close gives it back as soon as the database work is done (the
+ * route handler does it before the response leaves; phases around a
+ * password hash do it before hashing), or the request's end does. Holding
+ * it to the end of the request (ap_dbd_acquire) made threads queue for the
+ * pool's few connections under load. NULL when the database is
+ * unreachable: answer 503 with Retry-After. */
 sl_db_t *siali_db_open(request_rec *r);
 void siali_db_close(request_rec *r, sl_db_t *db);
+sl_db_t *siali_db_acquire(request_rec *r);
 
 #endif
