@@ -182,6 +182,12 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     siali_pages_set_dummy_hash(dummy);
+    /* after the start-up hashes: the cap is for the children, all together */
+    if (sl_password_limit_init(0, pconf) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "SL10012: cannot create the hashing limiter");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return OK;
 }
 
@@ -194,10 +200,6 @@ static void siali_child_init(apr_pool_t *p, server_rec *s)
      * 72 ms instead of 20 ms (one hash is 19 ms). A fixed threshold (glibc's
      * own default value) keeps every large block a plain mmap. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    if (sl_password_limit_init(0, p) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     "SL10012: cannot create the hashing limiter");
-    }
 }
 
 static void siali_register_hooks(apr_pool_t *p)

@@ -1,10 +1,14 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <semaphore.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
 #include <apr_atomic.h>
+#include <apr_shm.h>
 #include <argon2.h>
 
 #include "sl_password.h"
@@ -14,9 +18,11 @@
 #define SALT_LEN 16
 #define HASH_LEN 32
 
-static apr_thread_mutex_t *limit_mutex;
-static apr_thread_cond_t *limit_cond;
-static int limit_max, limit_running;
+/* One semaphore in anonymous shared memory, made by the httpd parent and
+ * inherited by every child: the cap holds for the whole server, not per
+ * process. */
+static sem_t *limit_sem;
+static int limit_max;
 static volatile apr_uint32_t hash_count;
 
 const char *sl_password_parse_params(sl_argon2_params_t *out, const char *arg,
@@ -73,45 +79,77 @@ const char *sl_password_parse_params(sl_argon2_params_t *out, const char *arg,
     return NULL;
 }
 
+static apr_status_t limit_cleanup(void *data)
+{
+    /* no sem_destroy: after a graceful restart the old children still use
+     * their mapping of it until they exit */
+    if (limit_sem == data) {
+        limit_sem = NULL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t sl_password_limit_init(int max_concurrent, apr_pool_t *p)
 {
+    apr_shm_t *shm;
     apr_status_t rv;
+    sem_t *sem;
 
     if (max_concurrent <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         max_concurrent = n > 0 ? (int)n : 1;
     }
+    rv = apr_shm_create(&shm, sizeof(sem_t), NULL, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    sem = apr_shm_baseaddr_get(shm);
+    if (sem_init(sem, 1, (unsigned)max_concurrent) != 0) {
+        return errno;
+    }
+    limit_sem = sem;
     limit_max = max_concurrent;
-    limit_running = 0;
-    rv = apr_thread_mutex_create(&limit_mutex, APR_THREAD_MUTEX_DEFAULT, p);
-    if (rv == APR_SUCCESS) {
-        rv = apr_thread_cond_create(&limit_cond, p);
-    }
-    return rv;
+    apr_pool_cleanup_register(p, sem, limit_cleanup, apr_pool_cleanup_null);
+    return APR_SUCCESS;
 }
 
-static void limit_enter(void)
+/* 1 when a slot was taken (give it back with limit_leave). A child that
+ * died while hashing never gave its slot back: after 10 s of waiting the
+ * hash goes ahead rather than locking everyone out, and says so. */
+static int limit_enter(void)
 {
-    if (!limit_mutex) {
-        return;
+    struct timespec until;
+    int free_slots = 0;
+
+    if (!limit_sem) {
+        return 0;
     }
-    apr_thread_mutex_lock(limit_mutex);
-    while (limit_running >= limit_max) {
-        apr_thread_cond_wait(limit_cond, limit_mutex);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    while (sem_timedwait(limit_sem, &until) != 0) {
+        if (errno == ETIMEDOUT) {
+            SL_LOG(SL_LOG_WARNING, "SL00304: waited 10 s for a hashing slot: going "
+                   "ahead (a crashed process may hold one)");
+            return 0;
+        }
+        if (errno != EINTR) {
+            return 0;
+        }
     }
-    limit_running++;
-    apr_thread_mutex_unlock(limit_mutex);
+    sem_getvalue(limit_sem, &free_slots);
+    SL_LOG(SL_LOG_DEBUG, "SL00303: hashing slots in use: %d of %d",
+           limit_max - free_slots, limit_max);
+    return 1;
 }
 
-static void limit_leave(void)
+static void limit_leave(int taken)
 {
-    if (!limit_mutex) {
-        return;
+    if (taken && limit_sem) {
+        /* logged before the slot is free: in the log, a "released" line
+         * always comes before the next "in use" line that reuses it */
+        SL_LOG(SL_LOG_DEBUG, "SL00305: hashing slot released");
+        sem_post(limit_sem);
     }
-    apr_thread_mutex_lock(limit_mutex);
-    limit_running--;
-    apr_thread_cond_signal(limit_cond);
-    apr_thread_mutex_unlock(limit_mutex);
 }
 
 apr_uint64_t sl_password_hash_count(void)
@@ -125,7 +163,7 @@ apr_status_t sl_password_hash(const char **out, const char *pw, apr_size_t len,
     unsigned char salt[SALT_LEN];
     size_t enclen;
     char *enc;
-    int rc;
+    int rc, taken;
     apr_status_t rv;
 
     rv = sl_secret_random(salt, sizeof(salt));
@@ -135,10 +173,10 @@ apr_status_t sl_password_hash(const char **out, const char *pw, apr_size_t len,
     enclen = argon2_encodedlen(params->t, params->m_kib, params->p, SALT_LEN,
                                HASH_LEN, Argon2_id);
     enc = apr_palloc(p, enclen);
-    limit_enter();
+    taken = limit_enter();
     rc = argon2id_hash_encoded(params->t, params->m_kib, params->p, pw, len,
                                salt, SALT_LEN, HASH_LEN, enc, enclen);
-    limit_leave();
+    limit_leave(taken);
     apr_atomic_inc32(&hash_count);
     /* tests count these lines (LogLevel siali:debug) to prove which paths
      * hash and which do not, without timing anything */
@@ -153,14 +191,14 @@ apr_status_t sl_password_hash(const char **out, const char *pw, apr_size_t len,
 
 int sl_password_verify(const char *phc, const char *pw, apr_size_t len)
 {
-    int rc;
+    int rc, taken;
 
     if (!phc || strncmp(phc, "$argon2id$", 10) != 0) {
         return 0;
     }
-    limit_enter();
+    taken = limit_enter();
     rc = argon2id_verify(phc, pw, len);
-    limit_leave();
+    limit_leave(taken);
     apr_atomic_inc32(&hash_count);
     SL_LOG(SL_LOG_DEBUG, "SL00302: argon2id hash verified");
     return rc == ARGON2_OK;

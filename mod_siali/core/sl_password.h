@@ -5,8 +5,6 @@
 #define SL_PASSWORD_H
 
 #include <apr_pools.h>
-#include <apr_thread_mutex.h>
-#include <apr_thread_cond.h>
 
 #include "sl_err.h"
 
@@ -40,7 +38,9 @@ int sl_password_needs_upgrade(const char *phc, const sl_argon2_params_t *params)
  * accounts are checked against it so they cost one hash like real ones. */
 const char *sl_password_dummy(const sl_argon2_params_t *params, apr_pool_t *p);
 
-/* Process-wide cap on concurrent hashes (0 = number of cores). */
+/* Cap on concurrent hashes (0 = number of cores) for this process and every
+ * process forked after the call (the httpd parent calls it in post_config);
+ * released with p. */
 apr_status_t sl_password_limit_init(int max_concurrent, apr_pool_t *p);
 
 /* How many hashes this process computed: tests read it to prove that a

@@ -98,3 +98,35 @@ def test_siali_520_05_window_ends(httpd_factory):
     import time
     time.sleep(2.2)
     assert attempt(h, "patient@example.org", "secret-pass-1").status_code == 302
+
+
+def test_siali_520_06_hashing_capped_at_cores_across_children(httpd_factory):
+    import concurrent.futures
+    import os
+    import re
+    h = httpd_factory(loglevel="siali:debug", start_servers=3,
+                      hash_cost="argon2id m=4096 t=3 p=1").start()
+    for i in range(4):
+        h.signup("cap%d@example.org" % i)
+
+    def login(i):
+        return attempt(h, "cap%d@example.org" % (i % 4), "secret-pass-1").status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        assert set(pool.map(login, range(48))) == {302}
+    cores = os.cpu_count()
+    # walk the shared error log in write order: +1 when a process took a slot
+    # (logged after taking it), -1 when it gave one back (logged before): the
+    # running count is the hashes under way in all children together
+    running, peak, taken = 0, 0, 0
+    for line in h.log().splitlines():
+        m = re.search(r"SL00303: hashing slots in use: (\d+) of (\d+)", line)
+        if m:
+            assert int(m.group(2)) == cores
+            running += 1
+            taken += 1
+            peak = max(peak, running)
+        elif "SL00305" in line:
+            running -= 1
+    assert taken >= 48
+    assert peak <= cores, peak
