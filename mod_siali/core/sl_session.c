@@ -54,6 +54,7 @@ sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
     sl_rows_t res;
     sl_user_t *u;
     sl_kind_e k;
+    int n = 0;
 
     if (!sl_session_cookie_ok(cookie)) {
         return sl_err_set(err, SL_EDENIED, NULL, "No valid session.");
@@ -88,9 +89,10 @@ sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
         args[0] = sl_i64(now, p);
         args[1] = hash;
         args[2] = sl_i64(now - touch, p);
-        SL_LOG(SL_LOG_DEBUG, "SL00402: session last_seen written for user %s", u->id);
-        /* a failed refresh must not log anyone out: ignore its result */
-        sl_db_exec(db, p, "siali_session_touch", NULL, 3, args, NULL);
+        /* a failed refresh must not log anyone out: no error from here */
+        if (sl_db_exec(db, p, "siali_session_touch", &n, 3, args, NULL) == SL_OK && n > 0) {
+            SL_LOG(SL_LOG_DEBUG, "SL00402: session last_seen written for user %s", u->id);
+        }
     }
     sl_account_touch(db, u, NULL, p);
     *user = u;

@@ -10,11 +10,15 @@ def test_siali_530_01_a_handful_of_writes_for_many_requests(httpd_factory):
     s, r = h.signup("busy@example.org")
     token = s.get(h.url + "/api/current-user/token").json()["token"]
     cookie = s.cookies["siali_session"]
+    # both were written at signup: make them two minutes old, so the burst
+    # below is due exactly one write of each
+    h.sql("UPDATE users SET last_activity = last_activity - 120")
+    h.sql("UPDATE sessions SET last_seen = last_seen - 120, created_at = created_at - 120")
     before = h.count_log("SL00401") + h.count_log("SL00402")
 
     def burst(i):
         with requests.Session() as c:
-            for _ in range(100):
+            for _ in range(500):
                 if i % 2:
                     c.get(h.url + "/api/current-user/whoami", cookies={"siali_session": cookie})
                 else:
@@ -23,8 +27,8 @@ def test_siali_530_01_a_handful_of_writes_for_many_requests(httpd_factory):
         return True
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        assert all(pool.map(burst, range(20)))     # 2,000 authenticated requests
+        assert all(pool.map(burst, range(20)))     # 10,000 authenticated requests
     writes = h.count_log("SL00401") + h.count_log("SL00402")
-    # the signup wrote last_activity just now: within the minute nothing more is
-    # due; a minute boundary in the run allows one write of each kind per child
-    assert writes - before <= 4, writes - before
+    print("activity writes for 10,000 requests:", writes - before)
+    # one each; a minute boundary inside the run may add one more of each
+    assert 2 <= writes - before <= 4, writes - before
