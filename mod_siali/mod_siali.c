@@ -16,6 +16,8 @@
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "mod_siali_pages.h"
+#include "mod_siali_people.h"
+#include "mod_siali_projects.h"
 #include "sl_log.h"
 #include "sl_password.h"
 
@@ -56,8 +58,47 @@ static const siali_route_t routes[] = {
     { "/api/current-user/reset-token", M(POST), siali_api_reset_token, R_USER, "POST" },
     { "/api/invite", M(GET), siali_api_invite, R_USER, "GET, HEAD" },
     { "/api/invite/reset-token", M(POST), siali_api_invite_reset, R_USER, "POST" },
+    { "/api/organizations", M(GET), siali_api_organizations, R_USER, "GET, HEAD" },
+    { "/api/organizations/*/memberships", M(GET), siali_api_memberships, R_USER,
+      "GET, HEAD" },
+    { "/api/organizations/*/memberships/*", M(GET), siali_api_member, R_USER, "GET, HEAD" },
+    { "/api/users", M(GET), siali_api_users, R_USER, "GET, HEAD" },
+    { "/api/users/*", M(GET) | M(PATCH) | M(DELETE), siali_api_user, R_USER,
+      "GET, HEAD, PATCH, DELETE" },
+    { "/api/projects", M(GET) | M(POST), siali_api_projects, R_USER, "GET, HEAD, POST" },
+    { "/api/projects/*", M(GET), siali_api_project, R_USER, "GET, HEAD" },
+    { "/api/projects/*/import", M(POST), siali_api_project_import, R_USER, "POST" },
+    { "/api/tasks/*/annotations", M(POST), siali_api_annotations, R_USER, "POST" },
     { NULL, 0, NULL, 0, NULL }
 };
+
+/* 1 when path matches pattern, where each "*" segment is an id (1 to 18
+ * digits, no leading zero), captured into ids. */
+static int route_match(const char *pattern, const char *path, const char **ids,
+                       apr_pool_t *p)
+{
+    int n = 0;
+
+    while (*pattern && *path) {
+        if (*pattern == '*') {
+            const char *end = path;
+            while (*end >= '0' && *end <= '9') {
+                end++;
+            }
+            if (end == path || end - path > 18 || *path == '0' || (*end && *end != '/')
+                || n >= 2) {
+                return 0;
+            }
+            ids[n++] = apr_pstrmemdup(p, path, end - path);
+            path = end;
+            pattern++;
+        }
+        else if (*pattern++ != *path++) {
+            return 0;
+        }
+    }
+    return !*pattern && !*path;
+}
 
 static void log_to_httpd(void *baton, sl_log_level_e level, const char *file,
                          int line, const char *msg)
@@ -99,7 +140,7 @@ static int siali_handler(request_rec *r)
     req->path = route_path(r, req->prefix);
     is_api = !strncmp(req->path, "/api/", 5) || !strcmp(req->path, "/api");
 
-    for (rt = routes; rt->path && strcmp(rt->path, req->path); rt++)
+    for (rt = routes; rt->path && !route_match(rt->path, req->path, req->ids, r->pool); rt++)
         ;
     if (!rt->path) {
         return is_api ? siali_http_error(r, HTTP_NOT_FOUND, "Not found.", NULL, NULL)

@@ -53,6 +53,7 @@ typedef struct {
     siali_auth_e auth;
     sl_user_t *user;
     const char *session;       /* the cookie value, when authenticated by it */
+    const char *ids[2];        /* the numeric path segments matched by '*' */
 } siali_req_t;
 
 #endif

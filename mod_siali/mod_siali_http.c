@@ -137,6 +137,12 @@ int siali_http_read_form(request_rec *r, apr_table_t **form)
     return parse_urlencoded(r->pool, buf, len, *form);
 }
 
+/* an error reply went out: DONE tells the caller to stop */
+static int sent(int rc)
+{
+    return rc == OK ? DONE : rc;
+}
+
 int siali_http_read_json(request_rec *r, json_t **out)
 {
     const char *buf;
@@ -145,19 +151,19 @@ int siali_http_read_json(request_rec *r, json_t **out)
     int rc;
 
     if (!content_type_is(r, "application/json")) {
-        return siali_http_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "Send the body as application/json.", NULL, NULL);
+        return sent(siali_http_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "Send the body as application/json.", NULL, NULL));
     }
     if ((rc = siali_http_read_body(r, SIALI_JSON_MAX, &buf, &len)) != OK) {
-        return siali_http_error(r, rc, rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+        return sent(siali_http_error(r, rc, rc == HTTP_REQUEST_ENTITY_TOO_LARGE
                                 ? "The request body is too large (64 KiB at most)."
-                                : "The request body could not be read.", NULL, NULL);
+                                : "The request body could not be read.", NULL, NULL));
     }
     if (sl_json_decode(out, buf, len, &err, r->pool) != SL_OK) {
-        return siali_http_error(r, HTTP_BAD_REQUEST, err.message, NULL, NULL);
+        return sent(siali_http_error(r, HTTP_BAD_REQUEST, err.message, NULL, NULL));
     }
     if (!json_is_object(*out)) {
-        return siali_http_error(r, HTTP_BAD_REQUEST, "Send a JSON object.", NULL, NULL);
+        return sent(siali_http_error(r, HTTP_BAD_REQUEST, "Send a JSON object.", NULL, NULL));
     }
     return OK;
 }
@@ -281,6 +287,39 @@ const char *siali_http_session_cookie(request_rec *r)
         return NULL;
     }
     return v;
+}
+
+apr_table_t *siali_http_query(request_rec *r)
+{
+    apr_table_t *t = apr_table_make(r->pool, 8);
+
+    if (r->args && parse_urlencoded(r->pool, r->args, strlen(r->args), t) != OK) {
+        return NULL;
+    }
+    return t;
+}
+
+int siali_http_query_int(request_rec *r, apr_table_t *q, const char *name,
+                         apr_int64_t def, apr_int64_t min, apr_int64_t max,
+                         apr_int64_t *out)
+{
+    const char *v = apr_table_get(q, name), *c;
+
+    if (!v) {
+        *out = def;
+        return OK;
+    }
+    for (c = v; *c >= '0' && *c <= '9'; c++)
+        ;
+    if (!*v || *c || c - v > 12 || apr_atoi64(v) < min || apr_atoi64(v) > max) {
+        siali_http_error(r, HTTP_BAD_REQUEST,
+                         apr_psprintf(r->pool, "%s must be a whole number from %"
+                                      APR_INT64_T_FMT " to %" APR_INT64_T_FMT ".",
+                                      name, min, max), name, NULL);
+        return HTTP_BAD_REQUEST;
+    }
+    *out = apr_atoi64(v);
+    return OK;
 }
 
 const char *siali_http_query_arg(request_rec *r, const char *name)

@@ -14,7 +14,7 @@ int siali_http_read_body(request_rec *r, apr_size_t limit, const char **buf,
  * NUL). Returns OK, 400, 413 or 415. */
 int siali_http_read_form(request_rec *r, apr_table_t **form);
 
-/* A JSON object body (415 for another type, 400 for bad JSON, 413). */
+/* A JSON object body: OK, or DONE when a 415/413/400 reply was sent. */
 int siali_http_read_json(request_rec *r, json_t **out);
 
 /* Sends j with status; returns DONE-style OK for handlers. */
@@ -42,6 +42,16 @@ const char *siali_http_session_cookie(request_rec *r);
 
 /* Query string argument (decoded, NULL when absent or not valid UTF-8). */
 const char *siali_http_query_arg(request_rec *r, const char *name);
+
+/* All query arguments (first value of each), NULL when the query string
+ * is not valid urlencoded UTF-8. */
+apr_table_t *siali_http_query(request_rec *r);
+
+/* A whole number in [min, max] from a query argument: OK, or 400 sent
+ * (JSON, naming the argument). absent -> def. */
+int siali_http_query_int(request_rec *r, apr_table_t *q, const char *name,
+                         apr_int64_t def, apr_int64_t min, apr_int64_t max,
+                         apr_int64_t *out);
 
 int siali_http_is_tls(request_rec *r);
 

@@ -358,3 +358,142 @@ json_t *sl_account_json(const sl_user_t *u, apr_pool_t *p)
     json_object_set_new(j, "is_active", json_boolean(u->is_active));
     return sl_json_pool(j, p);
 }
+
+static sl_kind_e guard_owner_self(sl_db_t *db, const char *target_id, const char *actor_id,
+                                  const char *what, sl_err_t *err, apr_pool_t *p)
+{
+    sl_org_t *org;
+    sl_kind_e k;
+
+    if (!strcmp(target_id, actor_id)) {
+        return sl_err_set(err, SL_EFORBIDDEN, NULL,
+                          apr_psprintf(p, "You cannot %s yourself.", what));
+    }
+    if ((k = sl_org_get(db, &org, err, p)) != SL_OK) {
+        return k;
+    }
+    if (org->owner_id && !strcmp(org->owner_id, target_id)) {
+        return sl_err_set(err, SL_EFORBIDDEN, NULL,
+                          apr_psprintf(p, "Nobody can %s the organization's owner.", what));
+    }
+    return SL_OK;
+}
+
+static sl_kind_e patch_in_tx(sl_db_t *db, sl_user_t *u, const char *actor_id,
+                             const sl_user_patch_t *pa, sl_err_t *err, apr_pool_t *p)
+{
+    const char *args[5];
+    sl_rows_t res;
+    sl_kind_e k;
+
+    if (pa->username && strcmp(pa->username, u->username)) {
+        args[0] = pa->username;
+        args[1] = u->id;
+        if ((k = sl_db_select(db, p, "siali_user_username_taken_by_other", &res, 2, args,
+                              err)) != SL_OK) {
+            return k;
+        }
+        if (res.rows->nelts) {
+            return sl_err_set(err, SL_ECONFLICT, "username",
+                              "A user with this username already exists.");
+        }
+    }
+    if (pa->is_active == 0 && u->is_active
+        && (k = guard_owner_self(db, u->id, actor_id, "deactivate", err, p)) != SL_OK) {
+        return k;
+    }
+    args[0] = pa->first_name ? pa->first_name : u->first_name;
+    args[1] = pa->last_name ? pa->last_name : u->last_name;
+    args[2] = pa->phone ? pa->phone : u->phone;
+    args[3] = pa->username ? pa->username : u->username;
+    args[4] = u->id;
+    if ((k = sl_db_exec(db, p, "siali_user_set_names", NULL, 5, args, err)) != SL_OK) {
+        return k;
+    }
+    if (pa->is_active >= 0) {
+        args[0] = pa->is_active ? "1" : "0";
+        args[1] = u->id;
+        if ((k = sl_db_exec(db, p, "siali_user_set_active", NULL, 2, args, err)) != SL_OK) {
+            return k;
+        }
+        /* deactivated: every session ends now (the token is refused while
+         * is_active is 0, and works again on reactivation) */
+        if (!pa->is_active) {
+            k = sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, &u->id, err);
+        }
+    }
+    return k;
+}
+
+sl_kind_e sl_account_patch(sl_db_t *db, sl_user_t **out, const char *target_id,
+                           const char *actor_id, const sl_user_patch_t *patch,
+                           sl_err_t *err, apr_pool_t *p)
+{
+    sl_user_t *u;
+    sl_err_t e2;
+    sl_kind_e k;
+
+    if ((k = sl_db_begin(db, p, err)) != SL_OK) {
+        return k;
+    }
+    k = sl_account_by_id(db, &u, target_id, err, p);
+    if (k == SL_OK) {
+        k = patch_in_tx(db, u, actor_id, patch, err, p);
+    }
+    if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
+        k = SL_EDB;
+        if (err) {
+            *err = e2;
+        }
+    }
+    return k == SL_OK ? sl_account_by_id(db, out, target_id, err, p) : k;
+}
+
+sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *actor_id,
+                            sl_err_t *err, apr_pool_t *p)
+{
+    static const char *const steps[] = {
+        "siali_session_delete_user", "siali_user_delete_tokens",
+        "siali_user_delete_memberships", "siali_user_delete", NULL
+    };
+    sl_user_t *u;
+    sl_err_t e2;
+    sl_kind_e k;
+    int i;
+
+    if ((k = sl_db_begin(db, p, err)) != SL_OK) {
+        return k;
+    }
+    k = sl_account_by_id(db, &u, target_id, err, p);
+    if (k == SL_OK) {
+        k = guard_owner_self(db, target_id, actor_id, "delete", err, p);
+    }
+    for (i = 0; k == SL_OK && steps[i]; i++) {
+        k = sl_db_exec(db, p, steps[i], NULL, 1, &target_id, err);
+    }
+    if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
+        k = SL_EDB;
+        if (err) {
+            *err = e2;
+        }
+    }
+    return k;
+}
+
+sl_kind_e sl_account_list(sl_db_t *db, json_t **out, sl_err_t *err, apr_pool_t *p)
+{
+    sl_rows_t res;
+    json_t *list;
+    sl_kind_e k;
+    int i;
+
+    if ((k = sl_db_select(db, p, "siali_user_list", &res, 0, NULL, err)) != SL_OK) {
+        return k;
+    }
+    list = sl_json_pool(json_array(), p);
+    for (i = 0; i < res.rows->nelts; i++) {
+        json_array_append(list, sl_account_json(sl_account_from_row(SL_ROW(&res, i), 0, p), p));
+    }
+    *out = list;
+    return SL_OK;
+}

@@ -75,6 +75,30 @@ sl_kind_e sl_account_token(sl_db_t *db, const char **token, const char *user_id,
 /* last_activity = now, at most once a minute per user. */
 sl_kind_e sl_account_touch(sl_db_t *db, sl_user_t *u, sl_err_t *err, apr_pool_t *p);
 
+/* What PATCH /api/users/{id} may change: NULL / -1 = unchanged. */
+typedef struct {
+    const char *first_name;
+    const char *last_name;
+    const char *phone;
+    const char *username;
+    int is_active;
+} sl_user_patch_t;
+
+/* Validates and applies a patch in one transaction. Nobody deactivates the
+ * organization's owner or themselves (SL_EFORBIDDEN); deactivation ends
+ * the user's sessions at once. */
+sl_kind_e sl_account_patch(sl_db_t *db, sl_user_t **out, const char *target_id,
+                           const char *actor_id, const sl_user_patch_t *patch,
+                           sl_err_t *err, apr_pool_t *p);
+
+/* Removes the account, its sessions, token and membership; its projects
+ * and annotations stay. Nobody deletes the owner or themselves. */
+sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *actor_id,
+                            sl_err_t *err, apr_pool_t *p);
+
+/* Every account, ordered by id: a JSON array of User objects. */
+sl_kind_e sl_account_list(sl_db_t *db, json_t **out, sl_err_t *err, apr_pool_t *p);
+
 /* The User object of API.md (pool-tied). */
 json_t *sl_account_json(const sl_user_t *u, apr_pool_t *p);
 

@@ -49,7 +49,29 @@ static const char *const v2[] = {
     NULL
 };
 
-static const char *const *const migrations[] = { NULL, v1, v2 };
+/* People: projects, tasks and annotations (only what "created" and
+ * "contributed to" need), and an index for every ordering of the members
+ * list. No foreign keys that would block deleting a user: a deleted user's
+ * projects and annotations stay, shown as a deleted user. */
+static const char *const v3[] = {
+    "CREATE TABLE projects (id @ID@, title TEXT NOT NULL, "
+    "description TEXT NOT NULL DEFAULT '', created_by BIGINT, "
+    "created_at BIGINT NOT NULL)",
+    "CREATE INDEX projects_created_by_idx ON projects (created_by, id)",
+    "CREATE TABLE tasks (id @ID@, project_id BIGINT NOT NULL, data TEXT NOT NULL, "
+    "created_at BIGINT NOT NULL)",
+    "CREATE INDEX tasks_project_idx ON tasks (project_id)",
+    "CREATE TABLE annotations (id @ID@, task_id BIGINT NOT NULL, "
+    "project_id BIGINT NOT NULL, completed_by BIGINT, result TEXT NOT NULL, "
+    "created_at BIGINT NOT NULL)",
+    "CREATE INDEX annotations_user_project_idx ON annotations (completed_by, project_id)",
+    "CREATE INDEX annotations_task_idx ON annotations (task_id)",
+    "CREATE INDEX users_activity_idx ON users (COALESCE(last_activity, 0), id)",
+    "CREATE INDEX users_joined_idx ON users (date_joined, id)",
+    NULL
+};
+
+static const char *const *const migrations[] = { NULL, v1, v2, v3 };
 
 static const char *ddl(sl_db_t *db, const char *sql, apr_pool_t *p)
 {

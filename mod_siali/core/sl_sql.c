@@ -8,7 +8,83 @@
     "u.last_activity, (SELECT m.organization_id FROM memberships m " \
     "WHERE m.user_id = u.id AND m.deleted_at IS NULL ORDER BY m.id LIMIT 1)"
 
+/* The members of one organization, filtered by "active" ('1'/'0') and by a
+ * search pattern ('' for none; else a LIKE pattern, '!' escapes) over
+ * email, username and names. Parameters: org, active, search, pattern x4. */
+#define MEMBER_FROM " FROM memberships m JOIN users u ON u.id = m.user_id " \
+    "WHERE m.organization_id = %s AND m.deleted_at IS NULL " \
+    "AND (%s = '0' OR u.is_active = 1) " \
+    "AND (%s = '' OR lower(u.email) LIKE %s ESCAPE '!' " \
+    "OR lower(u.username) LIKE %s ESCAPE '!' OR lower(u.first_name) LIKE %s ESCAPE '!' " \
+    "OR lower(u.last_name) LIKE %s ESCAPE '!')"
+
+/* One page of members and, with the same filter, ordering and window, the
+ * projects those members created and contributed to: three statements a
+ * page, whatever its size. Every ordering has its index (schema v1, v3)
+ * and ends with the id, so pages never overlap. */
+#define PAGE " LIMIT %s OFFSET %s"
+#define MEMBERS(name, order) \
+    { "siali_members_" name, \
+      "SELECT m.id, " USER_COLS MEMBER_FROM " ORDER BY " order PAGE }, \
+    { "siali_members_created_" name, \
+      "SELECT p.created_by, p.id, p.title FROM projects p WHERE p.created_by IN " \
+      "(SELECT u.id" MEMBER_FROM " ORDER BY " order PAGE ") ORDER BY p.id" }, \
+    { "siali_members_contrib_" name, \
+      "SELECT DISTINCT a.completed_by, p.id, p.title FROM annotations a " \
+      "JOIN projects p ON p.id = a.project_id WHERE a.completed_by IN " \
+      "(SELECT u.id" MEMBER_FROM " ORDER BY " order PAGE ") ORDER BY p.id" }
+
 const sl_sql_stmt_t sl_sql_statements[] = {
+    MEMBERS("username", "lower(u.username), u.id"),
+    MEMBERS("email", "u.email, u.id"),
+    MEMBERS("last_activity", "COALESCE(u.last_activity, 0), u.id"),
+    MEMBERS("-last_activity", "COALESCE(u.last_activity, 0) DESC, u.id DESC"),
+    MEMBERS("date_joined", "u.date_joined, u.id"),
+    MEMBERS("-date_joined", "u.date_joined DESC, u.id DESC"),
+    { "siali_members_count", "SELECT count(*)" MEMBER_FROM },
+    { "siali_member_get",
+      "SELECT m.id, " USER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+      "WHERE m.organization_id = %s AND m.user_id = %s AND m.deleted_at IS NULL" },
+    { "siali_user_created_projects",
+      "SELECT id, title FROM projects WHERE created_by = %s ORDER BY id" },
+    { "siali_user_contributed_projects",
+      "SELECT DISTINCT p.id, p.title FROM annotations a JOIN projects p "
+      "ON p.id = a.project_id WHERE a.completed_by = %s ORDER BY p.id" },
+    { "siali_user_annotation_count",
+      "SELECT count(*) FROM annotations WHERE completed_by = %s" },
+    { "siali_org_list", "SELECT id, title, created_at FROM organization ORDER BY id" },
+
+    /* user management */
+    { "siali_user_list", "SELECT " USER_COLS " FROM users u ORDER BY u.id" },
+    { "siali_user_set_names",
+      "UPDATE users SET first_name = %s, last_name = %s, phone = %s, username = %s "
+      "WHERE id = %s" },
+    { "siali_user_set_active", "UPDATE users SET is_active = %s WHERE id = %s" },
+    { "siali_user_username_taken_by_other",
+      "SELECT 1 FROM users WHERE lower(username) = lower(%s) AND id <> %s" },
+    /* no foreign keys on SQLite (see sl_db_conn_init): dependents by hand */
+    { "siali_user_delete_tokens", "DELETE FROM api_tokens WHERE user_id = %s" },
+    { "siali_user_delete_memberships", "DELETE FROM memberships WHERE user_id = %s" },
+    { "siali_user_delete", "DELETE FROM users WHERE id = %s" },
+
+    /* projects, tasks, annotations */
+    { "siali_project_insert",
+      "INSERT INTO projects (title, description, created_by, created_at) "
+      "VALUES (%s, %s, %s, %s) RETURNING id" },
+    { "siali_project_get",
+      "SELECT p.id, p.title, p.description, p.created_by, p.created_at FROM projects p "
+      "WHERE p.id = %s" },
+    { "siali_project_page",
+      "SELECT p.id, p.title, p.description, p.created_by, p.created_at FROM projects p "
+      "ORDER BY p.id" PAGE },
+    { "siali_project_count", "SELECT count(*) FROM projects" },
+    { "siali_task_insert",
+      "INSERT INTO tasks (project_id, data, created_at) VALUES (%s, %s, %s) RETURNING id" },
+    { "siali_task_get", "SELECT id, project_id FROM tasks WHERE id = %s" },
+    { "siali_annotation_insert",
+      "INSERT INTO annotations (task_id, project_id, completed_by, result, created_at) "
+      "VALUES (%s, %s, %s, %s, %s) RETURNING id" },
+
     /* organization and its invite token */
     { "siali_org_get",
       "SELECT id, title, invite_token, owner_id, created_at FROM organization "

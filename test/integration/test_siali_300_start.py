@@ -66,7 +66,7 @@ def test_siali_300_05_empty_and_old_databases_migrate(httpd_factory):
     assert r.returncode == 0, r.stderr
     assert h.sql("SELECT version FROM schema_version")[0][0] == 1
     h.start()
-    assert h.sql("SELECT version FROM schema_version")[0][0] == 2
+    assert h.sql("SELECT version FROM schema_version")[0][0] == 3
     assert h.sql("SELECT count(*) FROM login_failures")[0][0] == 0
     # every child serves with the migrated schema
     for i in range(12):

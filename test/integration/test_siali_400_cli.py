@@ -95,4 +95,4 @@ def test_siali_400_05_no_migration_under_a_running_httpd(httpd):
         assert r.returncode == 1
         assert "running httpd" in r.stderr
     finally:
-        httpd.sql("UPDATE schema_version SET version = 2")
+        httpd.sql("UPDATE schema_version SET version = 3")

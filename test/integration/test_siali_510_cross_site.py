@@ -20,7 +20,7 @@ def unsafe_routes():
     for path, methods, fn, flags in ROUTE.findall(table):
         for m in ("POST", "PUT", "PATCH", "DELETE"):
             if "M(%s)" % m in methods:
-                found.append((m, path + "/"))
+                found.append((m, path.replace("*", "1") + "/"))
     return found
 
 

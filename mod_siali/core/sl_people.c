@@ -1,0 +1,193 @@
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "sl_json.h"
+#include "sl_people.h"
+#include "sl_sql.h"
+
+static const char *const orderings[] = {
+    "username", "email", "last_activity", "-last_activity", "date_joined",
+    "-date_joined", NULL
+};
+
+int sl_people_ordering_ok(const char *ordering)
+{
+    int i;
+
+    for (i = 0; ordering && orderings[i]; i++) {
+        if (!strcmp(ordering, orderings[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *sl_people_like_pattern(const char *search, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, strlen(search) * 2 + 3), *d = out;
+    const char *s;
+
+    *d++ = '%';
+    for (s = search; *s; s++) {
+        if (*s == '%' || *s == '_' || *s == '!') {
+            *d++ = '!';
+        }
+        *d++ = apr_tolower(*s);
+    }
+    *d++ = '%';
+    *d = '\0';
+    return out;
+}
+
+/* [{"id", "title"}] from rows whose columns start at `first` */
+static void push_project(json_t *list, const char **row, int first)
+{
+    json_array_append_new(list, json_pack("{s:I, s:s}", "id",
+                                          (json_int_t)apr_atoi64(row[first]),
+                                          "title", row[first + 1] ? row[first + 1] : ""));
+}
+
+sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
+                            const char *org_id, const sl_members_query_t *q,
+                            sl_err_t *err, apr_pool_t *p)
+{
+    const char *ordering = q->ordering ? q->ordering : "username";
+    const char *search = q->search && *q->search ? q->search : "";
+    const char *pat = *search ? sl_people_like_pattern(search, p) : "";
+    const char *args[9] = { org_id, q->active_only ? "1" : "0", search, pat, pat, pat,
+                            pat, NULL, NULL };
+    apr_hash_t *by_user = apr_hash_make(p);
+    sl_rows_t res, created, contrib;
+    json_t *list;
+    sl_kind_e k;
+    int i;
+
+    if (!sl_people_ordering_ok(ordering)) {
+        return sl_err_set(err, SL_EINVALID, "ordering", "Unknown ordering.");
+    }
+    if ((k = sl_db_select(db, p, "siali_members_count", &res, 7, args, err)) != SL_OK) {
+        return k;
+    }
+    *count = apr_atoi64(SL_ROW(&res, 0)[0]);
+    if ((q->page - 1) * q->page_size >= *count && q->page > 1) {
+        return sl_err_set(err, SL_ENOTFOUND, "page", "Invalid page: past the last one.");
+    }
+    args[7] = sl_i64(q->page_size, p);
+    args[8] = sl_i64((q->page - 1) * q->page_size, p);
+    if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_", ordering, NULL), &res,
+                          9, args, err)) != SL_OK) {
+        return k;
+    }
+    list = sl_json_pool(json_array(), p);
+    for (i = 0; i < res.rows->nelts; i++) {
+        const char **row = SL_ROW(&res, i);
+        sl_user_t *u = sl_account_from_row(row, 1, p);
+        json_t *user = json_deep_copy(sl_account_json(u, p));
+        json_t *m = json_pack("{s:I, s:I}", "id", (json_int_t)apr_atoi64(row[0]),
+                              "organization", (json_int_t)apr_atoi64(org_id));
+        json_t *cp = q->with_projects ? json_array() : json_null();
+        json_t *tp = q->with_projects ? json_array() : json_null();
+
+        json_object_set(user, "created_projects", cp);
+        json_object_set(user, "contributed_to_projects", tp);
+        json_object_set_new(m, "user", user);
+        json_object_set_new(m, "created_projects", cp);
+        json_object_set_new(m, "contributed_to_projects", tp);
+        json_array_append_new(list, m);
+        apr_hash_set(by_user, u->id, APR_HASH_KEY_STRING, m);
+    }
+    if (q->with_projects && res.rows->nelts) {
+        const char *which[2] = { "siali_members_created_", "siali_members_contrib_" };
+        const char *field[2] = { "created_projects", "contributed_to_projects" };
+        sl_rows_t *out[2] = { &created, &contrib };
+        int w;
+
+        /* two more queries for the whole page, not two per member */
+        for (w = 0; w < 2; w++) {
+            if ((k = sl_db_select(db, p, apr_pstrcat(p, which[w], ordering, NULL), out[w],
+                                  9, args, err)) != SL_OK) {
+                return k;
+            }
+            for (i = 0; i < out[w]->rows->nelts; i++) {
+                const char **row = SL_ROW(out[w], i);
+                json_t *m = row[0] ? apr_hash_get(by_user, row[0], APR_HASH_KEY_STRING) : NULL;
+                if (m) {
+                    push_project(json_object_get(m, field[w]), row, 1);
+                }
+            }
+        }
+    }
+    *results = list;
+    return SL_OK;
+}
+
+sl_kind_e sl_people_member(sl_db_t *db, json_t **out, const char *org_id,
+                           const char *user_id, sl_err_t *err, apr_pool_t *p)
+{
+    const char *args[2] = { org_id, user_id };
+    sl_rows_t res, projects;
+    json_t *j, *list;
+    sl_kind_e k;
+    int i;
+
+    if ((k = sl_db_select(db, p, "siali_member_get", &res, 2, args, err)) != SL_OK) {
+        return k;
+    }
+    if (res.rows->nelts == 0) {
+        return sl_err_set(err, SL_ENOTFOUND, NULL, "No such member.");
+    }
+    j = sl_json_pool(json_object(), p);
+    json_object_set(j, "user", sl_account_json(sl_account_from_row(SL_ROW(&res, 0), 1, p), p));
+    json_object_set_new(j, "organization", json_integer(apr_atoi64(org_id)));
+    if ((k = sl_db_select(db, p, "siali_user_created_projects", &projects, 1, &user_id,
+                          err)) != SL_OK) {
+        return k;
+    }
+    list = json_array();
+    for (i = 0; i < projects.rows->nelts; i++) {
+        push_project(list, SL_ROW(&projects, i), 0);
+    }
+    json_object_set_new(j, "created_projects", list);
+    if ((k = sl_db_select(db, p, "siali_user_contributed_projects", &projects, 1, &user_id,
+                          err)) != SL_OK) {
+        return k;
+    }
+    list = json_array();
+    for (i = 0; i < projects.rows->nelts; i++) {
+        push_project(list, SL_ROW(&projects, i), 0);
+    }
+    json_object_set_new(j, "contributed_to_projects", list);
+    if ((k = sl_db_select(db, p, "siali_user_annotation_count", &projects, 1, &user_id,
+                          err)) != SL_OK) {
+        return k;
+    }
+    json_object_set_new(j, "annotations_count",
+                        json_integer(apr_atoi64(SL_ROW(&projects, 0)[0])));
+    *out = j;
+    return SL_OK;
+}
+
+sl_kind_e sl_people_organizations(sl_db_t *db, json_t **out, sl_err_t *err,
+                                  apr_pool_t *p)
+{
+    sl_rows_t res;
+    json_t *list;
+    sl_kind_e k;
+    int i;
+
+    if ((k = sl_db_select(db, p, "siali_org_list", &res, 0, NULL, err)) != SL_OK) {
+        return k;
+    }
+    list = sl_json_pool(json_array(), p);
+    for (i = 0; i < res.rows->nelts; i++) {
+        const char **row = SL_ROW(&res, i);
+        json_array_append_new(list, json_pack("{s:I, s:s, s:o}", "id",
+                                              (json_int_t)apr_atoi64(row[0]), "title", row[1],
+                                              "created_at",
+                                              sl_json_str_or_null(sl_iso_time(row[2], p))));
+    }
+    *out = list;
+    return SL_OK;
+}

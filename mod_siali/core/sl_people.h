@@ -1,0 +1,45 @@
+/* People: the members list (pagination, search, ordering, the projects of
+ * each member in a fixed number of queries) and one member's detail. */
+#ifndef SL_PEOPLE_H
+#define SL_PEOPLE_H
+
+#include <jansson.h>
+
+#include "sl_account.h"
+
+#define SL_PAGE_SIZE_DEFAULT 20
+#define SL_PAGE_SIZE_MAX 1000
+#define SL_SEARCH_MAX 256
+
+typedef struct {
+    apr_int64_t page;           /* from 1 */
+    apr_int64_t page_size;
+    const char *ordering;       /* one of sl_people_orderings, NULL = username */
+    const char *search;         /* NULL or "" = none */
+    int active_only;
+    int with_projects;          /* contributed_to_projects=1 */
+} sl_members_query_t;
+
+/* 1 when ordering is one the list knows. */
+int sl_people_ordering_ok(const char *ordering);
+
+/* A LIKE pattern for a case-insensitive substring: lower-cased, with
+ * '%', '_' and the escape '!' taken literally. */
+const char *sl_people_like_pattern(const char *search, apr_pool_t *p);
+
+/* One page: *results is an array of Member objects, *count all matches.
+ * A page past the end is SL_ENOTFOUND (except page 1 of nothing). */
+sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
+                            const char *org_id, const sl_members_query_t *q,
+                            sl_err_t *err, apr_pool_t *p);
+
+/* The detail panel: user, organization, created and contributed projects,
+ * annotations count. */
+sl_kind_e sl_people_member(sl_db_t *db, json_t **out, const char *org_id,
+                           const char *user_id, sl_err_t *err, apr_pool_t *p);
+
+/* {"id", "title", "created_at"} of every organization. */
+sl_kind_e sl_people_organizations(sl_db_t *db, json_t **out, sl_err_t *err,
+                                  apr_pool_t *p);
+
+#endif

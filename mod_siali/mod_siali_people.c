@@ -1,0 +1,267 @@
+/* People: organizations, the members list and detail, user management. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+#include "mod_siali_db.h"
+#include "mod_siali_http.h"
+#include "mod_siali_people.h"
+#include "sl_json.h"
+#include "sl_people.h"
+#include "sl_validate.h"
+
+static sl_db_t *db_of(request_rec *r, siali_req_t *req)
+{
+    if (!req->db) {
+        req->db = siali_db_acquire(r);
+    }
+    return req->db;
+}
+
+int siali_api_organizations(request_rec *r, siali_req_t *req)
+{
+    json_t *list;
+    sl_err_t err;
+
+    if (!db_of(r, req)) {
+        return siali_http_unavailable(r, 0);
+    }
+    if (sl_people_organizations(req->db, &list, &err, r->pool) != SL_OK) {
+        return siali_http_core_error(r, &err);
+    }
+    return siali_http_json(r, HTTP_OK, list);
+}
+
+/* 1 for the caller's organization; else a 404 is sent and 0 returned */
+static int own_org(request_rec *r, siali_req_t *req)
+{
+    if (!req->user->org_id || strcmp(req->ids[0], req->user->org_id)) {
+        siali_http_error(r, HTTP_NOT_FOUND, "No such organization.", NULL, NULL);
+        return 0;
+    }
+    return 1;
+}
+
+static const char *page_url(request_rec *r, siali_req_t *req, apr_table_t *q,
+                            apr_int64_t page)
+{
+    const apr_array_header_t *arr = apr_table_elts(q);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const char *url = apr_pstrcat(r->pool, req->prefix, req->path, "?page=",
+                                  sl_i64(page, r->pool), NULL);
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (strcmp(e[i].key, "page")) {
+            url = apr_pstrcat(r->pool, url, "&", ap_escape_urlencoded(r->pool, e[i].key), "=",
+                              ap_escape_urlencoded(r->pool, e[i].val), NULL);
+        }
+    }
+    return url;
+}
+
+int siali_api_page_reply(request_rec *r, siali_req_t *req, json_t *results,
+                         apr_int64_t count, apr_int64_t page, apr_int64_t page_size)
+{
+    apr_table_t *q = siali_http_query(r);
+    json_t *j = sl_json_pool(json_object(), r->pool);
+
+    json_object_set_new(j, "count", json_integer(count));
+    json_object_set_new(j, "next", page * page_size < count
+                        ? json_string(page_url(r, req, q, page + 1)) : json_null());
+    json_object_set_new(j, "previous", page > 1
+                        ? json_string(page_url(r, req, q, page - 1)) : json_null());
+    json_object_set(j, "results", results);
+    return siali_http_json(r, HTTP_OK, j);
+}
+
+static int flag(apr_table_t *q, const char *name)
+{
+    const char *v = apr_table_get(q, name);
+
+    return v && sl_config_parse_bool(v) == 1;
+}
+
+int siali_api_memberships(request_rec *r, siali_req_t *req)
+{
+    sl_members_query_t mq;
+    apr_table_t *q = siali_http_query(r);
+    apr_int64_t count;
+    json_t *results;
+    sl_err_t err;
+
+    if (!own_org(r, req)) {
+        return OK;
+    }
+    if (!q) {
+        return siali_http_error(r, HTTP_BAD_REQUEST,
+                                "The query string is not valid (UTF-8, urlencoded).", NULL, NULL);
+    }
+    memset(&mq, 0, sizeof(mq));
+    if (siali_http_query_int(r, q, "page", 1, 1, 1000000000, &mq.page) != OK
+        || siali_http_query_int(r, q, "page_size", SL_PAGE_SIZE_DEFAULT, 1,
+                                SL_PAGE_SIZE_MAX, &mq.page_size) != OK) {
+        return OK;   /* the 400 is sent */
+    }
+    mq.ordering = apr_table_get(q, "ordering");
+    if (mq.ordering && !sl_people_ordering_ok(mq.ordering)) {
+        return siali_http_error(r, HTTP_BAD_REQUEST, "ordering must be one of username, "
+                                "email, last_activity, -last_activity, date_joined, "
+                                "-date_joined.", "ordering", NULL);
+    }
+    mq.search = apr_table_get(q, "search");
+    if (mq.search && (strlen(mq.search) > SL_SEARCH_MAX || sl_has_control(mq.search))) {
+        return siali_http_error(r, HTTP_BAD_REQUEST, "search must be at most 256 "
+                                "characters without control characters.", "search", NULL);
+    }
+    mq.with_projects = flag(q, "contributed_to_projects");
+    mq.active_only = flag(q, "active");
+    if (!db_of(r, req)) {
+        return siali_http_unavailable(r, 0);
+    }
+    if (sl_people_members(req->db, &results, &count, req->ids[0], &mq, &err, r->pool)
+        != SL_OK) {
+        return siali_http_core_error(r, &err);
+    }
+    return siali_api_page_reply(r, req, results, count, mq.page, mq.page_size);
+}
+
+int siali_api_member(request_rec *r, siali_req_t *req)
+{
+    json_t *j;
+    sl_err_t err;
+
+    if (!own_org(r, req)) {
+        return OK;
+    }
+    if (!db_of(r, req)) {
+        return siali_http_unavailable(r, 0);
+    }
+    if (sl_people_member(req->db, &j, req->ids[0], req->ids[1], &err, r->pool) != SL_OK) {
+        return siali_http_core_error(r, &err);
+    }
+    return siali_http_json(r, HTTP_OK, j);
+}
+
+int siali_api_users(request_rec *r, siali_req_t *req)
+{
+    json_t *list;
+    sl_err_t err;
+
+    if (!db_of(r, req)) {
+        return siali_http_unavailable(r, 0);
+    }
+    if (sl_account_list(req->db, &list, &err, r->pool) != SL_OK) {
+        return siali_http_core_error(r, &err);
+    }
+    return siali_http_json(r, HTTP_OK, list);
+}
+
+/* PATCH body -> patch: OK, or DONE after a 400 naming the field */
+static int read_patch(request_rec *r, json_t *body, sl_user_patch_t *pa)
+{
+    static const char *const read_only[] = {
+        "id", "email", "date_joined", "last_activity", "avatar", "initials",
+        "active_organization", NULL
+    };
+    const char *key, *s;
+    json_t *v;
+    sl_err_t err;
+    int i;
+
+    memset(pa, 0, sizeof(*pa));
+    pa->is_active = -1;
+    json_object_foreach(body, key, v) {
+        for (i = 0; read_only[i]; i++) {
+            if (!strcmp(key, read_only[i])) {
+                siali_http_error(r, HTTP_BAD_REQUEST, apr_psprintf(
+                    r->pool, "%s is read-only.", key), key, "This field is read-only.");
+                return DONE;
+            }
+        }
+        if (!strcmp(key, "is_active")) {
+            if (!json_is_boolean(v)) {
+                siali_http_error(r, HTTP_BAD_REQUEST, "is_active must be true or false.",
+                                 key, NULL);
+                return DONE;
+            }
+            pa->is_active = json_is_true(v);
+            continue;
+        }
+        if (strcmp(key, "first_name") && strcmp(key, "last_name") && strcmp(key, "phone")
+            && strcmp(key, "username")) {
+            siali_http_error(r, HTTP_BAD_REQUEST, apr_psprintf(
+                r->pool, "Unknown field %s.", key), key, "Unknown field.");
+            return DONE;
+        }
+        if (!json_is_string(v)) {
+            siali_http_error(r, HTTP_BAD_REQUEST, apr_psprintf(
+                r->pool, "%s must be a string.", key), key, NULL);
+            return DONE;
+        }
+        s = json_string_value(v);
+        if (!strcmp(key, "username")) {
+            if (sl_validate_username(s, json_string_length(v), &err) != SL_OK) {
+                siali_http_error(r, HTTP_BAD_REQUEST, err.message, key, NULL);
+                return DONE;
+            }
+            pa->username = s;
+            continue;
+        }
+        if (sl_validate_name(key, s, json_string_length(v), &err) != SL_OK) {
+            siali_http_error(r, HTTP_BAD_REQUEST, err.message, key, NULL);
+            return DONE;
+        }
+        if (!strcmp(key, "first_name")) {
+            pa->first_name = s;
+        }
+        else if (!strcmp(key, "last_name")) {
+            pa->last_name = s;
+        }
+        else {
+            pa->phone = s;
+        }
+    }
+    return OK;
+}
+
+int siali_api_user(request_rec *r, siali_req_t *req)
+{
+    sl_user_patch_t pa;
+    sl_user_t *u;
+    json_t *body;
+    sl_err_t err;
+    int rc;
+
+    if (r->method_number == M_PATCH) {
+        if ((rc = siali_http_read_json(r, &body)) != OK || (rc = read_patch(r, body, &pa)) != OK) {
+            return OK;   /* the 4xx is sent */
+        }
+    }
+    if (!db_of(r, req)) {
+        return siali_http_unavailable(r, 0);
+    }
+    switch (r->method_number) {
+    case M_PATCH:
+        if (sl_account_patch(req->db, &u, req->ids[0], req->user->id, &pa, &err, r->pool)
+            != SL_OK) {
+            return siali_http_core_error(r, &err);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL50002: user %s changed user %s",
+                      req->user->id, u->id);
+        return siali_http_json(r, HTTP_OK, sl_account_json(u, r->pool));
+    case M_DELETE:
+        if (sl_account_delete(req->db, req->ids[0], req->user->id, &err, r->pool) != SL_OK) {
+            return siali_http_core_error(r, &err);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "SL50003: user %s deleted user %s",
+                      req->user->id, req->ids[0]);
+        return siali_http_json(r, HTTP_NO_CONTENT, NULL);
+    default:
+        if (sl_account_by_id(req->db, &u, req->ids[0], &err, r->pool) != SL_OK) {
+            return siali_http_core_error(r, &err);
+        }
+        return siali_http_json(r, HTTP_OK, sl_account_json(u, r->pool));
+    }
+}

@@ -1,0 +1,17 @@
+#ifndef MOD_SIALI_PEOPLE_H
+#define MOD_SIALI_PEOPLE_H
+
+#include "mod_siali.h"
+
+int siali_api_organizations(request_rec *r, siali_req_t *req);
+int siali_api_memberships(request_rec *r, siali_req_t *req);
+int siali_api_member(request_rec *r, siali_req_t *req);
+int siali_api_users(request_rec *r, siali_req_t *req);
+int siali_api_user(request_rec *r, siali_req_t *req);
+
+/* {"count", "next", "previous", "results"} with next/previous as paths
+ * carrying the same query but the page. */
+int siali_api_page_reply(request_rec *r, siali_req_t *req, json_t *results,
+                         apr_int64_t count, apr_int64_t page, apr_int64_t page_size);
+
+#endif
