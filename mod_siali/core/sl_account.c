@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "sl_account.h"
@@ -116,6 +117,27 @@ sl_kind_e sl_account_named(sl_new_user_t *nu, const char *login, sl_err_t *err,
     return k;
 }
 
+/* What the members search looks in: "email username first last",
+ * lower-cased as the migration's SQL lower() does it (ASCII). */
+static const char *search_doc(const char *email, const char *username, const char *first,
+                              const char *last, apr_pool_t *p)
+{
+    char *d = apr_pstrcat(p, email, " ", username, " ", first, " ", last, NULL), *c;
+
+    for (c = d; *c; c++) {
+        *c = apr_tolower(*c);
+    }
+    return d;
+}
+
+static sl_kind_e count_add(sl_db_t *db, const char *org_id, int members, int active,
+                           sl_err_t *err, apr_pool_t *p)
+{
+    const char *args[3] = { apr_itoa(p, members), apr_itoa(p, active), org_id };
+
+    return sl_db_exec(db, p, "siali_org_count_add", NULL, 3, args, err);
+}
+
 static int exists(sl_db_t *db, const char *label, const char *arg, int *found,
                   sl_err_t *err, apr_pool_t *p)
 {
@@ -214,6 +236,14 @@ static sl_kind_e create_in_tx(sl_db_t *db, const char **uid, const sl_new_user_t
     args[1] = org->id;
     args[2] = now;
     if ((k = sl_db_exec(db, p, "siali_membership_insert", NULL, 3, args, err)) != SL_OK) {
+        return k;
+    }
+    if ((k = count_add(db, org->id, 1, 1, err, p)) != SL_OK) {
+        return k;
+    }
+    args[0] = *uid;
+    args[1] = search_doc(nu->email, username, "", "", p);
+    if ((k = sl_db_exec(db, p, "siali_user_search_insert", NULL, 2, args, err)) != SL_OK) {
         return k;
     }
     args[0] = *uid;
@@ -410,6 +440,15 @@ static sl_kind_e patch_in_tx(sl_db_t *db, sl_user_t *u, const char *actor_id,
     if ((k = sl_db_exec(db, p, "siali_user_set_names", NULL, 5, args, err)) != SL_OK) {
         return k;
     }
+    args[0] = search_doc(u->email, args[3], args[0], args[1], p);
+    args[1] = u->id;
+    if ((k = sl_db_exec(db, p, "siali_user_search_update", NULL, 2, args, err)) != SL_OK) {
+        return k;
+    }
+    if (pa->is_active >= 0 && pa->is_active != u->is_active && u->org_id
+        && (k = count_add(db, u->org_id, 0, pa->is_active ? 1 : -1, err, p)) != SL_OK) {
+        return k;
+    }
     if (pa->is_active >= 0) {
         args[0] = pa->is_active ? "1" : "0";
         args[1] = u->id;
@@ -454,7 +493,8 @@ sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *acto
 {
     static const char *const steps[] = {
         "siali_session_delete_user", "siali_user_delete_tokens",
-        "siali_user_delete_memberships", "siali_user_delete", NULL
+        "siali_user_delete_memberships", "siali_user_search_delete", "siali_user_delete",
+        NULL
     };
     sl_user_t *u;
     sl_err_t e2;
@@ -467,6 +507,9 @@ sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *acto
     k = sl_account_by_id(db, &u, target_id, err, p);
     if (k == SL_OK) {
         k = guard_owner_self(db, target_id, actor_id, "delete", err, p);
+    }
+    if (k == SL_OK && u->org_id) {
+        k = count_add(db, u->org_id, -1, u->is_active ? -1 : 0, err, p);
     }
     for (i = 0; k == SL_OK && steps[i]; i++) {
         k = sl_db_exec(db, p, steps[i], NULL, 1, &target_id, err);

@@ -49,35 +49,62 @@ static void push_project(json_t *list, const char **row, int first)
                                           "title", row[first + 1] ? row[first + 1] : ""));
 }
 
+/* "_s" (indexed LIKE) unless the search holds a LIKE metacharacter or the
+ * escape: then "_e" with '!' escaping, right but scanning */
+static const char *search_kind(const char *search)
+{
+    return strpbrk(search, "%_!\\") ? "_e" : "_s";
+}
+
 sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
                             const char *org_id, const sl_members_query_t *q,
                             sl_err_t *err, apr_pool_t *p)
 {
     const char *ordering = q->ordering ? q->ordering : "username";
-    const char *search = q->search && *q->search ? q->search : "";
-    const char *pat = *search ? sl_people_like_pattern(search, p) : "";
-    const char *args[9] = { org_id, q->active_only ? "1" : "0", search, pat, pat, pat,
-                            pat, NULL, NULL };
+    const char *search = q->search && *q->search ? q->search : NULL;
+    const char *kind = search ? search_kind(search) : "";
+    const char *args[5] = { org_id, q->active_only ? "1" : "0", NULL, NULL, NULL };
     apr_hash_t *by_user = apr_hash_make(p);
     sl_rows_t res, created, contrib;
     json_t *list;
+    int nargs = 2, i;
     sl_kind_e k;
-    int i;
 
     if (!sl_people_ordering_ok(ordering)) {
         return sl_err_set(err, SL_EINVALID, "ordering", "Unknown ordering.");
     }
-    if ((k = sl_db_select(db, p, "siali_members_count", &res, 7, args, err)) != SL_OK) {
-        return k;
+    if (search) {
+        args[nargs++] = *kind == '_' && kind[1] == 'e'
+                        ? sl_people_like_pattern(search, p)
+                        : apr_pstrcat(p, "%", search, "%", NULL);
+        if (kind[1] == 's') {
+            char *pat = (char *)args[nargs - 1];
+            for (; *pat; pat++) {
+                *pat = apr_tolower(*pat);
+            }
+        }
+        if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_count", kind, NULL),
+                              &res, nargs, args, err)) != SL_OK) {
+            return k;
+        }
+        *count = apr_atoi64(SL_ROW(&res, 0)[0]);
     }
-    *count = apr_atoi64(SL_ROW(&res, 0)[0]);
+    else {
+        if ((k = sl_db_select(db, p, "siali_org_counts", &res, 1, &org_id, err)) != SL_OK) {
+            return k;
+        }
+        if (res.rows->nelts == 0) {
+            return sl_err_set(err, SL_ENOTFOUND, NULL, "No such organization.");
+        }
+        *count = apr_atoi64(SL_ROW(&res, 0)[q->active_only ? 1 : 0]);
+    }
     if ((q->page - 1) * q->page_size >= *count && q->page > 1) {
         return sl_err_set(err, SL_ENOTFOUND, "page", "Invalid page: past the last one.");
     }
-    args[7] = sl_i64(q->page_size, p);
-    args[8] = sl_i64((q->page - 1) * q->page_size, p);
-    if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_", ordering, NULL), &res,
-                          9, args, err)) != SL_OK) {
+    args[nargs++] = sl_i64(q->page_size, p);
+    args[nargs++] = sl_i64((q->page - 1) * q->page_size, p);
+    if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_", ordering, kind, NULL), &res,
+                          nargs, args, err)) != SL_OK) {
         return k;
     }
     list = sl_json_pool(json_array(), p);
@@ -106,8 +133,8 @@ sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
 
         /* two more queries for the whole page, not two per member */
         for (w = 0; w < 2; w++) {
-            if ((k = sl_db_select(db, p, apr_pstrcat(p, which[w], ordering, NULL), out[w],
-                                  9, args, err)) != SL_OK) {
+            if ((k = sl_db_select(db, p, apr_pstrcat(p, which[w], ordering, kind, NULL),
+                                  out[w], nargs, args, err)) != SL_OK) {
                 return k;
             }
             for (i = 0; i < out[w]->rows->nelts; i++) {

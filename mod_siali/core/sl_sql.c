@@ -8,31 +8,37 @@
     "u.last_activity, (SELECT m.organization_id FROM memberships m " \
     "WHERE m.user_id = u.id AND m.deleted_at IS NULL ORDER BY m.id LIMIT 1)"
 
-/* The members of one organization, filtered by "active" ('1'/'0') and by a
- * search pattern ('' for none; else a LIKE pattern, '!' escapes) over
- * email, username and names. Parameters: org, active, search, pattern x4. */
-#define MEMBER_FROM " FROM memberships m JOIN users u ON u.id = m.user_id " \
+/* The members of one organization, filtered by "active" ('1'/'0'), then
+ * optionally by a substring of "email username first last" through the
+ * trigram index of user_search (FTS5 / pg_trgm). A LIKE without ESCAPE is
+ * what FTS5 can answer from its index, so searches without % _ ! \ use
+ * the "_s" statements; the rest take the "_e" ones ('!' escapes), which
+ * are right but scan. Parameters: org, active[, pattern]. */
+#define MEMBER_BASE " FROM memberships m JOIN users u ON u.id = m.user_id " \
     "WHERE m.organization_id = %s AND m.deleted_at IS NULL " \
-    "AND (%s = '0' OR u.is_active = 1) " \
-    "AND (%s = '' OR lower(u.email) LIKE %s ESCAPE '!' " \
-    "OR lower(u.username) LIKE %s ESCAPE '!' OR lower(u.first_name) LIKE %s ESCAPE '!' " \
-    "OR lower(u.last_name) LIKE %s ESCAPE '!')"
+    "AND (%s = '0' OR u.is_active = 1)"
+#define SEARCH_S " AND u.id IN (SELECT rowid FROM user_search WHERE doc LIKE %s)"
+#define SEARCH_E " AND u.id IN (SELECT rowid FROM user_search WHERE doc LIKE %s ESCAPE '!')"
 
 /* One page of members and, with the same filter, ordering and window, the
  * projects those members created and contributed to: three statements a
  * page, whatever its size. Every ordering has its index (schema v1, v3)
  * and ends with the id, so pages never overlap. */
 #define PAGE " LIMIT %s OFFSET %s"
-#define MEMBERS(name, order) \
+#define MEMBERS_ONE(name, from, order) \
     { "siali_members_" name, \
-      "SELECT m.id, " USER_COLS MEMBER_FROM " ORDER BY " order PAGE }, \
+      "SELECT m.id, " USER_COLS from " ORDER BY " order PAGE }, \
     { "siali_members_created_" name, \
       "SELECT p.created_by, p.id, p.title FROM projects p WHERE p.created_by IN " \
-      "(SELECT u.id" MEMBER_FROM " ORDER BY " order PAGE ") ORDER BY p.id" }, \
+      "(SELECT u.id" from " ORDER BY " order PAGE ") ORDER BY p.id" }, \
     { "siali_members_contrib_" name, \
       "SELECT DISTINCT a.completed_by, p.id, p.title FROM annotations a " \
       "JOIN projects p ON p.id = a.project_id WHERE a.completed_by IN " \
-      "(SELECT u.id" MEMBER_FROM " ORDER BY " order PAGE ") ORDER BY p.id" }
+      "(SELECT u.id" from " ORDER BY " order PAGE ") ORDER BY p.id" }
+#define MEMBERS(name, order) \
+    MEMBERS_ONE(name, MEMBER_BASE, order), \
+    MEMBERS_ONE(name "_s", MEMBER_BASE SEARCH_S, order), \
+    MEMBERS_ONE(name "_e", MEMBER_BASE SEARCH_E, order)
 
 const sl_sql_stmt_t sl_sql_statements[] = {
     MEMBERS("username", "lower(u.username), u.id"),
@@ -41,7 +47,23 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     MEMBERS("-last_activity", "COALESCE(u.last_activity, 0) DESC, u.id DESC"),
     MEMBERS("date_joined", "u.date_joined, u.id"),
     MEMBERS("-date_joined", "u.date_joined DESC, u.id DESC"),
-    { "siali_members_count", "SELECT count(*)" MEMBER_FROM },
+    { "siali_members_count_s", "SELECT count(*)" MEMBER_BASE SEARCH_S },
+    { "siali_members_count_e", "SELECT count(*)" MEMBER_BASE SEARCH_E },
+    /* without a search the count is kept, not counted */
+    { "siali_org_counts",
+      "SELECT members_count, active_count FROM organization WHERE id = %s" },
+    { "siali_org_count_add",
+      "UPDATE organization SET members_count = members_count + %s, "
+      "active_count = active_count + %s WHERE id = %s" },
+    { "siali_org_recount",
+      "UPDATE organization SET members_count = (SELECT count(*) FROM memberships m "
+      "WHERE m.organization_id = organization.id AND m.deleted_at IS NULL), "
+      "active_count = (SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id "
+      "WHERE m.organization_id = organization.id AND m.deleted_at IS NULL "
+      "AND u.is_active = 1)" },
+    { "siali_user_search_insert", "INSERT INTO user_search (rowid, doc) VALUES (%s, %s)" },
+    { "siali_user_search_update", "UPDATE user_search SET doc = %s WHERE rowid = %s" },
+    { "siali_user_search_delete", "DELETE FROM user_search WHERE rowid = %s" },
     { "siali_member_get",
       "SELECT m.id, " USER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
       "WHERE m.organization_id = %s AND m.user_id = %s AND m.deleted_at IS NULL" },

@@ -136,3 +136,59 @@ def test_siali_600_06_active_filter(httpd):
     active = [m["user"]["email"] for m in
               s.get(url, params={"page_size": 1000, "active": "true"}).json()["results"]]
     assert "filter.gone@example.org" in every and "filter.gone@example.org" not in active
+
+
+def test_siali_600_07_search_and_counts_follow_changes(httpd):
+    s, me = member(httpd, "follow.admin@example.org")
+    _, x = member(httpd, "follow.x@example.org")
+    url = httpd.url + "/api/organizations/1/memberships"
+
+    def found(q, **kw):
+        return [m["user"]["id"] for m in
+                s.get(url, params=dict(kw, search=q, page_size=1000)).json()["results"]]
+
+    def count(**kw):
+        return s.get(url, params=kw).json()["count"]
+
+    total, active = count(), count(active="true")
+    assert total == httpd.sql("SELECT count(*) FROM users")[0][0]
+    r = s.patch(httpd.url + "/api/users/%d" % x["id"],
+                json={"username": "renamed.person", "first_name": "Zoltan", "last_name": "Kodaly"})
+    assert r.status_code == 200
+    assert found("renamed.per") == [x["id"]]
+    assert found("zoltan kod") == [x["id"]]          # across first and last name
+    assert found("follow.x") == [x["id"]]            # the email still counts
+    assert s.patch(httpd.url + "/api/users/%d" % x["id"],
+                   json={"is_active": False}).status_code == 200
+    assert count() == total and count(active="true") == active - 1
+    assert found("zoltan", active="true") == []
+    assert s.delete(httpd.url + "/api/users/%d" % x["id"]).status_code == 204
+    assert count() == total - 1 and count(active="true") == active - 1
+    assert found("zoltan") == []
+
+
+def test_siali_600_08_old_database_gets_search_and_counts(httpd_factory):
+    import sqlite3
+    import time
+    h = httpd_factory()
+    import os
+    os.makedirs(os.path.dirname(h.db), exist_ok=True)
+    assert h.siali("migrate", "--target", "2").returncode == 0
+    con = sqlite3.connect(h.db)
+    now = int(time.time())
+    for i, (email, first) in enumerate([("old.one@example.org", "Hedy"),
+                                        ("old.two@example.org", "Ada")]):
+        cur = con.execute("INSERT INTO users (email, username, password, first_name, "
+                          "date_joined) VALUES (?, ?, 'x', ?, ?)",
+                          (email, email.split("@")[0], first, now))
+        con.execute("INSERT INTO memberships (user_id, organization_id, created_at) "
+                    "VALUES (?, 1, ?)", (cur.lastrowid, now))
+    con.commit()
+    con.close()
+    h.start()
+    s, _ = h.signup("new.one@example.org")
+    url = h.url + "/api/organizations/1/memberships"
+    body = s.get(url).json()
+    assert body["count"] == 3
+    r = s.get(url, params={"search": "hedy"}).json()
+    assert [m["user"]["email"] for m in r["results"]] == ["old.one@example.org"]

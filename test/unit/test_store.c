@@ -15,6 +15,8 @@
 #include "sl_db.h"
 #include "sl_json.h"
 #include "sl_org.h"
+#include "sl_people.h"
+#include "sl_project.h"
 #include "sl_schema.h"
 #include "sl_secret.h"
 #include "sl_session.h"
@@ -711,6 +713,84 @@ START_TEST(test_session_deactivated_user_denied)
 }
 END_TEST
 
+/* ---- sl_people / sl_project ---- */
+
+START_TEST(test_people_like_pattern_and_orderings)
+{
+    ck_assert_str_eq(sl_people_like_pattern("A%b_c!", test_pool), "%a!%b!_c!!%");
+    ck_assert(sl_people_ordering_ok("-last_activity"));
+    ck_assert(!sl_people_ordering_ok("password"));
+    ck_assert(!sl_people_ordering_ok(NULL));
+}
+END_TEST
+
+static json_t *members(const char *search, int active_only, int with_projects,
+                       apr_int64_t page, apr_int64_t *count, sl_kind_e want)
+{
+    sl_members_query_t q;
+    json_t *out = NULL;
+    sl_err_t err = { 0 };
+
+    memset(&q, 0, sizeof(q));
+    q.page = page;
+    q.page_size = 2;
+    q.search = search;
+    q.active_only = active_only;
+    q.with_projects = with_projects;
+    ck_assert_int_eq(sl_people_members(db, &out, count, "1", &q, &err, test_pool), want);
+    return out;
+}
+
+START_TEST(test_people_members_counts_search_projects)
+{
+    sl_user_t *a = create_ok("ann@example.org"), *b = create_ok("bob@example.org");
+    sl_user_t *c = create_ok("cy_x@example.org"), *u = NULL;
+    sl_user_patch_t pa = { NULL, NULL, NULL, NULL, 0 };
+    apr_int64_t count = 0;
+    json_t *list, *proj, *tasks;
+    int nt, na;
+
+    list = members(NULL, 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 3);
+    ck_assert_int_eq(json_array_size(list), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+        json_array_get(list, 0), "user"), "username")), "ann");
+    ck_assert(json_is_null(json_object_get(json_array_get(list, 0), "created_projects")));
+    members(NULL, 0, 0, 3, &count, SL_ENOTFOUND);
+    /* literal search: '_' is no wildcard, the index answers plain words */
+    list = members("y_x", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    list = members("BOB", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    /* deactivating keeps the counters in step */
+    ck_assert_int_eq(sl_account_patch(db, &u, b->id, a->id, &pa, NULL, test_pool), SL_OK);
+    members(NULL, 1, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 2);
+    /* created and contributed, in one page */
+    ck_assert_int_eq(sl_project_create(db, &proj, "P", NULL, a->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_json_decode(&tasks, "[{\"data\":{},\"annotations\":[{\"result\":[]}]}]",
+                                    43, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_project_import(db, sl_i64((apr_int64_t)json_integer_value(
+                                       json_object_get(proj, "id")), test_pool),
+                                       tasks, c->id, &nt, &na, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(nt, 1);
+    ck_assert_int_eq(na, 1);
+    list = members(NULL, 0, 1, 1, &count, SL_OK);
+    ck_assert_int_eq(json_array_size(json_object_get(json_array_get(list, 0),
+                                                     "created_projects")), 1);
+    list = members("cy", 0, 1, 1, &count, SL_OK);
+    ck_assert_int_eq(json_array_size(json_object_get(json_array_get(list, 0),
+                                                     "contributed_to_projects")), 1);
+    /* deleting the owner is refused; deleting c keeps the annotation */
+    ck_assert_int_eq(sl_account_delete(db, a->id, c->id, NULL, test_pool), SL_EFORBIDDEN);
+    ck_assert_int_eq(sl_account_delete(db, c->id, a->id, NULL, test_pool), SL_OK);
+    members(NULL, 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 2);
+    ck_assert_str_eq(scalar("SELECT count(*) FROM annotations"), "1");
+    ck_assert_str_eq(scalar("SELECT count(*) FROM user_search"), "2");
+}
+END_TEST
+
 /* one TCase per core file, the tests in a NULL-terminated list */
 static void add_tcase(Suite *s, const char *name, void (*setup)(void),
                       const TTest *const *tests)
@@ -753,10 +833,16 @@ Suite *test_store_suite(void)
         test_session_deactivated_user_denied, NULL
     };
 
+    const TTest *people_tests[] = {
+        test_people_like_pattern_and_orderings, test_people_members_counts_search_projects,
+        NULL
+    };
+
     add_tcase(s, "sl_db", store_setup_empty, db_tests);
     add_tcase(s, "sl_schema", store_setup_empty, schema_tests);
     add_tcase(s, "sl_org", store_setup, org_tests);
     add_tcase(s, "sl_account", store_setup, account_tests);
     add_tcase(s, "sl_session", store_setup, session_tests);
+    add_tcase(s, "sl_people", store_setup, people_tests);
     return s;
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""People benchmark: a page of 30 members with and without search, with
+and without project lists, at 1,000, 10,000 and 100,000 accounts seeded
+straight through the core (test/bench/seed). Sequential requests on one
+keep-alive connection against a real httpd; prints the median and the
+ratio to the 1,000-account figure. Not a test: it asserts nothing.
+
+    /usr/bin/python3 test/bench/people.py [--sizes 1000,10000,100000] [--repeat 50]
+"""
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import conftest  # noqa: E402
+
+CASES = [
+    ("page 30", {}),
+    ("page 30, -last_activity", {"ordering": "-last_activity"}),
+    ("page 30 + projects", {"contributed_to_projects": 1}),
+    ("page 500 of 30", {"page": 500}),
+    ("search 'Hopper12' (rare)", {"search": "Hopper12"}),
+    ("search 'user0001' (100)", {"search": "user0001"}),
+    ("search 'grace' (1 in 12)", {"search": "grace"}),
+]
+
+
+def seed(n, path):
+    seed_bin = os.path.join(conftest.BUILD, "test", "bench", "seed")
+    subprocess.run([seed_bin, "sqlite3:" + path, str(n)], check=True, capture_output=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--repeat", type=int, default=50)
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    results = {}
+    for n in sizes:
+        h = conftest.Httpd(loglevel="siali:warn")
+        os.makedirs(os.path.dirname(h.db))
+        t0 = time.time()
+        seed(n, h.db)
+        seeded = time.time() - t0
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "-R", "www-data:www-data", os.path.dirname(h.db)])
+        con = sqlite3.connect(h.db)
+        token = con.execute("SELECT token FROM api_tokens ORDER BY user_id LIMIT 1").fetchone()[0]
+        con.close()
+        h.start()
+        s = requests.Session()
+        s.headers["Authorization"] = "Token " + token
+        url = h.url + "/api/organizations/1/memberships"
+        for name, params in CASES:
+            q = dict(params, page_size=30)
+            if q.get("page", 1) * 30 > n:
+                q["page"] = n // 30
+            r = s.get(url, params=q)
+            assert r.status_code == 200, (name, r.status_code, r.text[:200])
+            times = []
+            for _ in range(args.repeat):
+                t = time.perf_counter()
+                s.get(url, params=q)
+                times.append((time.perf_counter() - t) * 1000)
+            results[(name, n)] = (statistics.median(times), r.json()["count"])
+        h.stop()
+        bad = h.bad_log_lines()
+        h.cleanup()
+        print("seeded %d accounts in %.1f s%s" % (n, seeded, "; LOG: %s" % bad[:3] if bad else ""))
+    print("%-28s" % "case" + "".join("%16s" % ("%d accts" % n) for n in sizes)
+          + "%10s" % ("ratio"))
+    for name, _ in CASES:
+        row = "%-28s" % name
+        for n in sizes:
+            ms, count = results[(name, n)]
+            row += "%10.2f ms %4s" % (ms, "" if count > 999 else count)
+        row += "%9.1fx" % (results[(name, sizes[-1])][0] / results[(name, sizes[0])][0])
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
