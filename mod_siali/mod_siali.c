@@ -106,6 +106,27 @@ static void log_to_httpd(void *baton, sl_log_level_e level, const char *file,
     ap_log_error(file, line, APLOG_MODULE_INDEX, (int)level, 0, baton, "%s", msg);
 }
 
+/* The path of the <Location> whose SetHandler brought the request here:
+ * core keeps the path of the innermost section that set a core directive
+ * (ours has no directive there, so it gets no config of its own). */
+static const char *mount_prefix(request_rec *r)
+{
+    core_dir_config *cd = ap_get_core_module_config(r->per_dir_config);
+    apr_size_t n;
+
+    if (!cd || !cd->d || cd->d[0] != '/' || cd->r) {
+        return "";
+    }
+    n = strlen(cd->d);
+    while (n > 0 && cd->d[n - 1] == '/') {
+        n--;
+    }
+    if (strncmp(r->uri, cd->d, n) || (r->uri[n] != '/' && r->uri[n] != '\0')) {
+        return "";   /* a <Directory>, or a section that is not a prefix */
+    }
+    return apr_pstrmemdup(r->pool, cd->d, n);
+}
+
 /* The path below the mount prefix, without its trailing slash. */
 static const char *route_path(request_rec *r, const char *prefix)
 {
@@ -124,7 +145,6 @@ static const char *route_path(request_rec *r, const char *prefix)
 
 static int siali_handler(request_rec *r)
 {
-    siali_dir_conf_t *dc;
     siali_req_t *req;
     const siali_route_t *rt;
     int is_api, rc;
@@ -132,11 +152,9 @@ static int siali_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, SIALI_HANDLER)) {
         return DECLINED;
     }
-    dc = ap_get_module_config(r->per_dir_config, &siali_module);
     req = apr_pcalloc(r->pool, sizeof(*req));
     req->conf = siali_config_get(r->server);
-    req->prefix = dc->prefix && r->uri && !strncmp(r->uri, dc->prefix, strlen(dc->prefix))
-                  ? dc->prefix : "";
+    req->prefix = mount_prefix(r);
     req->path = route_path(r, req->prefix);
     is_api = !strncmp(req->path, "/api/", 5) || !strcmp(req->path, "/api");
 

@@ -37,7 +37,6 @@ typedef struct {
 } siali_srv_conf_t;
 
 typedef struct {
-    const char *prefix;                /* the Location the app is mounted at */
     int forward_identity;              /* AuthType Siali: -1 unset */
     const char *login_url;             /* AuthType Siali: where browsers log in */
 } siali_dir_conf_t;
@@ -47,7 +46,8 @@ typedef enum { SIALI_AUTH_NONE = 0, SIALI_AUTH_SESSION, SIALI_AUTH_TOKEN } siali
 
 typedef struct {
     siali_srv_conf_t *conf;
-    const char *prefix;        /* mount prefix without trailing '/', "" at / */
+    const char *prefix;        /* the <Location> of SetHandler siali, no
+                                * trailing '/', "" at / */
     const char *path;          /* the path below the prefix, "/" at least */
     sl_db_t *db;               /* acquired lazily through mod_dbd */
     siali_auth_e auth;

@@ -57,14 +57,6 @@ void *siali_config_create_dir(apr_pool_t *p, char *dir)
     siali_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->forward_identity = -1;
-    /* the path of the <Location> is the app's mount prefix */
-    if (dir && dir[0] == '/') {
-        apr_size_t n = strlen(dir);
-        while (n > 0 && dir[n - 1] == '/') {
-            n--;
-        }
-        c->prefix = apr_pstrmemdup(p, dir, n);
-    }
     return c;
 }
 
@@ -73,7 +65,6 @@ void *siali_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     siali_dir_conf_t *base = basev, *add = addv;
     siali_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->prefix = add->prefix ? add->prefix : base->prefix;
     c->forward_identity = MERGE(forward_identity, -1);
     c->login_url = MERGE(login_url, NULL);
     return c;

@@ -42,11 +42,11 @@ class Httpd:
 
     def __init__(self, directives="", env=None, mpm="event", start_servers=2,
                  hash_cost=CHEAP_HASH, db=None, waive=(), loglevel="siali:info",
-                 modules=()):
+                 modules=(), mount=""):
         self.root = tempfile.mkdtemp(prefix="siali-it-")
         os.chmod(self.root, 0o755)   # the children (www-data under root) reach it
         self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "http://127.0.0.1:%d%s" % (self.port, mount)
         self.db = db or os.path.join(self.root, "state", "siali.db")
         self.error_log = os.path.join(self.root, "error.log")
         self.env = dict(os.environ)
@@ -87,14 +87,14 @@ DocumentRoot "{self.root}/htdocs"
 <Directory "{self.root}/htdocs">
   Require all granted
 </Directory>
-Alias /static/ "{self.root}/htdocs/static/"
+Alias {mount}/static/ "{self.root}/htdocs/static/"
 DBDriver sqlite3
 DBDParams "{self.db}"
 SialiPasswordHash {hash_cost}
-<Location />
+<Location {mount or "/"}>
   SetHandler siali
 </Location>
-<Location /static/>
+<Location {mount}/static/>
   SetHandler none
 </Location>
 {directives}
