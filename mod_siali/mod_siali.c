@@ -9,6 +9,7 @@
 #include <http_request.h>
 
 #include "mod_siali.h"
+#include "mod_siali_account.h"
 #include "mod_siali_api.h"
 #include "mod_siali_auth.h"
 #include "mod_siali_authn.h"
@@ -69,11 +70,15 @@ static const siali_route_t routes[] = {
     { "/api/projects/*", M(GET), siali_api_project, R_USER, "GET, HEAD" },
     { "/api/projects/*/import", M(POST), siali_api_project_import, R_USER, "POST" },
     { "/api/tasks/*/annotations", M(POST), siali_api_annotations, R_USER, "POST" },
+    { "/api/users/*/avatar", M(POST) | M(DELETE), siali_api_avatar, R_USER, "POST, DELETE" },
+    { "/api/current-user/password", M(POST), siali_api_password, R_USER, "POST" },
+    { "/data/avatars/@", M(GET), siali_avatar_file, R_USER, "GET, HEAD" },
     { NULL, 0, NULL, 0, NULL }
 };
 
 /* 1 when path matches pattern, where each "*" segment is an id (1 to 18
- * digits, no leading zero), captured into ids. */
+ * digits, no leading zero) and "@" a file name ([A-Za-z0-9._-], 1 to 100,
+ * not starting with a dot), captured into ids. */
 static int route_match(const char *pattern, const char *path, const char **ids,
                        apr_pool_t *p)
 {
@@ -87,6 +92,20 @@ static int route_match(const char *pattern, const char *path, const char **ids,
             }
             if (end == path || end - path > 18 || *path == '0' || (*end && *end != '/')
                 || n >= 2) {
+                return 0;
+            }
+            ids[n++] = apr_pstrmemdup(p, path, end - path);
+            path = end;
+            pattern++;
+        }
+        else if (*pattern == '@') {
+            const char *end = path;
+            while ((*end >= 'a' && *end <= 'z') || (*end >= 'A' && *end <= 'Z')
+                   || (*end >= '0' && *end <= '9') || *end == '.' || *end == '_'
+                   || *end == '-') {
+                end++;
+            }
+            if (end == path || end - path > 100 || *path == '.' || *end || n >= 2) {
                 return 0;
             }
             ids[n++] = apr_pstrmemdup(p, path, end - path);
@@ -234,6 +253,10 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     if ((rc = siali_db_prepare_databases(pconf, ptemp, s)) != OK) {
         return rc;
+    }
+    if ((e = siali_account_prepare_avatar_dirs(pconf, s, siali_db_main_sqlite_path()))) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10013: mod_siali: %s", e);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     dummy = sl_password_dummy(&siali_config_get(s)->core.hash, pconf);
     if (!dummy) {

@@ -33,6 +33,9 @@ typedef struct {
     int throttle_max;                  /* -1 unset */
     apr_int64_t throttle_window;
     apr_array_header_t *trusted_origins;   /* of const char * */
+    long avatar_max_px;                /* -1 unset */
+    apr_size_t avatar_max_bytes;       /* 0 unset */
+    const char *avatar_dir;            /* NULL: next to the SQLite file */
     sl_config_t core;                  /* frozen after post_config */
 } siali_srv_conf_t;
 

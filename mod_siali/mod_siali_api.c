@@ -8,17 +8,9 @@
 #include "sl_org.h"
 #include "sl_secret.h"
 
-static sl_db_t *db_of(request_rec *r, siali_req_t *req)
-{
-    if (!req->db) {
-        req->db = siali_db_acquire(r);
-    }
-    return req->db;
-}
-
 int siali_api_health(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = db_of(r, req);
+    sl_db_t *db = siali_req_db(r, req);
     sl_org_t *org;
     json_t *j;
 
@@ -33,12 +25,12 @@ int siali_api_health(request_rec *r, siali_req_t *req)
 
 int siali_api_whoami(request_rec *r, siali_req_t *req)
 {
-    return siali_http_json(r, HTTP_OK, sl_account_json(req->user, r->pool));
+    return siali_http_json(r, HTTP_OK, sl_account_json(req->user, req->db ? req->db->avatar_base : NULL, r->pool));
 }
 
 int siali_api_token(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = db_of(r, req);
+    sl_db_t *db = siali_req_db(r, req);
     const char *token;
     sl_err_t err;
 
@@ -54,7 +46,7 @@ int siali_api_token(request_rec *r, siali_req_t *req)
 
 int siali_api_reset_token(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = db_of(r, req);
+    sl_db_t *db = siali_req_db(r, req);
     const char *token, *args[4];
     sl_err_t err;
 
@@ -88,7 +80,7 @@ static int invite_reply(request_rec *r, siali_req_t *req, int status, sl_org_t *
 
 int siali_api_invite(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = db_of(r, req);
+    sl_db_t *db = siali_req_db(r, req);
     sl_org_t *org;
     sl_err_t err;
 
@@ -103,7 +95,7 @@ int siali_api_invite(request_rec *r, siali_req_t *req)
 
 int siali_api_invite_reset(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = db_of(r, req);
+    sl_db_t *db = siali_req_db(r, req);
     sl_org_t *org;
     sl_err_t err;
 

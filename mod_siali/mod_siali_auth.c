@@ -53,7 +53,7 @@ static siali_found_e by_token(request_rec *r, siali_req_t *req, const char *key)
     sl_rows_t res;
     sl_user_t *u;
 
-    if (!(req->db = req->db ? req->db : siali_db_acquire(r))) {
+    if (!siali_req_db(r, req)) {
         return SIALI_FOUND_UNAVAILABLE;
     }
     if (sl_db_select(req->db, r->pool, "siali_token_user", &res, 1, &hash, NULL) != SL_OK) {
@@ -88,7 +88,7 @@ siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
     if (!cookie || !*cookie) {
         return SIALI_FOUND_NONE;
     }
-    if (!(req->db = req->db ? req->db : siali_db_acquire(r))) {
+    if (!siali_req_db(r, req)) {
         return SIALI_FOUND_UNAVAILABLE;
     }
     k = sl_session_lookup(req->db, &req->user, cookie, &req->conf->core, NULL, r->pool);

@@ -24,6 +24,7 @@ void *siali_config_create_srv(apr_pool_t *p, server_rec *s)
     c->password_min = -1;
     c->throttle_max = -1;
     c->throttle_window = -1;
+    c->avatar_max_px = -1;
     c->trusted_origins = apr_array_make(p, 2, sizeof(const char *));
     sl_config_defaults(&c->core);
     return c;
@@ -48,6 +49,9 @@ void *siali_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->throttle_max = MERGE(throttle_max, -1);
     c->throttle_window = MERGE(throttle_window, -1);
     c->trusted_origins = apr_array_append(p, base->trusted_origins, add->trusted_origins);
+    c->avatar_max_px = MERGE(avatar_max_px, -1);
+    c->avatar_max_bytes = MERGE(avatar_max_bytes, 0);
+    c->avatar_dir = MERGE(avatar_dir, NULL);
     sl_config_defaults(&c->core);
     return c;
 }
@@ -179,6 +183,35 @@ static const char *add_origin(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_avatar(cmd_parms *cmd, void *dc, const char *arg)
+{
+    siali_srv_conf_t *c = siali_config_get(cmd->server);
+    const char *which = cmd->info, *e;
+    char *end;
+    long v;
+
+    if (!strcmp(which, "pixels")) {
+        v = strtol(arg, &end, 10);
+        if (*end || end == arg || v < 1 || v > 4096) {
+            return apr_psprintf(cmd->pool, "%s: expected a number of pixels from 1 to 4096",
+                                cmd->cmd->name);
+        }
+        c->avatar_max_px = v;
+    }
+    else if (!strcmp(which, "bytes")) {
+        if ((e = sl_config_parse_size(&c->avatar_max_bytes, arg))) {
+            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
+        }
+    }
+    else {
+        c->avatar_dir = ap_server_root_relative(cmd->pool, arg);
+        if (!c->avatar_dir) {
+            return apr_psprintf(cmd->pool, "%s: bad path '%s'", cmd->cmd->name, arg);
+        }
+    }
+    return NULL;
+}
+
 static const char *set_forward(cmd_parms *cmd, void *dc, int on)
 {
     ((siali_dir_conf_t *)dc)->forward_identity = on ? 1 : 0;
@@ -197,6 +230,12 @@ static const char *set_login_url(cmd_parms *cmd, void *dc, const char *arg)
 }
 
 const command_rec siali_cmds[] = {
+    AP_INIT_TAKE1("SialiAvatarMaxPixels", set_avatar, "pixels", RSRC_CONF,
+                  "largest avatar width and height in pixels (default 512)"),
+    AP_INIT_TAKE1("SialiAvatarMaxBytes", set_avatar, "bytes", RSRC_CONF,
+                  "largest avatar upload, e.g. 1M (default)"),
+    AP_INIT_TAKE1("SialiAvatarDir", set_avatar, "dir", RSRC_CONF,
+                  "where avatars are stored (default: avatars/ next to the SQLite file)"),
     AP_INIT_FLAG("SialiForwardIdentity", set_forward, NULL, OR_AUTHCFG,
                  "AuthType Siali: set X-Siali-User-Id / X-Siali-User-Email for a "
                  "backend (removing any the client sent)"),
@@ -248,6 +287,12 @@ const char *siali_config_freeze(siali_srv_conf_t *c, apr_pool_t *p)
     if (c->throttle_max > 0) {
         core->throttle_max = c->throttle_max;
         core->throttle_window = c->throttle_window;
+    }
+    if (c->avatar_max_px > 0) {
+        core->avatar_max_px = c->avatar_max_px;
+    }
+    if (c->avatar_max_bytes > 0) {
+        core->avatar_max_bytes = c->avatar_max_bytes;
     }
     if (c->signup_restricted >= 0) {
         core->signup_restricted = c->signup_restricted;

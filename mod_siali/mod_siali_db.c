@@ -273,6 +273,13 @@ leave:
     return e;
 }
 
+static const char *main_sqlite_path;
+
+const char *siali_db_main_sqlite_path(void)
+{
+    return main_sqlite_path;
+}
+
 int siali_db_prepare_databases(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     apr_array_header_t *vhosts = apr_array_make(ptemp, 4, sizeof(db_scope_t));
@@ -283,6 +290,8 @@ int siali_db_prepare_databases(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
     int i;
 
     scan(ptemp, ap_conftree, &main_scope, vhosts, NULL);
+    main_sqlite_path = main_scope.driver && !strcmp(main_scope.driver, "sqlite3")
+                       && main_scope.params ? apr_pstrdup(pconf, main_scope.params) : NULL;
     for (i = -1; i < vhosts->nelts; i++) {
         db_scope_t sc = i < 0 ? main_scope : APR_ARRAY_IDX(vhosts, i, db_scope_t);
         const char *key;
@@ -380,4 +389,12 @@ void siali_db_close(request_rec *r, sl_db_t *db)
 sl_db_t *siali_db_acquire(request_rec *r)
 {
     return siali_db_open(r);
+}
+
+sl_db_t *siali_req_db(request_rec *r, siali_req_t *req)
+{
+    if (!req->db && (req->db = siali_db_acquire(r))) {
+        req->db->avatar_base = apr_pstrcat(r->pool, req->prefix, SL_AVATAR_BASE, NULL);
+    }
+    return req->db;
 }

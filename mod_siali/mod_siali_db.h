@@ -12,6 +12,9 @@ int siali_db_register(apr_pool_t *pconf, server_rec *s);
  * to the user the children run as. Runs in the parent before any child. */
 int siali_db_prepare_databases(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
+/* The main server's SQLite file (after siali_db_prepare_databases), or NULL. */
+const char *siali_db_main_sqlite_path(void);
+
 /* Installs mod_dbd's post_connect hook for per-connection settings. */
 void siali_db_hooks(void);
 
@@ -25,5 +28,9 @@ void siali_db_hooks(void);
 sl_db_t *siali_db_open(request_rec *r);
 void siali_db_close(request_rec *r, sl_db_t *db);
 sl_db_t *siali_db_acquire(request_rec *r);
+
+/* The request's connection, opened on first use, with the avatar URL base
+ * of this mount. NULL: answer 503. */
+sl_db_t *siali_req_db(request_rec *r, siali_req_t *req);
 
 #endif

@@ -11,20 +11,12 @@
 #include "sl_people.h"
 #include "sl_validate.h"
 
-static sl_db_t *db_of(request_rec *r, siali_req_t *req)
-{
-    if (!req->db) {
-        req->db = siali_db_acquire(r);
-    }
-    return req->db;
-}
-
 int siali_api_organizations(request_rec *r, siali_req_t *req)
 {
     json_t *list;
     sl_err_t err;
 
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     if (sl_people_organizations(req->db, &list, &err, r->pool) != SL_OK) {
@@ -117,7 +109,7 @@ int siali_api_memberships(request_rec *r, siali_req_t *req)
     }
     mq.with_projects = flag(q, "contributed_to_projects");
     mq.active_only = flag(q, "active");
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     if (sl_people_members(req->db, &results, &count, req->ids[0], &mq, &err, r->pool)
@@ -135,7 +127,7 @@ int siali_api_member(request_rec *r, siali_req_t *req)
     if (!own_org(r, req)) {
         return OK;
     }
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     if (sl_people_member(req->db, &j, req->ids[0], req->ids[1], &err, r->pool) != SL_OK) {
@@ -149,7 +141,7 @@ int siali_api_users(request_rec *r, siali_req_t *req)
     json_t *list;
     sl_err_t err;
 
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     if (sl_account_list(req->db, &list, &err, r->pool) != SL_OK) {
@@ -239,7 +231,7 @@ int siali_api_user(request_rec *r, siali_req_t *req)
             return OK;   /* the 4xx is sent */
         }
     }
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     switch (r->method_number) {
@@ -250,7 +242,7 @@ int siali_api_user(request_rec *r, siali_req_t *req)
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL50002: user %s changed user %s",
                       req->user->id, u->id);
-        return siali_http_json(r, HTTP_OK, sl_account_json(u, r->pool));
+        return siali_http_json(r, HTTP_OK, sl_account_json(u, req->db->avatar_base, r->pool));
     case M_DELETE:
         if (sl_account_delete(req->db, req->ids[0], req->user->id, &err, r->pool) != SL_OK) {
             return siali_http_core_error(r, &err);
@@ -262,6 +254,6 @@ int siali_api_user(request_rec *r, siali_req_t *req)
         if (sl_account_by_id(req->db, &u, req->ids[0], &err, r->pool) != SL_OK) {
             return siali_http_core_error(r, &err);
         }
-        return siali_http_json(r, HTTP_OK, sl_account_json(u, r->pool));
+        return siali_http_json(r, HTTP_OK, sl_account_json(u, req->db->avatar_base, r->pool));
     }
 }

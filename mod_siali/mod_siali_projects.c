@@ -12,14 +12,6 @@
 #include "sl_people.h"
 #include "sl_project.h"
 
-static sl_db_t *db_of(request_rec *r, siali_req_t *req)
-{
-    if (!req->db) {
-        req->db = siali_db_acquire(r);
-    }
-    return req->db;
-}
-
 /* only the listed keys, each of the given type; else a 400 naming it */
 static int only_keys(request_rec *r, json_t *body, const char *const *keys)
 {
@@ -56,7 +48,7 @@ int siali_api_projects(request_rec *r, siali_req_t *req)
         if (siali_http_read_json(r, &body) != OK || !only_keys(r, body, keys)) {
             return OK;
         }
-        if (!db_of(r, req)) {
+        if (!siali_req_db(r, req)) {
             return siali_http_unavailable(r, 0);
         }
         if (sl_project_create(req->db, &j, json_string_value(json_object_get(body, "title")),
@@ -75,7 +67,7 @@ int siali_api_projects(request_rec *r, siali_req_t *req)
                                 SL_PAGE_SIZE_MAX, &size) != OK) {
         return OK;
     }
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     if (sl_project_page(req->db, &j, &count, page, size, &err, r->pool) != SL_OK) {
@@ -89,7 +81,7 @@ int siali_api_project(request_rec *r, siali_req_t *req)
     json_t *j;
     sl_err_t err;
 
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     if (sl_project_get(req->db, &j, req->ids[0], &err, r->pool) != SL_OK) {
@@ -120,7 +112,7 @@ int siali_api_project_import(request_rec *r, siali_req_t *req)
     if (sl_json_decode(&tasks, buf, len, &err, r->pool) != SL_OK) {
         return siali_http_error(r, HTTP_BAD_REQUEST, err.message, NULL, NULL);
     }
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     if (sl_project_import(req->db, req->ids[0], tasks, req->user->id, &nt, &na, &err,
@@ -147,7 +139,7 @@ int siali_api_annotations(request_rec *r, siali_req_t *req)
                 r->pool, "Unknown field %s.", key), key, "Unknown field.");
         }
     }
-    if (!db_of(r, req)) {
+    if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
     if (sl_annotation_create(req->db, &j, req->ids[0], json_object_get(body, "result"),

@@ -203,7 +203,7 @@ static int cmd_user(siali_cli_t *cli, apr_pool_t *p)
     if (k != SL_OK || sl_account_token(db, &token, u->id, NULL, p) != SL_OK) {
         return 1;
     }
-    j = sl_account_json(u, p);
+    j = sl_account_json(u, SL_AVATAR_BASE, p);
     json_object_set_new(j, "token", json_string(token));
     json_object_set_new(j, "status", json_string("ok"));
     printf("=> User info:\n%s\n", sl_json_dump(j, p));

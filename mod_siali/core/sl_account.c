@@ -366,7 +366,7 @@ sl_kind_e sl_account_touch(sl_db_t *db, sl_user_t *u, sl_err_t *err, apr_pool_t 
     return k;
 }
 
-json_t *sl_account_json(const sl_user_t *u, apr_pool_t *p)
+json_t *sl_account_json(const sl_user_t *u, const char *avatar_base, apr_pool_t *p)
 {
     json_t *j = json_object();
 
@@ -377,7 +377,9 @@ json_t *sl_account_json(const sl_user_t *u, apr_pool_t *p)
     json_object_set_new(j, "email", json_string(u->email));
     json_object_set_new(j, "last_activity",
                         sl_json_str_or_null(sl_iso_time(u->last_activity, p)));
-    json_object_set_new(j, "avatar", sl_json_str_or_null(u->avatar));
+    json_object_set_new(j, "avatar", u->avatar ? json_string(apr_pstrcat(
+                            p, avatar_base ? avatar_base : SL_AVATAR_BASE, u->avatar, NULL))
+                        : json_null());
     json_object_set_new(j, "initials",
                         json_string(sl_initials(u->first_name, u->last_name, u->email, p)));
     json_object_set_new(j, "phone", json_string(u->phone));
@@ -535,7 +537,8 @@ sl_kind_e sl_account_list(sl_db_t *db, json_t **out, sl_err_t *err, apr_pool_t *
     }
     list = sl_json_pool(json_array(), p);
     for (i = 0; i < res.rows->nelts; i++) {
-        json_array_append(list, sl_account_json(sl_account_from_row(SL_ROW(&res, i), 0, p), p));
+        json_array_append(list, sl_account_json(sl_account_from_row(SL_ROW(&res, i), 0, p),
+                                                db->avatar_base, p));
     }
     *out = list;
     return SL_OK;

@@ -99,7 +99,8 @@ sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *acto
 /* Every account, ordered by id: a JSON array of User objects. */
 sl_kind_e sl_account_list(sl_db_t *db, json_t **out, sl_err_t *err, apr_pool_t *p);
 
-/* The User object of API.md (pool-tied). */
-json_t *sl_account_json(const sl_user_t *u, apr_pool_t *p);
+/* The User object of API.md (pool-tied); the avatar's URL is avatar_base
+ * (the mount prefix + /data/avatars/) and the stored file name. */
+json_t *sl_account_json(const sl_user_t *u, const char *avatar_base, apr_pool_t *p);
 
 #endif

@@ -15,6 +15,31 @@ void sl_config_defaults(sl_config_t *cfg)
     cfg->session_idle = SL_DEFAULT_SESSION_IDLE;
     cfg->throttle_max = SL_DEFAULT_THROTTLE_MAX;
     cfg->throttle_window = SL_DEFAULT_THROTTLE_WINDOW;
+    cfg->avatar_max_px = SL_DEFAULT_AVATAR_MAX_PX;
+    cfg->avatar_max_bytes = SL_DEFAULT_AVATAR_MAX_BYTES;
+}
+
+const char *sl_config_parse_size(apr_size_t *out, const char *arg)
+{
+    char *end;
+    long long v;
+    apr_size_t unit = 1;
+
+    if (!arg || *arg < '0' || *arg > '9') {
+        return "expected a size like 1048576, 512K or 1M";
+    }
+    v = strtoll(arg, &end, 10);
+    if (*end) {
+        if (end[1] || (*end != 'K' && *end != 'k' && *end != 'M' && *end != 'm')) {
+            return "expected a size like 1048576, 512K or 1M";
+        }
+        unit = (*end == 'K' || *end == 'k') ? 1024 : 1024 * 1024;
+    }
+    if (v <= 0 || (unsigned long long)v > (64ULL * 1024 * 1024) / unit) {
+        return "the size must be between 1 byte and 64M";
+    }
+    *out = (apr_size_t)v * unit;
+    return NULL;
 }
 
 const char *sl_config_parse_duration(apr_int64_t *out, const char *arg)

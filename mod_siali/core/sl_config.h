@@ -15,7 +15,12 @@ typedef struct {
     int signup_restricted;
     int throttle_max;              /* failures per window */
     apr_int64_t throttle_window;   /* seconds */
+    long avatar_max_px;            /* per side */
+    apr_size_t avatar_max_bytes;
 } sl_config_t;
+
+#define SL_DEFAULT_AVATAR_MAX_PX 512
+#define SL_DEFAULT_AVATAR_MAX_BYTES (1024 * 1024)
 
 #define SL_DEFAULT_PASSWORD_MIN 8
 #define SL_DEFAULT_SESSION_MAX_AGE (14 * 86400)
@@ -29,6 +34,9 @@ void sl_config_defaults(sl_config_t *cfg);
 /* Parses a duration: "90" (seconds), "30s", "15m", "12h", "14d". Returns
  * NULL or an error sentence. */
 const char *sl_config_parse_duration(apr_int64_t *out, const char *arg);
+
+/* Parses a size: "1048576", "512K", "1M" (KiB, MiB). NULL or an error. */
+const char *sl_config_parse_size(apr_size_t *out, const char *arg);
 
 /* "true", "1", "yes", "on" (any case) -> 1; "false", "0", "no", "off", "" -> 0;
  * anything else -> -1. */

@@ -16,6 +16,7 @@ void sl_db_wrap(sl_db_t *db, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
     db->handle = handle;
     db->prepared = prepared;
     db->pool = p;
+    db->avatar_base = SL_AVATAR_BASE;
     db->is_pgsql = !strcmp(apr_dbd_name(driver), "pgsql");
 }
 

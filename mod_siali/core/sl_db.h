@@ -18,7 +18,11 @@ typedef struct sl_db_t {
     int is_pgsql;
     apr_dbd_transaction_t *trans;
     apr_pool_t *pool;              /* the connection's lifetime */
+    const char *avatar_base;       /* URL path avatars are served under */
 } sl_db_t;
+
+#define SL_AVATAR_BASE "/data/avatars/"
+
 
 /* A result: rows of NUL-terminated strings (NULL for SQL NULL). */
 typedef struct {

@@ -111,7 +111,7 @@ sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
     for (i = 0; i < res.rows->nelts; i++) {
         const char **row = SL_ROW(&res, i);
         sl_user_t *u = sl_account_from_row(row, 1, p);
-        json_t *user = json_deep_copy(sl_account_json(u, p));
+        json_t *user = json_deep_copy(sl_account_json(u, db->avatar_base, p));
         json_t *m = json_pack("{s:I, s:I}", "id", (json_int_t)apr_atoi64(row[0]),
                               "organization", (json_int_t)apr_atoi64(org_id));
         json_t *cp = q->with_projects ? json_array() : json_null();
@@ -166,7 +166,8 @@ sl_kind_e sl_people_member(sl_db_t *db, json_t **out, const char *org_id,
         return sl_err_set(err, SL_ENOTFOUND, NULL, "No such member.");
     }
     j = sl_json_pool(json_object(), p);
-    json_object_set(j, "user", sl_account_json(sl_account_from_row(SL_ROW(&res, 0), 1, p), p));
+    json_object_set(j, "user", sl_account_json(sl_account_from_row(SL_ROW(&res, 0), 1, p),
+                                               db->avatar_base, p));
     json_object_set_new(j, "organization", json_integer(apr_atoi64(org_id)));
     if ((k = sl_db_select(db, p, "siali_user_created_projects", &projects, 1, &user_id,
                           err)) != SL_OK) {

@@ -14,7 +14,9 @@ json_t *sl_project_user_simple(sl_db_t *db, const char *user_id, apr_pool_t *p)
     if (user_id && sl_account_by_id(db, &u, user_id, NULL, p) == SL_OK) {
         return json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)apr_atoi64(u->id),
                          "first_name", u->first_name, "last_name", u->last_name,
-                         "email", u->email, "avatar", sl_json_str_or_null(u->avatar));
+                         "email", u->email, "avatar", u->avatar
+                         ? json_string(apr_pstrcat(p, db->avatar_base, u->avatar, NULL))
+                         : json_null());
     }
     /* the account is gone; its work stays */
     return json_pack("{s:o, s:s, s:s, s:n, s:n, s:b}", "id",

@@ -82,6 +82,7 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "UPDATE users SET first_name = %s, last_name = %s, phone = %s, username = %s "
       "WHERE id = %s" },
     { "siali_user_set_active", "UPDATE users SET is_active = %s WHERE id = %s" },
+    { "siali_user_set_avatar", "UPDATE users SET avatar = %s WHERE id = %s" },
     { "siali_user_username_taken_by_other",
       "SELECT 1 FROM users WHERE lower(username) = lower(%s) AND id <> %s" },
     /* no foreign keys on SQLite (see sl_db_conn_init): dependents by hand */

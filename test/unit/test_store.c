@@ -493,7 +493,7 @@ END_TEST
 START_TEST(test_account_json_fields)
 {
     sl_user_t *u = create_ok("jo.doe@example.org");
-    json_t *j = sl_account_json(u, test_pool), *v;
+    json_t *j = sl_account_json(u, NULL, test_pool), *v;
     const char *joined;
 
     ck_assert_uint_eq(json_object_size(j), 12);
@@ -520,7 +520,7 @@ START_TEST(test_account_json_fields)
     ck_assert_int_eq(sl_account_touch(db, u, NULL, test_pool), SL_OK);
     ck_assert_int_eq(sl_account_by_id(db, &u, u->id, NULL, test_pool), SL_OK);
     ck_assert_ptr_nonnull(u->last_activity);
-    j = sl_account_json(u, test_pool);
+    j = sl_account_json(u, NULL, test_pool);
     ck_assert(json_is_string(json_object_get(j, "last_activity")));
     ck_assert_int_eq(json_string_value(json_object_get(j, "last_activity"))[19], 'Z');
 }

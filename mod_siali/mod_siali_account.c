@@ -1,0 +1,353 @@
+/* Account & Settings: avatars (upload, removal, serving) and the password
+ * change. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <unixd.h>
+
+#include "mod_siali_account.h"
+#include "mod_siali_config.h"
+#include "mod_siali_db.h"
+#include "mod_siali_http.h"
+#include "sl_image.h"
+#include "sl_json.h"
+#include "sl_multipart.h"
+#include "sl_password.h"
+#include "sl_secret.h"
+#include "sl_throttle.h"
+#include "sl_validate.h"
+
+#define MULTIPART_OVERHEAD (64 * 1024)   /* headers and boundaries */
+#define AVATAR_HEX 32
+
+const char *siali_account_prepare_avatar_dirs(apr_pool_t *pconf, server_rec *s,
+                                              const char *main_sqlite_path)
+{
+    server_rec *sp;
+
+    for (sp = s; sp; sp = sp->next) {
+        siali_srv_conf_t *c = siali_config_get(sp);
+        apr_finfo_t fi;
+
+        if (!c->avatar_dir) {
+            const char *slash = main_sqlite_path ? strrchr(main_sqlite_path, '/') : NULL;
+            c->avatar_dir = slash ? apr_pstrcat(pconf, apr_pstrmemdup(pconf, main_sqlite_path,
+                                                slash - main_sqlite_path), "/avatars", NULL)
+                                  : ap_server_root_relative(pconf, "avatars");
+        }
+        if (apr_stat(&fi, c->avatar_dir, APR_FINFO_TYPE, pconf) != APR_SUCCESS) {
+            if (apr_dir_make_recursive(c->avatar_dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                       | APR_FPROT_UEXECUTE | APR_FPROT_GREAD
+                                       | APR_FPROT_GEXECUTE, pconf) != APR_SUCCESS) {
+                return apr_psprintf(pconf, "SialiAvatarDir %s: cannot create it",
+                                    c->avatar_dir);
+            }
+        }
+        /* the children write here */
+        if (geteuid() == 0 && chown(c->avatar_dir, ap_unixd_config.user_id,
+                                    ap_unixd_config.group_id) != 0) {
+            return apr_psprintf(pconf, "SialiAvatarDir %s: cannot hand it to the "
+                                "children's user: %s", c->avatar_dir, strerror(errno));
+        }
+    }
+    return NULL;
+}
+
+/* <user id>-<32 hex>.png|jpg: the only names ever written or served */
+static int avatar_name_ok(const char *name)
+{
+    const char *c = name, *dash;
+
+    if (!name) {
+        return 0;
+    }
+    while (*c >= '0' && *c <= '9') {
+        c++;
+    }
+    if (c == name || *c != '-') {
+        return 0;
+    }
+    dash = c++;
+    while ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')) {
+        c++;
+    }
+    return c - dash - 1 == AVATAR_HEX && (!strcmp(c, ".png") || !strcmp(c, ".jpg"));
+}
+
+static void remove_avatar(request_rec *r, const char *dir, const char *name)
+{
+    if (avatar_name_ok(name)) {
+        apr_status_t rv = apr_file_remove(apr_pstrcat(r->pool, dir, "/", name, NULL), r->pool);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, "SL70001: cannot remove the "
+                          "old avatar %s/%s", dir, name);
+        }
+    }
+}
+
+static int store(request_rec *r, siali_req_t *req, const sl_image_t *img, const char **name)
+{
+    const char *hex, *path, *tmp;
+    apr_file_t *f;
+    apr_size_t n = img->len;
+    apr_status_t rv;
+
+    if (sl_secret_hex(&hex, AVATAR_HEX / 2, r->pool) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    *name = apr_psprintf(r->pool, "%s-%s.%s", req->user->id, hex, img->ext);
+    path = apr_pstrcat(r->pool, req->conf->avatar_dir, "/", *name, NULL);
+    tmp = apr_pstrcat(r->pool, path, ".tmp", NULL);
+    /* written whole under another name, then renamed: never half a file */
+    rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL
+                       | APR_FOPEN_BINARY, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                       | APR_FPROT_GREAD, r->pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_write_full(f, img->data, img->len, &n);
+        if (apr_file_close(f) != APR_SUCCESS && rv == APR_SUCCESS) {
+            rv = APR_EGENERAL;
+        }
+        if (rv == APR_SUCCESS) {
+            rv = apr_file_rename(tmp, path, r->pool);
+        }
+        if (rv != APR_SUCCESS) {
+            apr_file_remove(tmp, r->pool);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "SL70002: cannot write the avatar %s",
+                      path);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Reads the multipart body while feeding the parser: 413 past the limit
+ * without reading the rest. */
+static int read_upload(request_rec *r, siali_req_t *req, const sl_multipart_part_t **part)
+{
+    apr_size_t max = req->conf->core.avatar_max_bytes;
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    apr_array_header_t *parts;
+    sl_multipart_t *mp;
+    char chunk[16384];
+    sl_err_t err;
+    long n;
+    int rc;
+
+    if (sl_multipart_create(&mp, ct, max + MULTIPART_OVERHEAD, 8, 8192, &err, r->pool) != SL_OK) {
+        siali_http_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, err.message, "avatar", NULL);
+        return DONE;
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc;
+    }
+    if (r->remaining > (apr_off_t)(max + MULTIPART_OVERHEAD)) {
+        goto too_large;
+    }
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, chunk, sizeof(chunk))) > 0) {
+            sl_kind_e k = sl_multipart_feed(mp, chunk, n, &err);
+            if (k == SL_ETOOLARGE) {
+                goto too_large;
+            }
+            if (k != SL_OK) {
+                siali_http_error(r, HTTP_BAD_REQUEST, err.message, "avatar", NULL);
+                return DONE;
+            }
+        }
+        if (n < 0) {
+            siali_http_error(r, HTTP_BAD_REQUEST, "The upload could not be read.", NULL, NULL);
+            return DONE;
+        }
+    }
+    if (sl_multipart_finish(mp, &parts, &err) != SL_OK) {
+        siali_http_error(r, HTTP_BAD_REQUEST, err.message, "avatar", NULL);
+        return DONE;
+    }
+    if (!(*part = sl_multipart_get(parts, "avatar"))) {
+        siali_http_error(r, HTTP_BAD_REQUEST, "Send the image in the form field \"avatar\".",
+                         "avatar", NULL);
+        return DONE;
+    }
+    if ((*part)->len > max) {
+        goto too_large;
+    }
+    return OK;
+too_large:
+    siali_http_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, apr_psprintf(
+        r->pool, "Please use an image of at most %" APR_SIZE_T_FMT " KiB.", max / 1024),
+        "avatar", NULL);
+    return DONE;
+}
+
+static int set_avatar(request_rec *r, siali_req_t *req, const char *name)
+{
+    const char *args[2] = { name, req->user->id };
+    sl_err_t err;
+
+    if (!siali_req_db(r, req)) {
+        return siali_http_unavailable(r, 0);
+    }
+    if (sl_db_exec(req->db, r->pool, "siali_user_set_avatar", NULL, 2, args, &err) != SL_OK) {
+        return siali_http_core_error(r, &err);
+    }
+    return OK;
+}
+
+int siali_api_avatar(request_rec *r, siali_req_t *req)
+{
+    const sl_multipart_part_t *part;
+    const char *old = req->user->avatar, *name = NULL;
+    sl_image_t img;
+    sl_err_t err;
+    int rc;
+
+    if (strcmp(req->ids[0], req->user->id)) {
+        return siali_http_error(r, HTTP_FORBIDDEN, "You can only change your own avatar.",
+                                NULL, NULL);
+    }
+    /* no database connection held while reading and decoding */
+    siali_db_close(r, req->db);
+    req->db = NULL;
+    if (r->method_number == M_DELETE) {
+        if ((rc = set_avatar(r, req, NULL)) != OK) {
+            return rc;
+        }
+        remove_avatar(r, req->conf->avatar_dir, old);
+        return siali_http_json(r, HTTP_NO_CONTENT, NULL);
+    }
+    if ((rc = read_upload(r, req, &part)) != OK) {
+        return rc == DONE ? OK : rc;
+    }
+    if (sl_image_reencode(&img, part->data, part->len, req->conf->core.avatar_max_px, &err,
+                          r->pool) != SL_OK) {
+        if (err.kind == SL_EINTERNAL) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        return siali_http_error(r, HTTP_BAD_REQUEST, err.message, "avatar", NULL);
+    }
+    if ((rc = store(r, req, &img, &name)) != OK) {
+        return rc;
+    }
+    if ((rc = set_avatar(r, req, name)) != OK) {
+        remove_avatar(r, req->conf->avatar_dir, name);
+        return rc;
+    }
+    remove_avatar(r, req->conf->avatar_dir, old);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL70003: user %s avatar %s (%ldx%ld)",
+                  req->user->id, name, img.width, img.height);
+    return siali_http_json(r, HTTP_OK, sl_json_pool(json_pack(
+        "{s:s, s:s}", "detail", "avatar saved", "avatar",
+        apr_pstrcat(r->pool, req->prefix, SL_AVATAR_BASE, name, NULL)), r->pool));
+}
+
+int siali_avatar_file(request_rec *r, siali_req_t *req)
+{
+    const char *name = req->ids[0], *path;
+    apr_finfo_t fi;
+    apr_file_t *f;
+    apr_size_t sent = 0;
+
+    if (!avatar_name_ok(name)) {
+        return siali_http_error(r, HTTP_NOT_FOUND, "No such avatar.", NULL, NULL);
+    }
+    path = apr_pstrcat(r->pool, req->conf->avatar_dir, "/", name, NULL);
+    if (apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, r->pool) != APR_SUCCESS
+        || apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+        return siali_http_error(r, HTTP_NOT_FOUND, "No such avatar.", NULL, NULL);
+    }
+    /* only pixels are stored; say so to the browser too */
+    ap_set_content_type(r, strstr(name, ".png") ? "image/png" : "image/jpeg");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->headers_out, "Content-Security-Policy", "sandbox");
+    apr_table_setn(r->headers_out, "Cache-Control", "private, max-age=86400");
+    ap_set_content_length(r, fi.size);
+    if (!r->header_only) {
+        ap_send_fd(f, r, 0, fi.size, &sent);
+    }
+    return OK;
+}
+
+int siali_api_password(request_rec *r, siali_req_t *req)
+{
+    static const char *const keys[] = { "current_password", "new_password", NULL };
+    const char *current, *fresh, *phc, *key;
+    sl_throttle_key_t tk;
+    apr_int64_t retry = 0;
+    json_t *body, *v;
+    sl_err_t err;
+    int i, ok;
+
+    if (siali_http_read_json(r, &body) != OK) {
+        return OK;
+    }
+    json_object_foreach(body, key, v) {
+        for (i = 0; keys[i] && strcmp(keys[i], key); i++)
+            ;
+        if (!keys[i] || !json_is_string(v)) {
+            return siali_http_error(r, HTTP_BAD_REQUEST, apr_psprintf(
+                r->pool, keys[i] ? "%s must be a string." : "Unknown field %s.", key), key, NULL);
+        }
+    }
+    current = json_string_value(json_object_get(body, "current_password"));
+    fresh = json_string_value(json_object_get(body, "new_password"));
+    if (!current || !*current) {
+        return siali_http_error(r, HTTP_BAD_REQUEST, "Enter your current password.",
+                                "current_password", NULL);
+    }
+    if (sl_validate_password(fresh, fresh ? json_string_length(json_object_get(body,
+                             "new_password")) : 0, req->conf->core.password_min, &err,
+                             r->pool) != SL_OK) {
+        return siali_http_error(r, HTTP_BAD_REQUEST, err.message, "new_password", NULL);
+    }
+    tk.account = apr_pstrcat(r->pool, "user:", req->user->id, NULL);
+    tk.address = r->useragent_ip;
+    if (!siali_req_db(r, req)) {
+        return siali_http_unavailable(r, 0);
+    }
+    if (sl_throttle_check(req->db, &tk, &req->conf->core, &retry, &err, r->pool) != SL_OK) {
+        if (err.kind == SL_EDB) {
+            return siali_http_unavailable(r, 0);
+        }
+        apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(retry, r->pool));
+        return siali_http_error(r, HTTP_TOO_MANY_REQUESTS, err.message, NULL, NULL);
+    }
+    /* no connection held while hashing */
+    siali_db_close(r, req->db);
+    req->db = NULL;
+    ok = sl_password_verify(req->user->password, current, strlen(current));
+    phc = NULL;
+    if (ok && sl_password_hash(&phc, fresh, strlen(fresh), &req->conf->core.hash, r->pool)
+        != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!siali_req_db(r, req)) {
+        return siali_http_unavailable(r, 0);
+    }
+    if (!ok) {
+        sl_throttle_fail(req->db, &tk, &req->conf->core, NULL, r->pool);
+        return siali_http_error(r, HTTP_BAD_REQUEST, "The current password is wrong.",
+                                "current_password", NULL);
+    }
+    if (sl_account_set_password(req->db, req->user->id, phc, 0, &err, r->pool) != SL_OK) {
+        return siali_http_core_error(r, &err);
+    }
+    /* every other session ends; the one making the change stays */
+    if (req->session) {
+        const char *args[2] = { req->user->id, sl_secret_sha256_hex(req->session, r->pool) };
+        sl_db_exec(req->db, r->pool, "siali_session_delete_others", NULL, 2, args, NULL);
+    }
+    else {
+        sl_db_exec(req->db, r->pool, "siali_session_delete_user", NULL, 1, &req->user->id, NULL);
+    }
+    sl_throttle_success(req->db, &tk, NULL, r->pool);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL70004: user %s changed their password",
+                  req->user->id);
+    return siali_http_json(r, HTTP_NO_CONTENT, NULL);
+}
