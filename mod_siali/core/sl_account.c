@@ -270,18 +270,10 @@ sl_kind_e sl_account_create(sl_db_t *db, sl_user_t **out, const sl_new_user_t *n
      * two transactions can still race past the checks; the unique indexes
      * refuse the second, and the retry then reports the conflict. */
     for (attempt = 0; attempt < 3; attempt++) {
-        sl_err_t e2;
-
         if ((k = sl_db_begin(db, p, err)) != SL_OK) {
             return k;
         }
-        k = create_in_tx(db, &uid, nu, err, p);
-        if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
-            k = SL_EDB;
-            if (err) {
-                *err = e2;
-            }
-        }
+        k = sl_db_finish(db, create_in_tx(db, &uid, nu, err, p), err);
         if (k != SL_EDB) {
             break;
         }
@@ -297,7 +289,6 @@ sl_kind_e sl_account_set_password(sl_db_t *db, const char *user_id,
                                   sl_err_t *err, apr_pool_t *p)
 {
     const char *args[2] = { phc, user_id };
-    sl_err_t e2;
     int n = 0;
     sl_kind_e k;
 
@@ -311,12 +302,7 @@ sl_kind_e sl_account_set_password(sl_db_t *db, const char *user_id,
     if (k == SL_OK && end_sessions) {
         k = sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, &user_id, err);
     }
-    if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
-        k = SL_EDB;
-        if (err) {
-            *err = e2;
-        }
-    }
+    k = sl_db_finish(db, k, err);
     return k;
 }
 
@@ -471,7 +457,6 @@ sl_kind_e sl_account_patch(sl_db_t *db, sl_user_t **out, const char *target_id,
                            sl_err_t *err, apr_pool_t *p)
 {
     sl_user_t *u;
-    sl_err_t e2;
     sl_kind_e k;
 
     if ((k = sl_db_begin(db, p, err)) != SL_OK) {
@@ -481,12 +466,7 @@ sl_kind_e sl_account_patch(sl_db_t *db, sl_user_t **out, const char *target_id,
     if (k == SL_OK) {
         k = patch_in_tx(db, u, actor_id, patch, err, p);
     }
-    if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
-        k = SL_EDB;
-        if (err) {
-            *err = e2;
-        }
-    }
+    k = sl_db_finish(db, k, err);
     return k == SL_OK ? sl_account_by_id(db, out, target_id, err, p) : k;
 }
 
@@ -499,7 +479,6 @@ sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *acto
         NULL
     };
     sl_user_t *u;
-    sl_err_t e2;
     sl_kind_e k;
     int i;
 
@@ -516,12 +495,7 @@ sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *acto
     for (i = 0; k == SL_OK && steps[i]; i++) {
         k = sl_db_exec(db, p, steps[i], NULL, 1, &target_id, err);
     }
-    if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
-        k = SL_EDB;
-        if (err) {
-            *err = e2;
-        }
-    }
+    k = sl_db_finish(db, k, err);
     return k;
 }
 

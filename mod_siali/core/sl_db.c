@@ -249,6 +249,19 @@ sl_kind_e sl_db_end(sl_db_t *db, int commit, sl_err_t *err)
     return SL_OK;
 }
 
+sl_kind_e sl_db_finish(sl_db_t *db, sl_kind_e k, sl_err_t *err)
+{
+    sl_err_t e2;
+
+    if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
+        if (err) {
+            *err = e2;
+        }
+        return SL_EDB;
+    }
+    return k;
+}
+
 apr_int64_t sl_now(void)
 {
     return (apr_int64_t)apr_time_sec(apr_time_now());

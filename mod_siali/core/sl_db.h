@@ -68,6 +68,10 @@ sl_kind_e sl_db_select_raw(sl_db_t *db, apr_pool_t *p, const char *sql,
 sl_kind_e sl_db_begin(sl_db_t *db, apr_pool_t *p, sl_err_t *err);
 sl_kind_e sl_db_end(sl_db_t *db, int commit, sl_err_t *err);
 
+/* Ends the transaction after work that returned k: commits when k is
+ * SL_OK, else rolls back; returns k, or SL_EDB when the commit failed. */
+sl_kind_e sl_db_finish(sl_db_t *db, sl_kind_e k, sl_err_t *err);
+
 /* The current time in whole seconds, and as text for parameters. */
 apr_int64_t sl_now(void);
 const char *sl_i64(apr_int64_t v, apr_pool_t *p);

@@ -157,7 +157,6 @@ sl_kind_e sl_project_import(sl_db_t *db, const char *project_id, json_t *tasks,
     const char *now = sl_i64(sl_now(), p), *args[5];
     sl_rows_t res;
     json_t *project, *t, *a;
-    sl_err_t e2;
     sl_kind_e k;
     size_t i, j;
 
@@ -194,12 +193,7 @@ sl_kind_e sl_project_import(sl_db_t *db, const char *project_id, json_t *tasks,
             break;
         }
     }
-    if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
-        k = SL_EDB;
-        if (err) {
-            *err = e2;
-        }
-    }
+    k = sl_db_finish(db, k, err);
     if (k != SL_OK) {
         *task_count = *annotation_count = 0;
     }

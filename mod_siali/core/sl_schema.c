@@ -227,15 +227,5 @@ sl_kind_e sl_schema_migrate(sl_db_t *db, int target, int *from, sl_err_t *err,
         }
     }
 leave:
-    {
-        sl_err_t end_err;
-        sl_kind_e k2 = sl_db_end(db, k == SL_OK, &end_err);
-        if (k == SL_OK && k2 != SL_OK) {
-            k = k2;
-            if (err) {
-                *err = end_err;
-            }
-        }
-    }
-    return k;
+    return sl_db_finish(db, k, err);
 }
