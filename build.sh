@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PKGS="build-essential autoconf automake libtool pkg-config apache2 apache2-dev
+PKGS="chromium nodejs build-essential autoconf automake libtool pkg-config apache2 apache2-dev
   libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libjansson-dev
   libargon2-dev libsqlite3-dev libssl-dev check libsubunit-dev sqlite3
   python3-pytest python3-requests python3-pil openssl wrk libgd-dev"
@@ -42,20 +42,29 @@ case "${1:-}" in
   test)
     install_packages
     build
+    command -v npm >/dev/null || { $SUDO apt-get install -y -qq npm; }
     status=0
     make check || status=1
-    cat test/unit/test_core.log 2>/dev/null | grep -E "Checks:|:[EF]:" || true
+    grep -E "Checks:|:[EF]:" test/unit/test_core.log || true
     log=$(mktemp)
     make integration 2>&1 | tee "$log" || status=1
-    # one closing line for both runners: "N passed, N failed"
+    # the pages in real headless Chromium (Debian's), playwright-core from npm
+    (cd test/browser && npm ci --no-audit --no-fund --loglevel=error) || status=1
+    SIALI_BUILD_DIR="$PWD" node --test --test-concurrency=1 test/browser 2>&1 \
+      | tee -a "$log" | grep -E "^(not )?ok |^# (tests|pass|fail)" || true
+    grep -qE "^# fail 0$" "$log" || status=1
+    # one closing line for all runners: "N passed, N failed"
     unit=$( { grep -oE "Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+" test/unit/test_core.log || true; } \
            | tail -1 | grep -oE "[0-9]+" | tr '\n' ' ' || true)
     read -r u_all u_fail u_err <<<"${unit:-0 0 0}"
-    i_pass=$(grep -oE "[0-9]+ passed" "$log" | tail -1 | grep -oE "[0-9]+" || echo 0)
+    i_pass=$( { grep -oE "^[0-9]+ passed|[^0-9][0-9]+ passed" "$log" || true; } | tail -1 | grep -oE "[0-9]+" || echo 0)
     i_fail=$( { grep -oE "[0-9]+ (failed|errors?)\b" "$log" || true; } | awk '{s+=$1} END {print s+0}')
+    b_pass=$( { grep -E "^# pass [0-9]+" "$log" || true; } | awk '{s+=$3} END {print s+0}')
+    b_fail=$( { grep -E "^# fail [0-9]+" "$log" || true; } | awk '{s+=$3} END {print s+0}')
     rm -f "$log"
-    [ "$status" -eq 0 ] || [ "$((u_fail + u_err + ${i_fail:-0}))" -gt 0 ] || i_fail=1
-    echo "tests: $((u_all - u_fail - u_err + ${i_pass:-0})) passed, $((u_fail + u_err + ${i_fail:-0})) failed"
+    failed=$((u_fail + u_err + ${i_fail:-0} + ${b_fail:-0}))
+    [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+    echo "tests: $((u_all - u_fail - u_err + ${i_pass:-0} + ${b_pass:-0})) passed, $failed failed"
     exit "$status"
     ;;
   *)

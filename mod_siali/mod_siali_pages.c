@@ -42,7 +42,7 @@ static int send_page(request_rec *r, siali_req_t *req, int status,
     siali_http_no_store(r);
     ap_set_content_type(r, "text/html; charset=utf-8");
     apr_table_setn(r->headers_out, "Content-Security-Policy",
-                   "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                   "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; "
                    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
@@ -176,7 +176,19 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
     next = siali_http_query_arg(r, "next");
     if (r->method_number == M_GET) {
         const char *notice = NULL;
-        if (req->conf->core.signup_restricted) {
+        int stale = 0;
+
+        /* say at once when a link no longer works, rather than after typing */
+        if (token && (db = siali_db_open(r))) {
+            if (sl_org_get(db, &org, NULL, r->pool) == SL_OK) {
+                stale = !sl_org_invite_ok(org, token);
+            }
+            siali_db_close(r, db);
+        }
+        if (stale) {
+            notice = "This invitation link is no longer valid: ask for a new one.";
+        }
+        else if (req->conf->core.signup_restricted) {
             notice = token ? "You were invited: create your account."
                            : "Signup is restricted: you need an invitation link.";
         }
@@ -410,26 +422,53 @@ int siali_page_root(request_rec *r, siali_req_t *req)
                                               NULL));
 }
 
-/* People and Account: the signed-in shell (the full UI is served from
- * htdocs by a later change); anonymous browsers go to the login page. */
+/* People and Account: the signed-in shell. The header is rendered here
+ * (escaped); the page itself is an ES module from htdocs talking to the
+ * API, so no inline script is ever needed under the strict CSP. */
 int siali_page_app(request_rec *r, siali_req_t *req)
 {
     int people = !strncmp(req->path, "/people", 7);
-    const char *who;
+    const sl_user_t *u = req->user;
+    const char *pre, *badge, *name;
 
-    if (!req->user) {
+    if (!u) {
         return siali_http_redirect(r, apr_pstrcat(r->pool, req->prefix,
-                                   "/user/login/?next=", ap_escape_uri(r->pool, r->uri), NULL));
+                                   "/user/login/?next=", ap_escape_urlencoded(r->pool, r->uri),
+                                   NULL));
     }
-    who = *req->user->first_name ? req->user->first_name : req->user->email;
+    pre = esc(r, req->prefix);
+    name = *u->first_name || *u->last_name
+           ? apr_pstrcat(r->pool, u->first_name, *u->last_name ? " " : "", u->last_name, NULL)
+           : u->email;
+    badge = u->avatar
+        ? apr_pstrcat(r->pool, "<img class=\"avatar\" alt=\"\" src=\"", pre, SL_AVATAR_BASE,
+                      esc(r, u->avatar), "\">", NULL)
+        : apr_pstrcat(r->pool, "<span class=\"avatar\" aria-hidden=\"true\">",
+                      esc(r, sl_initials(u->first_name, u->last_name, u->email, r->pool)),
+                      "</span>", NULL);
     return send_page(r, req, HTTP_OK, people ? "People" : "Account & Settings",
         apr_pstrcat(r->pool,
-        "<header class=\"top\"><nav><a href=\"", esc(r, req->prefix), "/people/\">People</a> "
-        "<a href=\"", esc(r, req->prefix), "/user/account/\">Account &amp; Settings</a></nav>"
-        "<span class=\"who\">", esc(r, who), "</span>"
-        "<form method=\"post\" action=\"", esc(r, req->prefix), "/logout/\">"
-        "<button type=\"submit\">Log out</button></form></header>"
-        "<main class=\"card\"><h1>", people ? "People" : "Account &amp; Settings", "</h1>"
-        "<p id=\"app\" data-user=\"", esc(r, req->user->id), "\">Signed in as ",
-        esc(r, req->user->email), ".</p></main>", NULL));
+        "<header class=\"top\">"
+        "<div class=\"menu\"><button type=\"button\" class=\"icon-button\" id=\"nav-button\" "
+        "aria-haspopup=\"true\" aria-expanded=\"false\" aria-controls=\"nav-menu\" "
+        "aria-label=\"Menu\"><span class=\"burger\" aria-hidden=\"true\"></span></button>"
+        "<nav id=\"nav-menu\" class=\"dropdown left\" hidden><a href=\"", pre, "/people/\"",
+        people ? " aria-current=\"page\"" : "", ">People</a></nav></div>"
+        "<a class=\"brand\" href=\"", pre, "/\">Siali Label</a>"
+        "<div class=\"menu user\"><button type=\"button\" class=\"icon-button\" id=\"user-button\" "
+        "aria-haspopup=\"true\" aria-expanded=\"false\" aria-controls=\"user-menu\" "
+        "aria-label=\"Account menu for ", esc(r, name), "\">", badge, "</button>"
+        "<div id=\"user-menu\" class=\"dropdown right\" hidden>"
+        "<p class=\"who\">", esc(r, name), "</p>"
+        "<a href=\"", pre, "/user/account/\">Account &amp; Settings</a>"
+        "<form method=\"post\" action=\"", pre, "/logout/\">"
+        "<button type=\"submit\" class=\"link\">Log out</button></form></div></div>"
+        "</header>"
+        "<main id=\"app\" class=\"app\" data-prefix=\"", pre, "\" data-user-id=\"",
+        esc(r, u->id), "\" data-org-id=\"", esc(r, u->org_id ? u->org_id : ""),
+        "\" data-avatar-max-px=\"", apr_ltoa(r->pool, req->conf->core.avatar_max_px),
+        "\" data-avatar-max-bytes=\"", apr_ltoa(r->pool, (long)req->conf->core.avatar_max_bytes),
+        "\"><p class=\"loading\">Loading…</p></main>"
+        "<script type=\"module\" src=\"", pre, people ? "/static/people.js" : "/static/account.js",
+        "\"></script>", NULL));
 }

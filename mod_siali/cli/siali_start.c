@@ -148,10 +148,12 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
         "Mutex file:", state, "/run default\n"
         "Listen ", cli->host, ":", cli->port, "\n"
         "ServerName ", cli->host, ":", cli->port, "\n"
-        "ErrorLog /dev/stderr\n"
+        /* through a pipe: /dev/stderr cannot be opened when it is a socket
+         * (systemd's journal, a node parent) */
+        "ErrorLog \"|/bin/cat\"\n"
         "LogLevel warn siali:info\n"
         "LogFormat \"%h %t \\\"%r\\\" %>s %b %D\" siali\n"
-        "CustomLog /dev/stdout siali\n"
+        "CustomLog \"|/bin/cat\" siali\n"
         "LoadModule mpm_event_module ", mods, "/mod_mpm_event.so\n"
         "LoadModule authz_core_module ", mods, "/mod_authz_core.so\n"
         "LoadModule mime_module ", mods, "/mod_mime.so\n"

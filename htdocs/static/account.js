@@ -1,0 +1,192 @@
+// Account & Settings: names and phone, avatar with preview and a check of
+// size and dimensions before upload (the server still decides), the API
+// token, and the password.
+import { api, el, avatar, confirmDialog, copyText, toast, me } from './app.js';
+
+const app = document.getElementById('app');
+const maxPx = Number(app.dataset.avatarMaxPx) || 512;
+const maxBytes = Number(app.dataset.avatarMaxBytes) || 1048576;
+
+function field(id, label, attrs = {}) {
+  const input = el('input', { id, name: id, ...attrs });
+  const error = el('p', { class: 'field-error', id: `${id}-error`, role: 'alert' });
+  return { input, error, node: el('div', { class: 'field' }, el('label', { for: id }, label), input, error) };
+}
+
+function showErrors(fields, e) {
+  for (const [name, f] of Object.entries(fields)) {
+    const msg = e && e.fields && e.fields[name] ? e.fields[name][0] : '';
+    f.error.textContent = msg;
+    f.input.toggleAttribute('aria-invalid', Boolean(msg));
+  }
+}
+
+async function main() {
+  const user = await api('/api/current-user/whoami');
+
+  // profile
+  const f = {
+    first_name: field('first_name', 'First name', { autocomplete: 'given-name', maxlength: 256 }),
+    last_name: field('last_name', 'Last name', { autocomplete: 'family-name', maxlength: 256 }),
+    phone: field('phone', 'Phone', { type: 'tel', autocomplete: 'tel', maxlength: 256 }),
+  };
+  for (const k of Object.keys(f)) f[k].input.value = user[k] || '';
+  const profile = el('form', { id: 'profile-form', novalidate: true },
+    Object.values(f).map((x) => x.node),
+    el('button', { type: 'submit' }, 'Save'));
+  profile.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const json = {};
+      for (const k of Object.keys(f)) json[k] = f[k].input.value;
+      await api(`/api/users/${me}`, { method: 'PATCH', json });
+      showErrors(f, null);
+      toast('Profile saved');
+    } catch (err) {
+      showErrors(f, err);
+      toast(err.message, 'error');
+    }
+  });
+
+  // avatar
+  let current = user;
+  const preview = el('div', { class: 'avatar-preview', id: 'avatar-preview' }, avatar(user, 'xl'));
+  const file = el('input', { id: 'avatar-file', type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp' });
+  const avatarError = el('p', { class: 'field-error', id: 'avatar-error', role: 'alert' });
+  const upload = el('button', { type: 'button', id: 'avatar-upload', disabled: true }, 'Upload');
+  const removeBtn = el('button', { type: 'button', class: 'secondary', id: 'avatar-remove',
+    disabled: !user.avatar }, 'Remove');
+  let chosen = null;
+  file.addEventListener('change', async () => {
+    chosen = null;
+    upload.disabled = true;
+    avatarError.textContent = '';
+    const picked = file.files[0];
+    if (!picked) return;
+    if (picked.size > maxBytes) {
+      avatarError.textContent = `Please use an image of at most ${Math.round(maxBytes / 1024)} KiB.`;
+      return;
+    }
+    const url = URL.createObjectURL(picked);
+    const img = new Image();
+    img.onload = () => {
+      if (img.naturalWidth > maxPx || img.naturalHeight > maxPx) {
+        avatarError.textContent = `Please use an image that is ${maxPx} x ${maxPx} pixels or smaller.`;
+        URL.revokeObjectURL(url);
+        return;
+      }
+      img.className = 'avatar xl';
+      img.alt = 'Preview';
+      preview.replaceChildren(img);
+      chosen = picked;
+      upload.disabled = false;
+    };
+    img.onerror = () => {
+      avatarError.textContent = 'This file is not an image the browser can show.';
+      URL.revokeObjectURL(url);
+    };
+    img.src = url;
+  });
+  upload.addEventListener('click', async () => {
+    if (!chosen) return;
+    const form = new FormData();
+    form.append('avatar', chosen);
+    try {
+      const r = await api(`/api/users/${me}/avatar`, { method: 'POST', form });
+      current = { ...current, avatar: r.avatar };
+      preview.replaceChildren(avatar(current, 'xl'));
+      upload.disabled = true;
+      removeBtn.disabled = false;
+      toast('Avatar saved');
+    } catch (err) {
+      avatarError.textContent = err.message;
+    }
+  });
+  removeBtn.addEventListener('click', async () => {
+    try {
+      await api(`/api/users/${me}/avatar`, { method: 'DELETE' });
+      current = { ...current, avatar: null };
+      preview.replaceChildren(avatar(current, 'xl'));
+      removeBtn.disabled = true;
+      toast('Avatar removed');
+    } catch (err) {
+      avatarError.textContent = err.message;
+    }
+  });
+
+  // token
+  const { token } = await api('/api/current-user/token');
+  let shown = false;
+  let value = token;
+  const tokenBox = el('input', { id: 'token', type: 'password', readonly: true, value,
+    'aria-label': 'API token', class: 'mono' });
+  const toggle = el('button', { type: 'button', class: 'secondary', id: 'token-show' }, 'Show');
+  const copy = el('button', { type: 'button', class: 'secondary', id: 'token-copy' }, 'Copy');
+  const reset = el('button', { type: 'button', class: 'danger', id: 'token-reset' }, 'Reset');
+  toggle.addEventListener('click', () => {
+    shown = !shown;
+    tokenBox.type = shown ? 'text' : 'password';
+    toggle.textContent = shown ? 'Hide' : 'Show';
+  });
+  copy.addEventListener('click', async () => {
+    const was = tokenBox.type;
+    tokenBox.type = 'text';
+    toast(await copyText(value, tokenBox) ? 'Token copied' : 'Select the token and copy it');
+    tokenBox.type = was;
+  });
+  reset.addEventListener('click', async () => {
+    if (!await confirmDialog('Reset your API token?',
+      'Scripts using the current token stop working at once.', 'Reset token', true)) return;
+    try {
+      value = (await api('/api/current-user/reset-token', { method: 'POST' })).token;
+      tokenBox.value = value;
+      toast('New token made');
+    } catch (err) {
+      toast(err.message, 'error');
+    }
+  });
+
+  // password
+  const p = {
+    current_password: field('current_password', 'Current password', { type: 'password', autocomplete: 'current-password' }),
+    new_password: field('new_password', 'New password', { type: 'password', autocomplete: 'new-password' }),
+  };
+  const pwForm = el('form', { id: 'password-form', novalidate: true },
+    Object.values(p).map((x) => x.node), el('button', { type: 'submit' }, 'Change password'));
+  pwForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api('/api/current-user/password', { method: 'POST', json: {
+        current_password: p.current_password.input.value, new_password: p.new_password.input.value } });
+      showErrors(p, null);
+      pwForm.reset();
+      toast('Password changed; your other sessions ended');
+    } catch (err) {
+      showErrors(p, err);
+      if (!Object.keys(err.fields || {}).length) toast(err.message, 'error');
+    }
+  });
+
+  app.replaceChildren(
+    el('h1', {}, 'Account & Settings'),
+    el('div', { class: 'cards' },
+      el('section', { class: 'panel', 'aria-labelledby': 'h-profile' },
+        el('h2', { id: 'h-profile' }, 'Profile'),
+        el('p', { class: 'muted' }, user.email), profile),
+      el('section', { class: 'panel', 'aria-labelledby': 'h-avatar' },
+        el('h2', { id: 'h-avatar' }, 'Profile picture'),
+        preview,
+        el('label', { for: 'avatar-file' }, `PNG, JPEG, GIF or WebP, up to ${maxPx} x ${maxPx} pixels`),
+        file, avatarError, el('div', { class: 'actions' }, removeBtn, upload)),
+      el('section', { class: 'panel', 'aria-labelledby': 'h-token' },
+        el('h2', { id: 'h-token' }, 'API token'),
+        el('p', { class: 'muted' }, 'Send it as Authorization: Token <key>.'),
+        el('div', { class: 'copy-row' }, tokenBox),
+        el('div', { class: 'actions' }, toggle, copy, reset)),
+      el('section', { class: 'panel', 'aria-labelledby': 'h-password' },
+        el('h2', { id: 'h-password' }, 'Change password'), pwForm)));
+}
+
+main().catch((e) => {
+  app.replaceChildren(el('p', { class: 'error' }, e.message));
+});
