@@ -72,6 +72,7 @@ export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   for (const [tag, size] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]]) {
     await page.setViewportSize(size);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, `${name}-${tag}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
