@@ -128,6 +128,17 @@ test('detail panel shows created and contributed projects', async () => {
   await owner.click('#toggle-active');
   await owner.click('dialog.modal button[type=submit]');
   await owner.waitForFunction(() => document.querySelector('#toggle-active')?.textContent === 'Deactivate');
+  // delete asks first; Cancel keeps the member, Delete removes them
+  await owner.fill('#search', 'user000119');
+  await onlyRow(owner, 'user000119@seed.example');
+  await owner.click('table.people tbody tr');
+  await owner.waitForSelector('#delete-member');
+  await owner.click('#delete-member');
+  await owner.click('dialog.modal button.secondary');
+  assert.equal(await owner.locator('table.people tbody tr').count(), 1);
+  await owner.click('#delete-member');
+  await owner.click('dialog.modal button[type=submit]');
+  await owner.waitForFunction(() => /^Nobody matches/.test(document.querySelector('.status').textContent));
 });
 
 test('a name full of markup shows as text, no dialog opens', async () => {
