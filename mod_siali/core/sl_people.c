@@ -49,6 +49,13 @@ static void push_project(json_t *list, const char **row, int first)
                                           "title", row[first + 1] ? row[first + 1] : ""));
 }
 
+/* the statement label of an ordering: "-x" is "x_desc" (labels are SQL
+ * identifiers on PostgreSQL) */
+static const char *order_label(const char *ordering, apr_pool_t *p)
+{
+    return *ordering == '-' ? apr_pstrcat(p, ordering + 1, "_desc", NULL) : ordering;
+}
+
 /* "_s" (indexed LIKE) unless the search holds a LIKE metacharacter or the
  * escape: then "_e" with '!' escaping, right but scanning */
 static const char *search_kind(const char *search)
@@ -103,7 +110,7 @@ sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
     }
     args[nargs++] = sl_i64(q->page_size, p);
     args[nargs++] = sl_i64((q->page - 1) * q->page_size, p);
-    if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_", ordering, kind, NULL), &res,
+    if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_", order_label(ordering, p), kind, NULL), &res,
                           nargs, args, err)) != SL_OK) {
         return k;
     }
@@ -133,7 +140,7 @@ sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
 
         /* two more queries for the whole page, not two per member */
         for (w = 0; w < 2; w++) {
-            if ((k = sl_db_select(db, p, apr_pstrcat(p, which[w], ordering, kind, NULL),
+            if ((k = sl_db_select(db, p, apr_pstrcat(p, which[w], order_label(ordering, p), kind, NULL),
                                   out[w], nargs, args, err)) != SL_OK) {
                 return k;
             }
