@@ -191,11 +191,14 @@ static int set_avatar(request_rec *r, siali_req_t *req, const char *name)
     const char *args[2] = { name, req->user->id };
     sl_err_t err;
 
+    /* OK when saved; DONE when an error reply already went out */
     if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
+        siali_http_unavailable(r, 0);
+        return DONE;
     }
     if (sl_db_exec(req->db, r->pool, "siali_user_set_avatar", NULL, 2, args, &err) != SL_OK) {
-        return siali_http_core_error(r, &err);
+        siali_http_core_error(r, &err);
+        return DONE;
     }
     return OK;
 }
@@ -216,8 +219,8 @@ int siali_api_avatar(request_rec *r, siali_req_t *req)
     siali_db_close(r, req->db);
     req->db = NULL;
     if (r->method_number == M_DELETE) {
-        if ((rc = set_avatar(r, req, NULL)) != OK) {
-            return rc;
+        if (set_avatar(r, req, NULL) != OK) {
+            return OK;   /* the error reply is sent; the file stays */
         }
         remove_avatar(r, req->conf->avatar_dir, old);
         return siali_http_json(r, HTTP_NO_CONTENT, NULL);
@@ -235,9 +238,10 @@ int siali_api_avatar(request_rec *r, siali_req_t *req)
     if ((rc = store(r, req, &img, &name)) != OK) {
         return rc;
     }
-    if ((rc = set_avatar(r, req, name)) != OK) {
+    if (set_avatar(r, req, name) != OK) {
+        /* the database still names the old file: keep it, drop the new one */
         remove_avatar(r, req->conf->avatar_dir, name);
-        return rc;
+        return OK;
     }
     remove_avatar(r, req->conf->avatar_dir, old);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL70003: user %s avatar %s (%ldx%ld)",
@@ -311,7 +315,7 @@ int siali_api_password(request_rec *r, siali_req_t *req)
     if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
-    if (sl_throttle_check(req->db, &tk, &req->conf->core, &retry, &err, r->pool) != SL_OK) {
+    if (sl_throttle_reserve(req->db, &tk, &req->conf->core, &retry, &err, r->pool) != SL_OK) {
         if (err.kind == SL_EDB) {
             return siali_http_unavailable(r, 0);
         }
@@ -330,8 +334,7 @@ int siali_api_password(request_rec *r, siali_req_t *req)
     if (!siali_req_db(r, req)) {
         return siali_http_unavailable(r, 0);
     }
-    if (!ok) {
-        sl_throttle_fail(req->db, &tk, &req->conf->core, NULL, r->pool);
+    if (!ok) {   /* counted by the reservation */
         return siali_http_error(r, HTTP_BAD_REQUEST, "The current password is wrong.",
                                 "current_password", NULL);
     }

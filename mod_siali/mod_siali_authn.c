@@ -3,6 +3,8 @@
  * email; SialiForwardIdentity passes who it is to the backend. */
 #include <string.h>
 
+#include <apr_lib.h>
+
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -17,6 +19,28 @@
 
 #define HDR_ID "X-Siali-User-Id"
 #define HDR_EMAIL "X-Siali-User-Email"
+
+/* collects headers named like ours once '_' is read as '-' */
+static int scrub(void *rec, const char *key, const char *value)
+{
+    apr_array_header_t *found = rec;
+    const char *ours[] = { HDR_ID, HDR_EMAIL, NULL };
+    int i;
+
+    (void)value;
+    for (i = 0; ours[i]; i++) {
+        const char *a = key, *b = ours[i];
+        while (*a && *b && (apr_tolower(*a) == apr_tolower(*b)
+                            || (*a == '_' && *b == '-'))) {
+            a++;
+            b++;
+        }
+        if (!*a && !*b) {
+            APR_ARRAY_PUSH(found, const char *) = key;
+        }
+    }
+    return 1;
+}
 
 /* a browser asking for a page: sent to the login page, not a 401 */
 static int wants_html(request_rec *r)
@@ -39,9 +63,16 @@ static int check_authn(request_rec *r)
         return DECLINED;
     }
     dc = ap_get_module_config(r->per_dir_config, &siali_module);
-    /* whatever the client sent under our names never reaches a backend */
-    apr_table_unset(r->headers_in, HDR_ID);
-    apr_table_unset(r->headers_in, HDR_EMAIL);
+    /* whatever the client sent under our names never reaches a backend,
+     * spelled with '_' either (many backends read X_A as X-A) */
+    {
+        apr_array_header_t *found = apr_array_make(r->pool, 2, sizeof(const char *));
+        int i;
+        apr_table_do(scrub, found, r->headers_in, NULL);
+        for (i = 0; i < found->nelts; i++) {
+            apr_table_unset(r->headers_in, APR_ARRAY_IDX(found, i, const char *));
+        }
+    }
 
     req = apr_pcalloc(r->pool, sizeof(*req));
     req->conf = siali_config_get(r->server);
@@ -50,6 +81,12 @@ static int check_authn(request_rec *r)
     req->db = NULL;
     switch (found) {
     case SIALI_FOUND_OK:
+        /* a cookie-authenticated write from another site stops here too */
+        if (!siali_auth_same_site(r, req)) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL60002: AuthType Siali: "
+                          "cross-site %s %s refused", r->method, r->uri);
+            return HTTP_FORBIDDEN;
+        }
         r->user = apr_pstrdup(r->pool, req->user->email);
         r->ap_auth_type = "Siali";
         if (dc->forward_identity == 1) {

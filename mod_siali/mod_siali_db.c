@@ -256,6 +256,9 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
         const char *idle = sl_i64(sl_now() - c->core.session_idle, ptemp);
         const char *args[2] = { now, idle };
         sl_db_exec(db, ptemp, "siali_session_purge", NULL, 2, args, NULL);
+        /* and throttle windows that ended long ago */
+        args[0] = sl_i64(sl_now() - 86400 - c->core.throttle_window, ptemp);
+        sl_db_exec(db, ptemp, "siali_throttle_purge", NULL, 1, args, NULL);
     }
     e = e ? apr_pstrdup(p, e) : NULL;
 leave:

@@ -10,6 +10,7 @@
 #include "mod_siali_pages.h"
 #include "sl_org.h"
 #include "sl_password.h"
+#include "sl_secret.h"
 #include "sl_session.h"
 #include "sl_throttle.h"
 #include "sl_validate.h"
@@ -223,6 +224,14 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
         return unavailable(r, req);
     }
     k = sl_org_get(db, &org, &err, r->pool);
+    if (k == SL_OK && email && !st.email_error) {
+        /* a taken email is refused before anything is hashed */
+        sl_rows_t taken;
+        k = sl_db_select(db, r->pool, "siali_user_email_taken", &taken, 1, &email, &err);
+        if (k == SL_OK && taken.rows->nelts) {
+            st.email_error = "A user with this email already exists.";
+        }
+    }
     siali_db_close(r, db);
     if (k != SL_OK) {
         return unavailable(r, req);
@@ -270,13 +279,14 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
     return siali_http_redirect(r, after_login(r, req, next));
 }
 
-/* The throttle's name for a login nobody has: lower-cased, bounded. */
+/* The throttle's name for a login nobody has: the SHA-256 of it lower-cased
+ * (bounded, and never a UTF-8 sequence cut in half). */
 static const char *login_subject(request_rec *r, const char *login)
 {
-    char *s = apr_pstrndup(r->pool, login, 254);
+    char *s = apr_pstrdup(r->pool, login);
 
     ap_str_tolower(s);
-    return s;
+    return sl_secret_sha256_hex(s, r->pool);
 }
 
 int siali_page_login(request_rec *r, siali_req_t *req)
@@ -328,7 +338,7 @@ int siali_page_login(request_rec *r, siali_req_t *req)
                                  : apr_pstrcat(r->pool, "login:", login_subject(r, login), NULL);
         key.address = r->useragent_ip;
         /* before any hashing: a throttled attempt costs no CPU */
-        t = sl_throttle_check(db, &key, &req->conf->core, &retry, &err, r->pool);
+        t = sl_throttle_reserve(db, &key, &req->conf->core, &retry, &err, r->pool);
         if (t == SL_EDB) {
             k = SL_EDB;
         }
@@ -359,10 +369,7 @@ int siali_page_login(request_rec *r, siali_req_t *req)
     if (!ok) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40004: failed login for %s",
                       login);
-        if ((db = siali_db_open(r))) {
-            sl_throttle_fail(db, &key, &req->conf->core, NULL, r->pool);
-            siali_db_close(r, db);
-        }
+        /* already counted by the reservation */
         st.form_error = BAD_LOGIN;
         return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
                          auth_form(r, req, 0, &st, NULL, next, NULL));

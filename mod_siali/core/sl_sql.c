@@ -190,6 +190,10 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "ELSE login_failures.failures + 1 END, "
       "window_start = CASE WHEN login_failures.window_start <= " N " "
       "THEN excluded.window_start ELSE login_failures.window_start END" },
+    { "siali_throttle_undo",
+      "UPDATE login_failures SET failures = failures - 1 "
+      "WHERE kind = %s AND subject = %s AND failures > 0" },
+    { "siali_throttle_purge", "DELETE FROM login_failures WHERE window_start < " N },
     { "siali_throttle_clear",
       "DELETE FROM login_failures WHERE kind = %s AND subject = %s" },
 

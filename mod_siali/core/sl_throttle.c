@@ -8,7 +8,7 @@
 #define KIND_ADDRESS "address"
 
 static sl_kind_e one_check(sl_db_t *db, const char *kind, const char *subject,
-                           const sl_config_t *cfg, apr_int64_t now,
+                           const sl_config_t *cfg, int allowed, apr_int64_t now,
                            apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p)
 {
     const char *args[2] = { kind, subject };
@@ -27,7 +27,7 @@ static sl_kind_e one_check(sl_db_t *db, const char *kind, const char *subject,
     }
     start = apr_atoi64(SL_ROW(&res, 0)[0]);
     left = start + cfg->throttle_window - now;
-    if (left > 0 && atoi(SL_ROW(&res, 0)[1]) >= cfg->throttle_max) {
+    if (left > 0 && atoi(SL_ROW(&res, 0)[1]) > allowed) {
         if (left > *retry_after) {
             *retry_after = left;
         }
@@ -36,19 +36,19 @@ static sl_kind_e one_check(sl_db_t *db, const char *kind, const char *subject,
     return SL_OK;
 }
 
-sl_kind_e sl_throttle_check(sl_db_t *db, const sl_throttle_key_t *key,
-                            const sl_config_t *cfg, apr_int64_t *retry_after,
-                            sl_err_t *err, apr_pool_t *p)
+/* allowed: how many counted attempts may already be in the window */
+static sl_kind_e check(sl_db_t *db, const sl_throttle_key_t *key, const sl_config_t *cfg,
+                       int allowed, apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p)
 {
     apr_int64_t now = sl_now();
     sl_kind_e k1, k2;
 
     *retry_after = 0;
-    k1 = one_check(db, KIND_ACCOUNT, key->account, cfg, now, retry_after, err, p);
+    k1 = one_check(db, KIND_ACCOUNT, key->account, cfg, allowed, now, retry_after, err, p);
     if (k1 == SL_EDB) {
         return k1;
     }
-    k2 = one_check(db, KIND_ADDRESS, key->address, cfg, now, retry_after, err, p);
+    k2 = one_check(db, KIND_ADDRESS, key->address, cfg, allowed, now, retry_after, err, p);
     if (k2 == SL_EDB) {
         return k2;
     }
@@ -88,13 +88,41 @@ sl_kind_e sl_throttle_fail(sl_db_t *db, const sl_throttle_key_t *key,
     return one_fail(db, KIND_ADDRESS, key->address, cfg, now, expired, err, p);
 }
 
+sl_kind_e sl_throttle_check(sl_db_t *db, const sl_throttle_key_t *key,
+                            const sl_config_t *cfg, apr_int64_t *retry_after,
+                            sl_err_t *err, apr_pool_t *p)
+{
+    return check(db, key, cfg, cfg->throttle_max - 1, retry_after, err, p);
+}
+
+sl_kind_e sl_throttle_reserve(sl_db_t *db, const sl_throttle_key_t *key,
+                              const sl_config_t *cfg, apr_int64_t *retry_after,
+                              sl_err_t *err, apr_pool_t *p)
+{
+    /* counted first, in one upsert each, then compared: requests that
+     * arrive together each see the others' attempts */
+    sl_kind_e k = sl_throttle_fail(db, key, cfg, err, p);
+
+    if (k != SL_OK) {
+        return k;
+    }
+    return check(db, key, cfg, cfg->throttle_max, retry_after, err, p);
+}
+
 sl_kind_e sl_throttle_success(sl_db_t *db, const sl_throttle_key_t *key,
                               sl_err_t *err, apr_pool_t *p)
 {
     const char *args[2] = { KIND_ACCOUNT, key->account };
+    sl_kind_e k = SL_OK;
 
-    if (!key->account) {
-        return SL_OK;
+    if (key->account) {
+        k = sl_db_exec(db, p, "siali_throttle_clear", NULL, 2, args, err);
     }
-    return sl_db_exec(db, p, "siali_throttle_clear", NULL, 2, args, err);
+    if (k == SL_OK && key->address) {
+        /* the reserved attempt was no failure: give it back to the address */
+        args[0] = KIND_ADDRESS;
+        args[1] = key->address;
+        k = sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err);
+    }
+    return k;
 }

@@ -20,11 +20,19 @@ sl_kind_e sl_throttle_check(sl_db_t *db, const sl_throttle_key_t *key,
                             const sl_config_t *cfg, apr_int64_t *retry_after,
                             sl_err_t *err, apr_pool_t *p);
 
+/* Counts this attempt for both subjects first, then refuses it
+ * (SL_EFORBIDDEN, *retry_after) when a subject is over the limit: parallel
+ * attempts cannot all slip past a read-then-write. Before any hashing. */
+sl_kind_e sl_throttle_reserve(sl_db_t *db, const sl_throttle_key_t *key,
+                              const sl_config_t *cfg, apr_int64_t *retry_after,
+                              sl_err_t *err, apr_pool_t *p);
+
 /* One more failure for both subjects (a new window when the old one ended). */
 sl_kind_e sl_throttle_fail(sl_db_t *db, const sl_throttle_key_t *key,
                            const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
 
-/* A success clears the account's count (not the address's). */
+/* A success clears the account's count and gives back the address's
+ * reserved attempt. */
 sl_kind_e sl_throttle_success(sl_db_t *db, const sl_throttle_key_t *key,
                               sl_err_t *err, apr_pool_t *p);
 

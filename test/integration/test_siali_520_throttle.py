@@ -42,7 +42,7 @@ def test_siali_520_01_account_throttled_before_hashing(httpd_factory):
     assert attempt(h, "VICTIM", "secret-pass-1").status_code == 429
     # the counters live in the database
     rows = dict(h.sql("SELECT kind, failures FROM login_failures WHERE kind='account'"))
-    assert rows["account"] == 3
+    assert rows["account"] == 5       # 3 failures + the 2 refused attempts, all counted
 
 
 def test_siali_520_02_unknown_accounts_cost_one_hash_and_look_the_same(httpd_factory):
@@ -105,7 +105,8 @@ def test_siali_520_06_hashing_capped_at_cores_across_children(httpd_factory):
     import os
     import re
     h = httpd_factory(loglevel="siali:debug", start_servers=3,
-                      hash_cost="argon2id m=4096 t=3 p=1").start()
+                      hash_cost="argon2id m=4096 t=3 p=1",
+                      directives="SialiLoginThrottle 1000 60").start()
     for i in range(4):
         h.signup("cap%d@example.org" % i)
 
@@ -130,3 +131,31 @@ def test_siali_520_06_hashing_capped_at_cores_across_children(httpd_factory):
             running -= 1
     assert taken >= 48
     assert peak <= cores, peak
+
+
+def test_siali_520_07_parallel_guesses_cannot_slip_past(httpd_factory):
+    import concurrent.futures
+    h = httpd_factory(directives="SialiLoginThrottle 3 300", loglevel="siali:debug",
+                      start_servers=3).start()
+    h.signup("racy@example.org")
+    before = hashes(h)
+
+    def guess(i):
+        return attempt(h, "racy@example.org", "wrong-pass-%d" % i).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(guess, range(40)))
+    # every attempt is counted before it is hashed: at most 3 get to hash
+    assert codes.count(400) <= 3, codes
+    assert codes.count(429) >= 37, codes
+    assert hashes(h) - before <= 3
+
+
+def test_siali_520_08_taken_email_refused_before_hashing(httpd_factory):
+    h = httpd_factory(loglevel="siali:debug").start()
+    h.signup("taken@example.org")
+    before = hashes(h)
+    for _ in range(5):
+        _, r = h.signup("taken@example.org")
+        assert r.status_code == 400 and "already exists" in r.text
+    assert hashes(h) == before

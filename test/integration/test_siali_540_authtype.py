@@ -99,3 +99,18 @@ def test_siali_540_02_proxied_backend_gets_identity(protected):
     # unauthenticated forgers never reach the backend
     r = requests.get(h.url + "/backend/anything", headers=forged, allow_redirects=False)
     assert r.status_code == 401
+
+
+def test_siali_540_03_cross_site_and_underscore_spoofs(protected):
+    h = protected
+    s, _ = h.signup("guarded@example.org")
+    r = s.post(h.url + "/backend/write", headers={"Sec-Fetch-Site": "cross-site"},
+               allow_redirects=False)
+    assert r.status_code == 403
+    r = s.post(h.url + "/backend/write", headers={"Origin": "https://evil.example"},
+               allow_redirects=False)
+    assert r.status_code == 403
+    seen = s.get(h.url + "/backend/x", headers={"X_Siali_User_Id": "999",
+                                                "X-Siali_User_Email": "boss@example.org"}).json()
+    assert "x_siali_user_id" not in seen and "x-siali_user_email" not in seen
+    assert seen["x-siali-user-email"] == "guarded@example.org"

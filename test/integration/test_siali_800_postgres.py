@@ -98,5 +98,9 @@ def test_siali_800_01_flows_on_postgres(pg, httpd_factory):
     n = subprocess.run(["psql", pg, "-tAc", "SELECT failures FROM login_failures "
                         "WHERE kind = 'account'"], capture_output=True, text=True).stdout.strip()
     assert n == "3"
+    # a login that a byte cut would break in half is still just a wrong login
+    r = requests.post(a.url + "/user/login/", data={"email": "a" * 253 + "é",
+                      "password": "wrong-pass-1"})
+    assert r.status_code == 400
     assert s.delete(a.url + "/api/users/%d" % two["id"]).status_code == 204
     assert len(s.get(b.url + "/api/users").json()) == 1
