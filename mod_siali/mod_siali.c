@@ -226,10 +226,6 @@ static int siali_handler(request_rec *r)
     return rc;
 }
 
-static int siali_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
-{
-    return OK;
-}
 
 static int siali_register_statements(apr_pool_t *pconf, apr_pool_t *plog,
                                      apr_pool_t *ptemp, server_rec *s)
@@ -288,7 +284,6 @@ static void siali_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
 
-    ap_hook_pre_config(siali_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* statements must reach mod_dbd before its post_config reads them */
     ap_hook_post_config(siali_register_statements, NULL, before_dbd, APR_HOOK_FIRST);
     ap_hook_post_config(siali_post_config, NULL, NULL, APR_HOOK_MIDDLE);

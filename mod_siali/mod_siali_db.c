@@ -389,14 +389,10 @@ void siali_db_close(request_rec *r, sl_db_t *db)
     }
 }
 
-sl_db_t *siali_db_acquire(request_rec *r)
-{
-    return siali_db_open(r);
-}
 
 sl_db_t *siali_req_db(request_rec *r, siali_req_t *req)
 {
-    if (!req->db && (req->db = siali_db_acquire(r))) {
+    if (!req->db && (req->db = siali_db_open(r))) {
         req->db->avatar_base = apr_pstrcat(r->pool, req->prefix, SL_AVATAR_BASE, NULL);
     }
     return req->db;

@@ -27,7 +27,6 @@ void siali_db_hooks(void);
  * unreachable: answer 503 with Retry-After. */
 sl_db_t *siali_db_open(request_rec *r);
 void siali_db_close(request_rec *r, sl_db_t *db);
-sl_db_t *siali_db_acquire(request_rec *r);
 
 /* The request's connection, opened on first use, with the avatar URL base
  * of this mount. NULL: answer 503. */

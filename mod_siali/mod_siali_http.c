@@ -322,20 +322,6 @@ int siali_http_query_int(request_rec *r, apr_table_t *q, const char *name,
     return OK;
 }
 
-const char *siali_http_query_arg(request_rec *r, const char *name)
-{
-    apr_table_t *t;
-
-    if (!r->args) {
-        return NULL;
-    }
-    t = apr_table_make(r->pool, 4);
-    if (parse_urlencoded(r->pool, r->args, strlen(r->args), t) != OK) {
-        return NULL;
-    }
-    return apr_table_get(t, name);
-}
-
 const char *siali_http_own_origin(request_rec *r)
 {
     const char *scheme = ap_http_scheme(r);

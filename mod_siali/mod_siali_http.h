@@ -40,8 +40,6 @@ void siali_http_set_session_cookie(request_rec *r, const char *prefix,
                                    const char *value, apr_int64_t max_age);
 const char *siali_http_session_cookie(request_rec *r);
 
-/* Query string argument (decoded, NULL when absent or not valid UTF-8). */
-const char *siali_http_query_arg(request_rec *r, const char *name);
 
 /* All query arguments (first value of each), NULL when the query string
  * is not valid urlencoded UTF-8. */

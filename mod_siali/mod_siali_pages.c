@@ -162,7 +162,7 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
 {
     form_state_t st = { NULL, NULL, NULL, NULL };
     const char *token, *next, *password, *email = NULL, *cookie, *phc = NULL;
-    apr_table_t *form;
+    apr_table_t *form, *q;
     sl_org_t *org;
     sl_user_t *u;
     sl_new_user_t nu;
@@ -173,8 +173,9 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
 
     /* the URL may hold the invite token: never leak it in a Referer */
     apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
-    token = siali_http_query_arg(r, "token");
-    next = siali_http_query_arg(r, "next");
+    q = siali_http_query(r);
+    token = q ? apr_table_get(q, "token") : NULL;
+    next = q ? apr_table_get(q, "next") : NULL;
     if (r->method_number == M_GET) {
         const char *notice = NULL;
         int stale = 0;
@@ -293,7 +294,7 @@ int siali_page_login(request_rec *r, siali_req_t *req)
 {
     form_state_t st = { NULL, NULL, NULL, NULL };
     const char *next, *password, *login, *cookie, *phc;
-    apr_table_t *form;
+    apr_table_t *form, *q;
     sl_user_t *u = NULL;
     sl_throttle_key_t key = { NULL, NULL };
     apr_int64_t retry = 0;
@@ -302,7 +303,8 @@ int siali_page_login(request_rec *r, siali_req_t *req)
     sl_kind_e k, t = SL_OK;
     int rc, ok, persist;
 
-    next = siali_http_query_arg(r, "next");
+    q = siali_http_query(r);
+    next = q ? apr_table_get(q, "next") : NULL;
     if (r->method_number == M_GET) {
         return send_page(r, req, HTTP_OK, "Log in",
                          auth_form(r, req, 0, &st, NULL, next, NULL));

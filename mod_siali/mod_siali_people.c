@@ -53,10 +53,9 @@ static const char *page_url(request_rec *r, siali_req_t *req, apr_table_t *q,
     return url;
 }
 
-int siali_api_page_reply(request_rec *r, siali_req_t *req, json_t *results,
+int siali_api_page_reply(request_rec *r, siali_req_t *req, apr_table_t *q, json_t *results,
                          apr_int64_t count, apr_int64_t page, apr_int64_t page_size)
 {
-    apr_table_t *q = siali_http_query(r);
     json_t *j = sl_json_pool(json_object(), r->pool);
 
     json_object_set_new(j, "count", json_integer(count));
@@ -116,7 +115,7 @@ int siali_api_memberships(request_rec *r, siali_req_t *req)
         != SL_OK) {
         return siali_http_core_error(r, &err);
     }
-    return siali_api_page_reply(r, req, results, count, mq.page, mq.page_size);
+    return siali_api_page_reply(r, req, q, results, count, mq.page, mq.page_size);
 }
 
 int siali_api_member(request_rec *r, siali_req_t *req)

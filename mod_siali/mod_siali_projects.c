@@ -73,7 +73,7 @@ int siali_api_projects(request_rec *r, siali_req_t *req)
     if (sl_project_page(req->db, &j, &count, page, size, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
-    return siali_api_page_reply(r, req, j, count, page, size);
+    return siali_api_page_reply(r, req, q, j, count, page, size);
 }
 
 int siali_api_project(request_rec *r, siali_req_t *req)

@@ -160,11 +160,14 @@ sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
 sl_kind_e sl_people_member(sl_db_t *db, json_t **out, const char *org_id,
                            const char *user_id, sl_err_t *err, apr_pool_t *p)
 {
+    static const char *const labels[2] = { "siali_user_created_projects",
+                                           "siali_user_contributed_projects" };
+    static const char *const fields[2] = { "created_projects", "contributed_to_projects" };
     const char *args[2] = { org_id, user_id };
     sl_rows_t res, projects;
     json_t *j, *list;
     sl_kind_e k;
-    int i;
+    int i, w;
 
     if ((k = sl_db_select(db, p, "siali_member_get", &res, 2, args, err)) != SL_OK) {
         return k;
@@ -176,24 +179,16 @@ sl_kind_e sl_people_member(sl_db_t *db, json_t **out, const char *org_id,
     json_object_set(j, "user", sl_account_json(sl_account_from_row(SL_ROW(&res, 0), 1, p),
                                                db->avatar_base, p));
     json_object_set_new(j, "organization", json_integer(apr_atoi64(org_id)));
-    if ((k = sl_db_select(db, p, "siali_user_created_projects", &projects, 1, &user_id,
-                          err)) != SL_OK) {
-        return k;
+    for (w = 0; w < 2; w++) {
+        if ((k = sl_db_select(db, p, labels[w], &projects, 1, &user_id, err)) != SL_OK) {
+            return k;
+        }
+        list = json_array();
+        for (i = 0; i < projects.rows->nelts; i++) {
+            push_project(list, SL_ROW(&projects, i), 0);
+        }
+        json_object_set_new(j, fields[w], list);
     }
-    list = json_array();
-    for (i = 0; i < projects.rows->nelts; i++) {
-        push_project(list, SL_ROW(&projects, i), 0);
-    }
-    json_object_set_new(j, "created_projects", list);
-    if ((k = sl_db_select(db, p, "siali_user_contributed_projects", &projects, 1, &user_id,
-                          err)) != SL_OK) {
-        return k;
-    }
-    list = json_array();
-    for (i = 0; i < projects.rows->nelts; i++) {
-        push_project(list, SL_ROW(&projects, i), 0);
-    }
-    json_object_set_new(j, "contributed_to_projects", list);
     if ((k = sl_db_select(db, p, "siali_user_annotation_count", &projects, 1, &user_id,
                           err)) != SL_OK) {
         return k;

@@ -88,13 +88,6 @@ sl_kind_e sl_throttle_fail(sl_db_t *db, const sl_throttle_key_t *key,
     return one_fail(db, KIND_ADDRESS, key->address, cfg, now, expired, err, p);
 }
 
-sl_kind_e sl_throttle_check(sl_db_t *db, const sl_throttle_key_t *key,
-                            const sl_config_t *cfg, apr_int64_t *retry_after,
-                            sl_err_t *err, apr_pool_t *p)
-{
-    return check(db, key, cfg, cfg->throttle_max - 1, retry_after, err, p);
-}
-
 sl_kind_e sl_throttle_reserve(sl_db_t *db, const sl_throttle_key_t *key,
                               const sl_config_t *cfg, apr_int64_t *retry_after,
                               sl_err_t *err, apr_pool_t *p)

@@ -14,12 +14,6 @@ typedef struct {
     const char *address;
 } sl_throttle_key_t;
 
-/* SL_OK, or SL_EFORBIDDEN with *retry_after (seconds) when either subject
- * has used up its failures in the current window. */
-sl_kind_e sl_throttle_check(sl_db_t *db, const sl_throttle_key_t *key,
-                            const sl_config_t *cfg, apr_int64_t *retry_after,
-                            sl_err_t *err, apr_pool_t *p);
-
 /* Counts this attempt for both subjects first, then refuses it
  * (SL_EFORBIDDEN, *retry_after) when a subject is over the limit: parallel
  * attempts cannot all slip past a read-then-write. Before any hashing. */
