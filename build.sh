@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 PKGS="chromium nodejs build-essential autoconf automake libtool pkg-config apache2 apache2-dev
   libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libjansson-dev
-  libargon2-dev libsqlite3-dev libssl-dev check libsubunit-dev sqlite3
+  libargon2-dev libsqlite3-dev libpq-dev libssl-dev check libsubunit-dev sqlite3
   python3-pytest python3-requests python3-pil openssl wrk libgd-dev postgresql"
 
 SUDO=""

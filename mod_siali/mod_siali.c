@@ -166,7 +166,7 @@ static int siali_handler(request_rec *r)
 {
     siali_req_t *req;
     const siali_route_t *rt;
-    int is_api, rc;
+    int is_api;
 
     if (!r->handler || strcmp(r->handler, SIALI_HANDLER)) {
         return DECLINED;
@@ -219,11 +219,9 @@ static int siali_handler(request_rec *r)
                                   "Cross-site request refused (Origin / Sec-Fetch-Site).",
                                   NULL, NULL);
     }
-    rc = rt->fn(r, req);
-    /* the reply is built: the connection goes back before it is sent */
-    siali_db_close(r, req->db);
-    req->db = NULL;
-    return rc;
+    /* no connection is out here, nor after: units of work give theirs
+     * back before they return (sl_conn.h) */
+    return rt->fn(r, req);
 }
 
 
@@ -237,7 +235,8 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
     server_rec *sp;
-    const char *e, *dummy;
+    apr_hash_t *dummies = apr_hash_make(ptemp);
+    const char *e;
     int rc;
 
     sl_log_set(log_to_httpd, s);
@@ -254,12 +253,20 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10013: mod_siali: %s", e);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    dummy = sl_password_dummy(&siali_config_get(s)->core.hash, pconf);
-    if (!dummy) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10011: cannot compute a dummy hash");
-        return HTTP_INTERNAL_SERVER_ERROR;
+    /* one dummy hash per cost in use, for logins nobody has */
+    for (sp = s; sp; sp = sp->next) {
+        sl_config_t *core = &siali_config_get(sp)->core;
+        const char *key = apr_psprintf(ptemp, "%u:%u:%u", core->hash.m_kib, core->hash.t,
+                                       core->hash.p);
+        core->dummy_hash = apr_hash_get(dummies, key, APR_HASH_KEY_STRING);
+        if (!core->dummy_hash) {
+            if (!(core->dummy_hash = sl_password_dummy(&core->hash, pconf))) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10011: cannot compute a dummy hash");
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            apr_hash_set(dummies, key, APR_HASH_KEY_STRING, core->dummy_hash);
+        }
     }
-    siali_pages_set_dummy_hash(dummy);
     /* after the start-up hashes: the cap is for the children, all together */
     if (sl_password_limit_init(0, pconf) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
@@ -272,6 +279,7 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void siali_child_init(apr_pool_t *p, server_rec *s)
 {
     sl_log_set(log_to_httpd, s);
+    siali_db_child_init(p, s);
     /* argon2 takes m KiB (19 MiB by default) per hash. glibc raises its mmap
      * threshold after the first such block is freed, and the next ones come
      * from per-thread arenas that grow and trim on every hash: a login took

@@ -8,7 +8,7 @@
 #include <http_log.h>
 
 #include "sl_config.h"
-#include "sl_db.h"
+#include "sl_conn.h"
 #include "sl_account.h"
 
 extern module AP_MODULE_DECLARE_DATA siali_module;
@@ -36,7 +36,14 @@ typedef struct {
     long avatar_max_px;                /* -1 unset */
     apr_size_t avatar_max_bytes;       /* 0 unset */
     const char *avatar_dir;            /* NULL: next to the SQLite file */
+    apr_interval_time_t db_wait;       /* -1 unset */
     sl_config_t core;                  /* frozen after post_config */
+    /* the database this server's requests use, found in post_config */
+    const char *db_driver;
+    const char *db_params;
+    int db_max;                        /* DBDMax: connections per child */
+    sl_lock_t *write_lock;             /* SQLite: one writer at a time */
+    struct siali_gate_t *gate;         /* per child: bounded wait for mod_dbd */
 } siali_srv_conf_t;
 
 typedef struct {
@@ -52,7 +59,8 @@ typedef struct {
     const char *prefix;        /* the <Location> of SetHandler siali, no
                                 * trailing '/', "" at / */
     const char *path;          /* the path below the prefix, "/" at least */
-    sl_db_t *db;               /* acquired lazily through mod_dbd */
+    sl_conn_src_t *src;        /* units of work run on mod_dbd's pool
+                                * through it (siali_db_source) */
     siali_auth_e auth;
     sl_user_t *user;
     const char *session;       /* the cookie value, when authenticated by it */

@@ -17,10 +17,8 @@
 #include "sl_image.h"
 #include "sl_json.h"
 #include "sl_multipart.h"
-#include "sl_password.h"
+#include "sl_auth.h"
 #include "sl_secret.h"
-#include "sl_throttle.h"
-#include "sl_validate.h"
 
 #define MULTIPART_OVERHEAD (64 * 1024)   /* headers and boundaries */
 #define AVATAR_HEX 32
@@ -79,8 +77,10 @@ static int avatar_name_ok(const char *name)
     return c - dash - 1 == AVATAR_HEX && (!strcmp(c, ".png") || !strcmp(c, ".jpg"));
 }
 
-static void remove_avatar(request_rec *r, const char *dir, const char *name)
+void siali_account_remove_avatar(request_rec *r, siali_req_t *req, const char *name)
 {
+    const char *dir = req->conf->avatar_dir;
+
     if (avatar_name_ok(name)) {
         apr_status_t rv = apr_file_remove(apr_pstrcat(r->pool, dir, "/", name, NULL), r->pool);
         if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
@@ -186,27 +186,10 @@ too_large:
     return DONE;
 }
 
-static int set_avatar(request_rec *r, siali_req_t *req, const char *name)
-{
-    const char *args[2] = { name, req->user->id };
-    sl_err_t err;
-
-    /* OK when saved; DONE when an error reply already went out */
-    if (!siali_req_db(r, req)) {
-        siali_http_unavailable(r, 0);
-        return DONE;
-    }
-    if (sl_db_exec(req->db, r->pool, "siali_user_set_avatar", NULL, 2, args, &err) != SL_OK) {
-        siali_http_core_error(r, &err);
-        return DONE;
-    }
-    return OK;
-}
-
 int siali_api_avatar(request_rec *r, siali_req_t *req)
 {
     const sl_multipart_part_t *part;
-    const char *old = req->user->avatar, *name = NULL;
+    const char *old = NULL, *name = NULL;
     sl_image_t img;
     sl_err_t err;
     int rc;
@@ -215,16 +198,15 @@ int siali_api_avatar(request_rec *r, siali_req_t *req)
         return siali_http_error(r, HTTP_FORBIDDEN, "You can only change your own avatar.",
                                 NULL, NULL);
     }
-    /* no database connection held while reading and decoding */
-    siali_db_close(r, req->db);
-    req->db = NULL;
     if (r->method_number == M_DELETE) {
-        if (set_avatar(r, req, NULL) != OK) {
-            return OK;   /* the error reply is sent; the file stays */
+        if (sl_account_set_avatar(siali_db_source(r, req), &old, req->user->id, NULL, &err,
+                                  r->pool) != SL_OK) {
+            return siali_http_core_error(r, &err);   /* the file stays */
         }
-        remove_avatar(r, req->conf->avatar_dir, old);
+        siali_account_remove_avatar(r, req, old);
         return siali_http_json(r, HTTP_NO_CONTENT, NULL);
     }
+    /* read and decoded with no database connection out */
     if ((rc = read_upload(r, req, &part)) != OK) {
         return rc == DONE ? OK : rc;
     }
@@ -238,12 +220,14 @@ int siali_api_avatar(request_rec *r, siali_req_t *req)
     if ((rc = store(r, req, &img, &name)) != OK) {
         return rc;
     }
-    if (set_avatar(r, req, name) != OK) {
+    if (sl_account_set_avatar(siali_db_source(r, req), &old, req->user->id, name, &err,
+                              r->pool) != SL_OK) {
         /* the database still names the old file: keep it, drop the new one */
-        remove_avatar(r, req->conf->avatar_dir, name);
-        return OK;
+        siali_account_remove_avatar(r, req, name);
+        return siali_http_core_error(r, &err);
     }
-    remove_avatar(r, req->conf->avatar_dir, old);
+    /* exactly the file this write replaced, read in its transaction */
+    siali_account_remove_avatar(r, req, old);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL70003: user %s avatar %s (%ldx%ld)",
                   req->user->id, name, img.width, img.height);
     return siali_http_json(r, HTTP_OK, sl_json_pool(json_pack(
@@ -281,12 +265,11 @@ int siali_avatar_file(request_rec *r, siali_req_t *req)
 int siali_api_password(request_rec *r, siali_req_t *req)
 {
     static const char *const keys[] = { "current_password", "new_password", NULL };
-    const char *current, *fresh, *phc, *key;
-    sl_throttle_key_t tk;
+    const char *key;
     apr_int64_t retry = 0;
-    json_t *body, *v;
+    json_t *body, *v, *fresh;
     sl_err_t err;
-    int i, ok;
+    int i;
 
     if (siali_http_read_json(r, &body) != OK) {
         return OK;
@@ -299,58 +282,23 @@ int siali_api_password(request_rec *r, siali_req_t *req)
                 r->pool, keys[i] ? "%s must be a string." : "Unknown field %s.", key), key, NULL);
         }
     }
-    current = json_string_value(json_object_get(body, "current_password"));
-    fresh = json_string_value(json_object_get(body, "new_password"));
-    if (!current || !*current) {
-        return siali_http_error(r, HTTP_BAD_REQUEST, "Enter your current password.",
-                                "current_password", NULL);
-    }
-    if (sl_validate_password(fresh, fresh ? json_string_length(json_object_get(body,
-                             "new_password")) : 0, req->conf->core.password_min, &err,
-                             r->pool) != SL_OK) {
-        return siali_http_error(r, HTTP_BAD_REQUEST, err.message, "new_password", NULL);
-    }
-    tk.account = apr_pstrcat(r->pool, "user:", req->user->id, NULL);
-    tk.address = r->useragent_ip;
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_throttle_reserve(req->db, &tk, &req->conf->core, &retry, &err, r->pool) != SL_OK) {
-        if (err.kind == SL_EDB) {
-            return siali_http_unavailable(r, 0);
-        }
+    fresh = json_object_get(body, "new_password");
+    switch (sl_auth_change_password(siali_db_source(r, req), req->user,
+                                    json_string_value(json_object_get(body, "current_password")),
+                                    json_string_value(fresh),
+                                    fresh ? json_string_length(fresh) : 0,
+                                    req->session, r->useragent_ip, &req->conf->core, &retry,
+                                    &err, r->pool)) {
+    case SL_OK:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL70004: user %s changed their password",
+                      req->user->id);
+        return siali_http_json(r, HTTP_NO_CONTENT, NULL);
+    case SL_ETHROTTLED:
         apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(retry, r->pool));
-        return siali_http_error(r, HTTP_TOO_MANY_REQUESTS, err.message, NULL, NULL);
-    }
-    /* no connection held while hashing */
-    siali_db_close(r, req->db);
-    req->db = NULL;
-    ok = sl_password_verify(req->user->password, current, strlen(current));
-    phc = NULL;
-    if (ok && sl_password_hash(&phc, fresh, strlen(fresh), &req->conf->core.hash, r->pool)
-        != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (!ok) {   /* counted by the reservation */
-        return siali_http_error(r, HTTP_BAD_REQUEST, "The current password is wrong.",
-                                "current_password", NULL);
-    }
-    if (sl_account_set_password(req->db, req->user->id, phc, 0, &err, r->pool) != SL_OK) {
+        return siali_http_core_error(r, &err);
+    case SL_EINVALID:
+        return siali_http_error(r, HTTP_BAD_REQUEST, err.message, err.field, NULL);
+    default:
         return siali_http_core_error(r, &err);
     }
-    /* every other session ends; the one making the change stays */
-    if (req->session) {
-        const char *args[2] = { req->user->id, sl_secret_sha256_hex(req->session, r->pool) };
-        sl_db_exec(req->db, r->pool, "siali_session_delete_others", NULL, 2, args, NULL);
-    }
-    else {
-        sl_db_exec(req->db, r->pool, "siali_session_delete_user", NULL, 1, &req->user->id, NULL);
-    }
-    sl_throttle_success(req->db, &tk, NULL, r->pool);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL70004: user %s changed their password",
-                  req->user->id);
-    return siali_http_json(r, HTTP_NO_CONTENT, NULL);
 }

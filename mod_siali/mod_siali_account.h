@@ -7,6 +7,10 @@ int siali_api_avatar(request_rec *r, siali_req_t *req);
 int siali_avatar_file(request_rec *r, siali_req_t *req);
 int siali_api_password(request_rec *r, siali_req_t *req);
 
+/* Removes an avatar file the database no longer names (a checked name;
+ * NULL does nothing). */
+void siali_account_remove_avatar(request_rec *r, siali_req_t *req, const char *name);
+
 /* Where avatars live: SialiAvatarDir, else avatars/ next to the main
  * server's SQLite file, else ServerRoot/avatars. Created and handed to the
  * children's user at start. */

@@ -6,15 +6,13 @@
 #include "mod_siali_http.h"
 #include "sl_json.h"
 #include "sl_org.h"
-#include "sl_secret.h"
 
 int siali_api_health(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = siali_req_db(r, req);
     sl_org_t *org;
     json_t *j;
 
-    if (!db || sl_org_get(db, &org, NULL, r->pool) != SL_OK) {
+    if (sl_org_load(siali_db_source(r, req), &org, NULL, r->pool) != SL_OK) {
         j = sl_json_pool(json_pack("{s:s}", "status", "unavailable"), r->pool);
         apr_table_setn(r->err_headers_out, "Retry-After", SIALI_RETRY_AFTER);
         return siali_http_json(r, HTTP_SERVICE_UNAVAILABLE, j);
@@ -25,19 +23,18 @@ int siali_api_health(request_rec *r, siali_req_t *req)
 
 int siali_api_whoami(request_rec *r, siali_req_t *req)
 {
-    return siali_http_json(r, HTTP_OK, sl_account_json(req->user, req->db ? req->db->avatar_base : NULL, r->pool));
+    return siali_http_json(r, HTTP_OK, sl_account_json(req->user,
+                                                       siali_db_source(r, req)->avatar_base,
+                                                       r->pool));
 }
 
 int siali_api_token(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = siali_req_db(r, req);
     const char *token;
     sl_err_t err;
 
-    if (!db) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_account_token(db, &token, req->user->id, &err, r->pool) != SL_OK) {
+    if (sl_account_token(siali_db_source(r, req), &token, req->user->id, &err, r->pool)
+        != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return siali_http_json(r, HTTP_OK, sl_json_pool(json_pack("{s:s}", "token", token),
@@ -46,21 +43,11 @@ int siali_api_token(request_rec *r, siali_req_t *req)
 
 int siali_api_reset_token(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = siali_req_db(r, req);
-    const char *token, *args[4];
+    const char *token;
     sl_err_t err;
 
-    if (!db) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_secret_hex(&token, SL_TOKEN_BYTES, r->pool) != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    args[0] = token;
-    args[1] = sl_secret_sha256_hex(token, r->pool);
-    args[2] = sl_i64(sl_now(), r->pool);
-    args[3] = req->user->id;
-    if (sl_db_exec(db, r->pool, "siali_token_replace", NULL, 4, args, &err) != SL_OK) {
+    if (sl_account_reset_token(siali_db_source(r, req), &token, req->user->id, &err, r->pool)
+        != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return siali_http_json(r, HTTP_CREATED, sl_json_pool(json_pack("{s:s}", "token", token),
@@ -80,14 +67,10 @@ static int invite_reply(request_rec *r, siali_req_t *req, int status, sl_org_t *
 
 int siali_api_invite(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = siali_req_db(r, req);
     sl_org_t *org;
     sl_err_t err;
 
-    if (!db) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_org_get(db, &org, &err, r->pool) != SL_OK) {
+    if (sl_org_load(siali_db_source(r, req), &org, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return invite_reply(r, req, HTTP_OK, org);
@@ -95,15 +78,10 @@ int siali_api_invite(request_rec *r, siali_req_t *req)
 
 int siali_api_invite_reset(request_rec *r, siali_req_t *req)
 {
-    sl_db_t *db = siali_req_db(r, req);
     sl_org_t *org;
     sl_err_t err;
 
-    if (!db) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_org_get(db, &org, &err, r->pool) != SL_OK
-        || sl_org_reset_invite(db, org, &err, r->pool) != SL_OK) {
+    if (sl_org_reset_invite(siali_db_source(r, req), &org, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL50001: user %s reset the invite link",

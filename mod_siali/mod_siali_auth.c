@@ -6,9 +6,8 @@
 #include "mod_siali_auth.h"
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
-#include "sl_secret.h"
+#include "sl_auth.h"
 #include "sl_session.h"
-#include "sl_sql.h"
 
 /* The key of "Token <key>" / X-Api-Key, or NULL when malformed. */
 static const char *token_from_headers(request_rec *r, int *present)
@@ -47,58 +46,42 @@ static const char *token_from_headers(request_rec *r, int *present)
     return key;
 }
 
-static siali_found_e by_token(request_rec *r, siali_req_t *req, const char *key)
-{
-    const char *hash = sl_secret_sha256_hex(key, r->pool);
-    sl_rows_t res;
-    sl_user_t *u;
-
-    if (!siali_req_db(r, req)) {
-        return SIALI_FOUND_UNAVAILABLE;
-    }
-    if (sl_db_select(req->db, r->pool, "siali_token_user", &res, 1, &hash, NULL) != SL_OK) {
-        return SIALI_FOUND_UNAVAILABLE;
-    }
-    /* the index finds the row by the key's hash; the key itself is then
-     * compared in constant time */
-    if (res.rows->nelts == 0 || !sl_secret_equal(SL_ROW(&res, 0)[0], key)) {
-        return SIALI_FOUND_BAD_TOKEN;
-    }
-    u = sl_account_from_row(SL_ROW(&res, 0), 1, r->pool);
-    if (!u->is_active) {
-        return SIALI_FOUND_BAD_TOKEN;
-    }
-    sl_account_touch(req->db, u, NULL, r->pool);
-    req->auth = SIALI_AUTH_TOKEN;
-    req->user = u;
-    return SIALI_FOUND_OK;
-}
-
 siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
 {
     const char *cookie, *key;
+    sl_conn_src_t *src;
+    sl_err_t err;
     int present;
     sl_kind_e k;
 
     key = token_from_headers(r, &present);
     if (present) {
-        return key ? by_token(r, req, key) : SIALI_FOUND_BAD_TOKEN;
+        if (!key) {
+            return SIALI_FOUND_BAD_TOKEN;
+        }
+        src = siali_db_source(r, req);
+        k = sl_auth_token(src, &req->user, key, &err, r->pool);
+        if (k == SL_OK) {
+            req->auth = SIALI_AUTH_TOKEN;
+            return SIALI_FOUND_OK;
+        }
+        req->user = NULL;
+        return k == SL_EDENIED ? SIALI_FOUND_BAD_TOKEN : SIALI_FOUND_UNAVAILABLE;
     }
     cookie = siali_http_session_cookie(r);
     if (!cookie || !*cookie) {
         return SIALI_FOUND_NONE;
     }
-    if (!siali_req_db(r, req)) {
-        return SIALI_FOUND_UNAVAILABLE;
-    }
-    k = sl_session_lookup(req->db, &req->user, cookie, &req->conf->core, NULL, r->pool);
+    src = siali_db_source(r, req);
+    k = sl_session_lookup(src, &req->user, cookie, &req->conf->core, &err, r->pool);
     if (k == SL_OK) {
         req->auth = SIALI_AUTH_SESSION;
         req->session = cookie;
         return SIALI_FOUND_OK;
     }
+    req->user = NULL;
     /* an expired or unknown cookie is simply no session */
-    return k == SL_EDB ? SIALI_FOUND_UNAVAILABLE : SIALI_FOUND_NONE;
+    return k == SL_EDENIED ? SIALI_FOUND_NONE : SIALI_FOUND_UNAVAILABLE;
 }
 
 int siali_auth_same_site(request_rec *r, siali_req_t *req)

@@ -76,9 +76,9 @@ static int check_authn(request_rec *r)
 
     req = apr_pcalloc(r->pool, sizeof(*req));
     req->conf = siali_config_get(r->server);
+    /* links and avatars of this caller are not ours to render here */
+    req->prefix = "";
     found = siali_auth_find(r, req);
-    siali_db_close(r, req->db);
-    req->db = NULL;
     switch (found) {
     case SIALI_FOUND_OK:
         /* a cookie-authenticated write from another site stops here too */

@@ -1,7 +1,9 @@
 /* Glue between mod_dbd and the core. mod_dbd keeps its driver and params
  * private and has no connection in the parent, so the parent reads them
  * from the parsed configuration tree and migrates with a direct
- * apr_dbd_open before any child connects. */
+ * apr_dbd_open before any child connects. Requests reach mod_dbd's pool
+ * only through the connection source here, which the core's units of work
+ * use (sl_conn.h has the rule). */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +14,9 @@
 #include <apr_optional.h>
 #include <apr_optional_hooks.h>
 #include <apr_file_info.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <ap_mpm.h>
 #include <http_core.h>
 #include <util_cfgtree.h>
 #include <apr_dbd.h>
@@ -27,8 +32,9 @@
 #include "sl_sql.h"
 #include "sl_validate.h"
 
+#define DBD_DEFAULT_MAX 10      /* mod_dbd's DEFAULT_NMAX (threaded MPMs) */
+
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
 
@@ -38,10 +44,9 @@ int siali_db_register(apr_pool_t *pconf, server_rec *s)
     server_rec *sp;
 
     dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
-    if (!dbd_prepare || !dbd_acquire || !dbd_open || !dbd_close) {
+    if (!dbd_prepare || !dbd_open || !dbd_close) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10001: mod_siali needs mod_dbd: load it before mod_siali "
                      "(a2enmod dbd; LoadModule dbd_module ...)");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -59,8 +64,11 @@ int siali_db_register(apr_pool_t *pconf, server_rec *s)
 typedef struct {
     const char *driver;
     const char *params;
+    int max;                /* DBDMax, 0 unset */
     int uses_siali;
-    const char *where;     /* for messages */
+    const char *where;      /* for messages */
+    const char *file;       /* where its <VirtualHost> starts: matches */
+    int line;               /* server_rec's defn_name / defn_line_number */
 } db_scope_t;
 
 static const char *arg1(apr_pool_t *p, const char *args)
@@ -69,19 +77,19 @@ static const char *arg1(apr_pool_t *p, const char *args)
 }
 
 static void scan(apr_pool_t *p, ap_directive_t *d, db_scope_t *scope,
-                 apr_array_header_t *vhosts, const db_scope_t *main)
+                 apr_array_header_t *vhosts)
 {
     for (; d; d = d->next) {
         const char *name = d->directive;
 
         if (!strcasecmp(name, "<VirtualHost")) {
             db_scope_t *v = apr_array_push(vhosts);
-            v->driver = NULL;
-            v->params = NULL;
-            v->uses_siali = 0;
+            memset(v, 0, sizeof(*v));
             v->where = apr_psprintf(p, "<VirtualHost %s> (%s:%d)", d->args,
                                     d->filename, d->line_num);
-            scan(p, d->first_child, v, vhosts, main);
+            v->file = d->filename;
+            v->line = d->line_num;
+            scan(p, d->first_child, v, vhosts);
             continue;
         }
         if (!strcasecmp(name, "DBDriver")) {
@@ -90,13 +98,16 @@ static void scan(apr_pool_t *p, ap_directive_t *d, db_scope_t *scope,
         else if (!strcasecmp(name, "DBDParams")) {
             scope->params = arg1(p, d->args);
         }
+        else if (!strcasecmp(name, "DBDMax")) {
+            scope->max = atoi(arg1(p, d->args));
+        }
         else if (!strncasecmp(name, "Siali", 5)
                  || ((!strcasecmp(name, "SetHandler") || !strcasecmp(name, "AuthType"))
                      && !strcasecmp(arg1(p, d->args), "siali"))) {
             scope->uses_siali = 1;
         }
         if (d->first_child) {
-            scan(p, d->first_child, scope, vhosts, main);
+            scan(p, d->first_child, scope, vhosts);
         }
     }
 }
@@ -167,41 +178,45 @@ static int make_parent_dir(apr_pool_t *p, const char *path)
 static const char *bootstrap(apr_pool_t *p, sl_db_t *db, siali_srv_conf_t *c,
                              server_rec *s)
 {
-    sl_new_user_t nu;
+    sl_conn_src_t src;
     sl_user_t *u;
     sl_err_t err;
-    sl_kind_e k;
+    int created = 0;
 
     if (!c->username || !*c->username) {
         return NULL;
     }
-    k = sl_account_by_login(db, &u, c->username, &err, p);
-    if (k == SL_OK) {
+    sl_conn_single(&src, db, p);
+    if (sl_account_bootstrap(&src, &u, &created, c->username, c->password, c->user_token,
+                             &c->core, &err, p) != SL_OK) {
+        return apr_psprintf(p, "the start-up account %s (SialiUsername / "
+                            "LABEL_STUDIO_USERNAME): %s", c->username, err.message);
+    }
+    if (created) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "SL10003: created the start-up account %s (id %s)", u->email, u->id);
+    }
+    else {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "SL10002: start-up account %s exists: left unchanged", c->username);
-        return NULL;
     }
-    if (k != SL_ENOTFOUND) {
-        return err.message;
-    }
-    memset(&nu, 0, sizeof(nu));
-    if (sl_account_named(&nu, c->username, &err, p) != SL_OK) {
-        return apr_psprintf(p, "SialiUsername: %s", err.message);
-    }
-    if (sl_validate_password(c->password, strlen(c->password), c->core.password_min,
-                             &err, p) != SL_OK) {
-        return apr_psprintf(p, "SialiPassword: %s", err.message);
-    }
-    nu.token = c->user_token;
-    if (sl_password_hash(&nu.password_hash, c->password, strlen(c->password),
-                         &c->core.hash, p) != APR_SUCCESS) {
-        return "cannot hash the start-up password";
-    }
-    if (sl_account_create(db, &u, &nu, &err, p) != SL_OK) {
-        return apr_psprintf(p, "cannot create the start-up account %s: %s",
-                            c->username, err.message);
-    }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "SL10003: created the start-up account %s (id %s)", u->email, u->id);
     return NULL;
+}
+
+/* One writer lock per SQLite file for the life of the httpd parent, not of
+ * one configuration: across a graceful restart the old children and the
+ * new ones write through the same lock. */
+static sl_lock_t *writer_lock(server_rec *s, const char *path)
+{
+    const char *key = apr_pstrcat(s->process->pool, "siali-writer:", path, NULL);
+    sl_lock_t **slot = ap_retained_data_get(key);
+
+    if (!slot) {
+        slot = ap_retained_data_create(key, sizeof(*slot));
+        *slot = NULL;
+    }
+    if (!*slot && sl_lock_create(slot, s->process->pool) != APR_SUCCESS) {
+        *slot = NULL;
+    }
+    return *slot;
 }
 
 static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_t *sc,
@@ -283,24 +298,48 @@ const char *siali_db_main_sqlite_path(void)
     return main_sqlite_path;
 }
 
+/* The scope a server was configured in: its <VirtualHost>, else the main
+ * server's; unset DBD directives come from the main server, as mod_dbd
+ * merges them. */
+static db_scope_t scope_of(server_rec *sp, const db_scope_t *main_scope,
+                           apr_array_header_t *vhosts)
+{
+    db_scope_t sc = *main_scope;
+    int i;
+
+    for (i = 0; sp->is_virtual && i < vhosts->nelts; i++) {
+        db_scope_t *v = &APR_ARRAY_IDX(vhosts, i, db_scope_t);
+        if (v->file && sp->defn_name && !strcmp(v->file, sp->defn_name)
+            && (unsigned)v->line == sp->defn_line_number) {
+            sc = *v;
+            sc.driver = sc.driver ? sc.driver : main_scope->driver;
+            sc.params = sc.params ? sc.params : main_scope->params;
+            sc.max = sc.max ? sc.max : main_scope->max;
+            break;
+        }
+    }
+    return sc;
+}
+
 int siali_db_prepare_databases(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     apr_array_header_t *vhosts = apr_array_make(ptemp, 4, sizeof(db_scope_t));
     apr_hash_t *done = apr_hash_make(ptemp);
-    db_scope_t main_scope = { NULL, NULL, 0, "the main server" };
+    db_scope_t main_scope;
     siali_srv_conf_t *c = siali_config_get(s);
+    server_rec *sp;
     const char *e;
-    int i;
+    int i, threaded = 0;
 
-    scan(ptemp, ap_conftree, &main_scope, vhosts, NULL);
+    memset(&main_scope, 0, sizeof(main_scope));
+    main_scope.where = "the main server";
+    scan(ptemp, ap_conftree, &main_scope, vhosts);
     main_sqlite_path = main_scope.driver && !strcmp(main_scope.driver, "sqlite3")
                        && main_scope.params ? apr_pstrdup(pconf, main_scope.params) : NULL;
     for (i = -1; i < vhosts->nelts; i++) {
         db_scope_t sc = i < 0 ? main_scope : APR_ARRAY_IDX(vhosts, i, db_scope_t);
         const char *key;
 
-        /* a virtual host without its own DBDriver/DBDParams uses the main
-         * server's, as mod_dbd merges them */
         if (i >= 0) {
             sc.driver = sc.driver ? sc.driver : main_scope.driver;
             sc.params = sc.params ? sc.params : main_scope.params;
@@ -316,6 +355,25 @@ int siali_db_prepare_databases(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
         apr_hash_set(done, key, APR_HASH_KEY_STRING, "");
         if ((e = prepare_one(pconf, ptemp, &sc, c, s))) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10005: mod_siali: %s", e);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    /* what each server's requests will use */
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    for (sp = s; sp; sp = sp->next) {
+        siali_srv_conf_t *sc = siali_config_get(sp);
+        db_scope_t scope = scope_of(sp, &main_scope, vhosts);
+
+        sc->db_driver = scope.driver ? apr_pstrdup(pconf, scope.driver) : NULL;
+        sc->db_params = scope.params ? apr_pstrdup(pconf, scope.params) : NULL;
+        /* a non-threaded MPM has one connection a child and one request */
+        sc->db_max = threaded == AP_MPMQ_NOT_SUPPORTED ? 1
+                     : scope.max > 0 ? scope.max : DBD_DEFAULT_MAX;
+        sc->write_lock = sc->db_driver && !strcmp(sc->db_driver, "sqlite3") && sc->db_params
+                         ? writer_lock(s, sc->db_params) : NULL;
+        if (sc->db_driver && !strcmp(sc->db_driver, "sqlite3") && !sc->write_lock) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10008: cannot create the SQLite "
+                         "writer lock for %s", sc->db_params);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -335,65 +393,159 @@ void siali_db_hooks(void)
     APR_OPTIONAL_HOOK(dbd, post_connect, post_connect, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
-static sl_db_t *wrap(request_rec *r, ap_dbd_t *dbd)
-{
-    sl_db_t *db;
+/* ---- the gate: a bounded wait for one of mod_dbd's connections ----
+ * mod_dbd's apr_reslist_acquire waits without a limit when every pooled
+ * connection is out. The gate counts them out the same way, one gate per
+ * database per child, as wide as DBDMax, and its wait has a deadline. */
 
-    if (!dbd) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SL10006: no database connection from mod_dbd: answering 503");
-        return NULL;
+typedef struct siali_gate_t {
+    apr_thread_mutex_t *mutex;
+    apr_thread_cond_t *cond;
+    int free;
+} siali_gate_t;
+
+void siali_db_child_init(apr_pool_t *p, server_rec *s)
+{
+    apr_hash_t *gates = apr_hash_make(p);
+    server_rec *sp;
+
+    for (sp = s; sp; sp = sp->next) {
+        siali_srv_conf_t *c = siali_config_get(sp);
+        const char *key;
+        siali_gate_t *g;
+
+        if (!c->db_driver || !c->db_params) {
+            continue;
+        }
+        key = apr_pstrcat(p, c->db_driver, ":", c->db_params, NULL);
+        g = apr_hash_get(gates, key, APR_HASH_KEY_STRING);
+        if (!g) {
+            g = apr_pcalloc(p, sizeof(*g));
+            if (apr_thread_mutex_create(&g->mutex, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS
+                || apr_thread_cond_create(&g->cond, p) != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10009: cannot create the "
+                             "connection gate: requests wait on mod_dbd without a limit");
+                continue;
+            }
+            g->free = c->db_max;
+            apr_hash_set(gates, key, APR_HASH_KEY_STRING, g);
+        }
+        else if (c->db_max < g->free) {
+            g->free = c->db_max;    /* the narrowest pool of the servers sharing it */
+        }
+        c->gate = g;
     }
-    db = apr_palloc(r->pool, sizeof(*db));
-    sl_db_wrap(db, dbd->driver, dbd->handle, dbd->prepared, dbd->pool);
-    return db;
 }
 
-typedef struct {
-    sl_db_t db;
-    ap_dbd_t *dbd;
-    server_rec *s;
-} opened_t;
-
-static apr_status_t give_back(void *data)
+static int gate_enter(siali_gate_t *g, apr_interval_time_t wait)
 {
-    opened_t *o = data;
+    apr_time_t until = apr_time_now() + wait;
+    int ok;
 
-    if (o->dbd) {
-        dbd_close(o->s, o->dbd);
-        o->dbd = NULL;
+    if (!g) {
+        return 1;
+    }
+    apr_thread_mutex_lock(g->mutex);
+    while (g->free <= 0) {
+        apr_interval_time_t left = until - apr_time_now();
+        if (left <= 0) {
+            break;
+        }
+        apr_thread_cond_timedwait(g->cond, g->mutex, left);
+    }
+    ok = g->free > 0;
+    if (ok) {
+        g->free--;
+    }
+    apr_thread_mutex_unlock(g->mutex);
+    return ok;
+}
+
+static void gate_leave(siali_gate_t *g)
+{
+    if (g) {
+        apr_thread_mutex_lock(g->mutex);
+        g->free++;
+        apr_thread_cond_signal(g->cond);
+        apr_thread_mutex_unlock(g->mutex);
+    }
+}
+
+/* ---- the request's source ---- */
+
+typedef struct {
+    sl_conn_src_t src;
+    request_rec *r;
+    siali_srv_conf_t *conf;
+    ap_dbd_t *dbd;              /* out now (one unit at a time) */
+    sl_db_t db;
+} req_src_t;
+
+static sl_kind_e src_acquire(sl_conn_src_t *src, sl_db_t **db, apr_interval_time_t wait,
+                             sl_err_t *err)
+{
+    req_src_t *rs = src->baton;
+
+    if (!gate_enter(rs->conf->gate, wait)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, rs->r, "SL10010: no pooled database "
+                      "connection within %" APR_TIME_T_FMT " ms (DBDMax %d per child): "
+                      "answering 503", apr_time_as_msec(wait), rs->conf->db_max);
+        return sl_err_set(err, SL_EBUSY, NULL, "No database connection is free right now.");
+    }
+    rs->dbd = dbd_open(rs->r->pool, rs->r->server);
+    if (!rs->dbd) {
+        gate_leave(rs->conf->gate);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, rs->r, "SL10006: no database connection from mod_dbd: answering 503");
+        return sl_err_set(err, SL_EDB, NULL, "The database is not available right now.");
+    }
+    sl_db_wrap(&rs->db, rs->dbd->driver, rs->dbd->handle, rs->dbd->prepared, rs->dbd->pool);
+    *db = &rs->db;
+    return SL_OK;
+}
+
+static void src_release(sl_conn_src_t *src, sl_db_t *db)
+{
+    req_src_t *rs = src->baton;
+
+    if (rs->dbd) {
+        dbd_close(rs->r->server, rs->dbd);
+        rs->dbd = NULL;
+        gate_leave(rs->conf->gate);
+    }
+}
+
+/* The check at the end of every request that used the database: sl_conn
+ * gives every connection back, so this only fires on a bug. */
+static apr_status_t src_check(void *data)
+{
+    req_src_t *rs = data;
+
+    if (rs->src.open || rs->dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, rs->r, "SL10011: the request ended with %d "
+                      "database connection(s) out: given back now (a bug)", rs->src.open);
+        src_release(&rs->src, &rs->db);
     }
     return APR_SUCCESS;
 }
 
-sl_db_t *siali_db_open(request_rec *r)
+sl_conn_src_t *siali_db_source(request_rec *r, siali_req_t *req)
 {
-    ap_dbd_t *dbd = dbd_open(r->pool, r->server);
-    opened_t *o;
+    req_src_t *rs;
 
-    if (!wrap(r, dbd)) {
-        return NULL;
+    if (req->src) {
+        return req->src;
     }
-    o = apr_pcalloc(r->pool, sizeof(*o));
-    sl_db_wrap(&o->db, dbd->driver, dbd->handle, dbd->prepared, dbd->pool);
-    o->dbd = dbd;
-    o->s = r->server;
-    /* given back by siali_db_close, or at the latest with the request */
-    apr_pool_cleanup_register(r->pool, o, give_back, apr_pool_cleanup_null);
-    return &o->db;
-}
-
-void siali_db_close(request_rec *r, sl_db_t *db)
-{
-    if (db) {
-        apr_pool_cleanup_run(r->pool, db, give_back);
-    }
-}
-
-
-sl_db_t *siali_req_db(request_rec *r, siali_req_t *req)
-{
-    if (!req->db && (req->db = siali_db_open(r))) {
-        req->db->avatar_base = apr_pstrcat(r->pool, req->prefix, SL_AVATAR_BASE, NULL);
-    }
-    return req->db;
+    rs = apr_pcalloc(r->pool, sizeof(*rs));
+    rs->r = r;
+    rs->conf = req->conf;
+    rs->src.acquire = src_acquire;
+    rs->src.release = src_release;
+    rs->src.baton = rs;
+    rs->src.write_lock = req->conf->write_lock;
+    rs->src.wait = req->conf->core.db_wait;
+    rs->src.pool = r->pool;
+    rs->src.avatar_base = apr_pstrcat(r->pool, req->prefix, SL_AVATAR_BASE, NULL);
+    apr_pool_cleanup_register(r->pool, rs, src_check, apr_pool_cleanup_null);
+    req->src = &rs->src;
+    return req->src;
 }

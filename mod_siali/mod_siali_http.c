@@ -228,6 +228,10 @@ int siali_http_core_error(request_rec *r, const sl_err_t *err)
         return siali_http_error(r, HTTP_UNAUTHORIZED, err->message, NULL, NULL);
     case SL_ETOOLARGE:
         return siali_http_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, err->message, NULL, NULL);
+    case SL_ETHROTTLED:
+        /* the caller set Retry-After */
+        return siali_http_error(r, HTTP_TOO_MANY_REQUESTS, err->message, NULL, NULL);
+    case SL_EBUSY:
     case SL_EDB:
         return siali_http_unavailable(r, 0);
     default:

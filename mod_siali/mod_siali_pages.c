@@ -8,21 +8,10 @@
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "mod_siali_pages.h"
+#include "sl_auth.h"
 #include "sl_org.h"
-#include "sl_password.h"
-#include "sl_secret.h"
 #include "sl_session.h"
-#include "sl_throttle.h"
 #include "sl_validate.h"
-
-#define BAD_LOGIN "The email and password you entered don't match."
-
-static const char *dummy_hash;
-
-void siali_pages_set_dummy_hash(const char *phc)
-{
-    dummy_hash = phc;
-}
 
 static const char *esc(request_rec *r, const char *s)
 {
@@ -161,13 +150,12 @@ static int form_status(request_rec *r, siali_req_t *req, int rc)
 int siali_page_signup(request_rec *r, siali_req_t *req)
 {
     form_state_t st = { NULL, NULL, NULL, NULL };
-    const char *token, *next, *password, *email = NULL, *cookie, *phc = NULL;
+    const char *token, *next, *password;
     apr_table_t *form, *q;
+    sl_signup_out_t out;
+    sl_signup_in_t in;
     sl_org_t *org;
-    sl_user_t *u;
-    sl_new_user_t nu;
     sl_err_t err;
-    sl_db_t *db;
     sl_kind_e k;
     int rc;
 
@@ -181,11 +169,8 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
         int stale = 0;
 
         /* say at once when a link no longer works, rather than after typing */
-        if (token && (db = siali_db_open(r))) {
-            if (sl_org_get(db, &org, NULL, r->pool) == SL_OK) {
-                stale = !sl_org_invite_ok(org, token);
-            }
-            siali_db_close(r, db);
+        if (token && sl_org_load(siali_db_source(r, req), &org, NULL, r->pool) == SL_OK) {
+            stale = !sl_org_invite_ok(org, token);
         }
         if (stale) {
             notice = "This invitation link is no longer valid: ask for a new one.";
@@ -206,102 +191,43 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
     if (apr_table_get(form, "next")) {
         next = apr_table_get(form, "next");
     }
-    if (token && !*token) {
-        token = NULL;
-    }
-    st.email = apr_table_get(form, "email");
+    memset(&in, 0, sizeof(in));
+    in.invite = token && *token ? token : NULL;
+    in.email = st.email = apr_table_get(form, "email");
     password = apr_table_get(form, "password");
-    password = password ? password : "";
-    if (sl_validate_email(&email, st.email ? st.email : "", st.email ? strlen(st.email) : 0,
-                          &err, r->pool) != SL_OK) {
-        st.email_error = err.message;
-    }
-    if (sl_validate_password(password, strlen(password), req->conf->core.password_min,
-                             &err, r->pool) != SL_OK) {
-        st.password_error = err.message;
-    }
-    /* phase 1: may this person sign up, is the email free */
-    if (!(db = siali_db_open(r))) {
-        return unavailable(r, req);
-    }
-    k = sl_org_get(db, &org, &err, r->pool);
-    if (k == SL_OK && email && !st.email_error) {
-        /* a taken email is refused before anything is hashed */
-        sl_rows_t taken;
-        k = sl_db_select(db, r->pool, "siali_user_email_taken", &taken, 1, &email, &err);
-        if (k == SL_OK && taken.rows->nelts) {
-            st.email_error = "A user with this email already exists.";
-        }
-    }
-    siali_db_close(r, db);
-    if (k != SL_OK) {
-        return unavailable(r, req);
-    }
-    /* a wrong token is refused even when signup is open */
-    if ((req->conf->core.signup_restricted || token) && !sl_org_invite_ok(org, token)) {
+    in.password = password ? password : "";
+    in.password_len = strlen(in.password);
+    k = sl_auth_signup(siali_db_source(r, req), &out, &in, &req->conf->core, &err, r->pool);
+    switch (k) {
+    case SL_OK:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40003: new account %s (id %s)",
+                      out.user->email, out.user->id);
+        siali_http_set_session_cookie(r, req->prefix, out.cookie, 0);
+        return siali_http_redirect(r, after_login(r, req, next));
+    case SL_EINVALID:
+        st.email_error = out.email_error;
+        st.password_error = out.password_error;
+        return send_page(r, req, HTTP_BAD_REQUEST, "Sign up",
+                         auth_form(r, req, 1, &st, in.invite, next, NULL));
+    case SL_EFORBIDDEN:
         return restricted(r, req);
-    }
-    if (st.email_error || st.password_error) {
-        apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
-        return send_page(r, req, HTTP_BAD_REQUEST, "Sign up",
-                         auth_form(r, req, 1, &st, token, next, NULL));
-    }
-    /* hash with no database connection held */
-    if (sl_password_hash(&phc, password, strlen(password), &req->conf->core.hash,
-                         r->pool) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SL40002: password hashing failed");
+    case SL_EINTERNAL:
         return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    memset(&nu, 0, sizeof(nu));
-    nu.email = email;
-    nu.password_hash = phc;
-    if (!(db = siali_db_open(r))) {
+    default:
         return unavailable(r, req);
     }
-    k = sl_account_create(db, &u, &nu, &err, r->pool);
-    if (k == SL_OK) {
-        k = sl_session_create(db, &cookie, u->id, &req->conf->core, &err, r->pool);
-    }
-    if (k == SL_OK) {
-        sl_account_touch(db, u, NULL, r->pool);
-    }
-    siali_db_close(r, db);
-    if (k == SL_ECONFLICT) {
-        st.email_error = err.message;
-        return send_page(r, req, HTTP_BAD_REQUEST, "Sign up",
-                         auth_form(r, req, 1, &st, token, next, NULL));
-    }
-    if (k != SL_OK) {
-        return unavailable(r, req);
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40003: new account %s (id %s)",
-                  u->email, u->id);
-    siali_http_set_session_cookie(r, req->prefix, cookie, 0);
-    return siali_http_redirect(r, after_login(r, req, next));
-}
-
-/* The throttle's name for a login nobody has: the SHA-256 of it lower-cased
- * (bounded, and never a UTF-8 sequence cut in half). */
-static const char *login_subject(request_rec *r, const char *login)
-{
-    char *s = apr_pstrdup(r->pool, login);
-
-    ap_str_tolower(s);
-    return sl_secret_sha256_hex(s, r->pool);
 }
 
 int siali_page_login(request_rec *r, siali_req_t *req)
 {
     form_state_t st = { NULL, NULL, NULL, NULL };
-    const char *next, *password, *login, *cookie, *phc;
+    const char *next, *persist;
     apr_table_t *form, *q;
-    sl_user_t *u = NULL;
-    sl_throttle_key_t key = { NULL, NULL };
-    apr_int64_t retry = 0;
+    sl_login_out_t out;
+    sl_login_in_t in;
     sl_err_t err;
-    sl_db_t *db;
-    sl_kind_e k, t = SL_OK;
-    int rc, ok, persist;
+    sl_kind_e k;
+    int rc;
 
     q = siali_http_query(r);
     next = q ? apr_table_get(q, "next") : NULL;
@@ -315,94 +241,45 @@ int siali_page_login(request_rec *r, siali_req_t *req)
     if (apr_table_get(form, "next")) {
         next = apr_table_get(form, "next");
     }
-    login = apr_table_get(form, "email");
-    password = apr_table_get(form, "password");
-    persist = apr_table_get(form, "persist_session") != NULL
-              && strcmp(apr_table_get(form, "persist_session"), "0")
-              && strcasecmp(apr_table_get(form, "persist_session"), "false");
-    st.email = login;
-    if (!login || !*login) {
-        st.email_error = "This field is required.";
-    }
-    if (!password || !*password) {
-        st.password_error = "This field is required.";
-    }
-    if (st.email_error || st.password_error) {
+    memset(&in, 0, sizeof(in));
+    in.login = st.email = apr_table_get(form, "email");
+    in.password = apr_table_get(form, "password");
+    in.password_len = in.password ? strlen(in.password) : 0;
+    in.address = r->useragent_ip;
+    in.old_cookie = siali_http_session_cookie(r);
+    persist = apr_table_get(form, "persist_session");
+    k = sl_auth_login(siali_db_source(r, req), &out, &in, &req->conf->core, &err, r->pool);
+    switch (k) {
+    case SL_OK:
+        siali_http_set_session_cookie(r, req->prefix, out.cookie,
+                                      persist && strcmp(persist, "0")
+                                      && strcasecmp(persist, "false")
+                                      ? req->conf->core.session_max_age : 0);
+        return siali_http_redirect(r, after_login(r, req, next));
+    case SL_EINVALID:
+        st.email_error = out.login_error;
+        st.password_error = out.password_error;
         return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
                          auth_form(r, req, 0, &st, NULL, next, NULL));
-    }
-    if (!(db = siali_db_open(r))) {
-        return unavailable(r, req);
-    }
-    k = sl_account_by_login(db, &u, login, &err, r->pool);
-    if (k == SL_OK || k == SL_ENOTFOUND) {
-        key.account = k == SL_OK ? apr_pstrcat(r->pool, "user:", u->id, NULL)
-                                 : apr_pstrcat(r->pool, "login:", login_subject(r, login), NULL);
-        key.address = r->useragent_ip;
-        /* before any hashing: a throttled attempt costs no CPU */
-        t = sl_throttle_reserve(db, &key, &req->conf->core, &retry, &err, r->pool);
-        if (t == SL_EDB) {
-            k = SL_EDB;
-        }
-    }
-    siali_db_close(r, db);
-    if (k == SL_EDB) {
-        return unavailable(r, req);
-    }
-    if (t == SL_EFORBIDDEN) {
+    case SL_EDENIED:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40004: failed login for %s",
+                      in.login);
+        st.form_error = err.message;
+        return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
+                         auth_form(r, req, 0, &st, NULL, next, NULL));
+    case SL_ETHROTTLED:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40006: login for %s throttled "
-                      "(%s, %s), retry in %" APR_INT64_T_FMT " s", login, key.account,
-                      key.address, retry);
-        apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(retry, r->pool));
-        st.form_error = apr_psprintf(r->pool, "Too many failed logins. Try again in %"
-                                     APR_INT64_T_FMT " seconds.", retry);
+                      "(%s), retry in %" APR_INT64_T_FMT " s", in.login, in.address,
+                      out.retry_after);
+        apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(out.retry_after, r->pool));
+        st.form_error = err.message;
         return send_page(r, req, HTTP_TOO_MANY_REQUESTS, "Log in",
                          auth_form(r, req, 0, &st, NULL, next, NULL));
-    }
-    /* unknown and deactivated accounts cost one hash too, and get the same
-     * answer as a wrong password */
-    if (k != SL_OK || !u->is_active) {
-        sl_password_verify(dummy_hash, password, strlen(password));
-        ok = 0;
-    }
-    else {
-        ok = sl_password_verify(u->password, password, strlen(password));
-    }
-    if (!ok) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40004: failed login for %s",
-                      login);
-        /* already counted by the reservation */
-        st.form_error = BAD_LOGIN;
-        return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
-                         auth_form(r, req, 0, &st, NULL, next, NULL));
-    }
-    phc = NULL;
-    if (sl_password_needs_upgrade(u->password, &req->conf->core.hash)
-        && sl_password_hash(&phc, password, strlen(password), &req->conf->core.hash,
-                            r->pool) != APR_SUCCESS) {
-        phc = NULL;
-    }
-    if (!(db = siali_db_open(r))) {
+    case SL_EINTERNAL:
+        return HTTP_INTERNAL_SERVER_ERROR;
+    default:
         return unavailable(r, req);
     }
-    sl_throttle_success(db, &key, NULL, r->pool);
-    if (phc && sl_account_upgrade_hash(db, u->id, phc, NULL, r->pool) == SL_OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "SL40005: upgraded the password hash of user %s", u->id);
-    }
-    /* rotation: the session this browser had before ends here */
-    sl_session_delete(db, siali_http_session_cookie(r), NULL, r->pool);
-    k = sl_session_create(db, &cookie, u->id, &req->conf->core, &err, r->pool);
-    if (k == SL_OK) {
-        sl_account_touch(db, u, NULL, r->pool);
-    }
-    siali_db_close(r, db);
-    if (k != SL_OK) {
-        return unavailable(r, req);
-    }
-    siali_http_set_session_cookie(r, req->prefix, cookie,
-                                  persist ? req->conf->core.session_max_age : 0);
-    return siali_http_redirect(r, after_login(r, req, next));
 }
 
 int siali_page_logout(request_rec *r, siali_req_t *req)
@@ -417,8 +294,10 @@ int siali_page_logout(request_rec *r, siali_req_t *req)
             esc(r, req->prefix), "/logout/\"><button type=\"submit\" autofocus>Log out"
             "</button></form></main>", NULL));
     }
-    if (req->session) {
-        sl_session_delete(req->db, req->session, NULL, r->pool);
+    if (req->session
+        && sl_session_delete(siali_db_source(r, req), req->session, NULL, r->pool) != SL_OK) {
+        /* the session must end on the server, not only in this browser */
+        return unavailable(r, req);
     }
     siali_http_set_session_cookie(r, req->prefix, NULL, 0);
     return siali_http_redirect(r, apr_pstrcat(r->pool, req->prefix, "/user/login/", NULL));

@@ -13,8 +13,4 @@ int siali_page_app(request_rec *r, siali_req_t *req);
 int siali_page_error(request_rec *r, siali_req_t *req, int status,
                      const char *title, const char *message);
 
-/* Set once in post_config: a hash of the configured cost that unknown
- * accounts are checked against. */
-void siali_pages_set_dummy_hash(const char *phc);
-
 #endif

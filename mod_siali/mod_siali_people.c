@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 
+#include "mod_siali_account.h"
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "mod_siali_people.h"
@@ -16,10 +17,7 @@ int siali_api_organizations(request_rec *r, siali_req_t *req)
     json_t *list;
     sl_err_t err;
 
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_people_organizations(req->db, &list, &err, r->pool) != SL_OK) {
+    if (sl_people_organizations(siali_db_source(r, req), &list, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return siali_http_json(r, HTTP_OK, list);
@@ -108,10 +106,7 @@ int siali_api_memberships(request_rec *r, siali_req_t *req)
     }
     mq.with_projects = flag(q, "contributed_to_projects");
     mq.active_only = flag(q, "active");
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_people_members(req->db, &results, &count, req->ids[0], &mq, &err, r->pool)
+    if (sl_people_members(siali_db_source(r, req), &results, &count, req->ids[0], &mq, &err, r->pool)
         != SL_OK) {
         return siali_http_core_error(r, &err);
     }
@@ -126,10 +121,7 @@ int siali_api_member(request_rec *r, siali_req_t *req)
     if (!own_org(r, req)) {
         return OK;
     }
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_people_member(req->db, &j, req->ids[0], req->ids[1], &err, r->pool) != SL_OK) {
+    if (sl_people_member(siali_db_source(r, req), &j, req->ids[0], req->ids[1], &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return siali_http_json(r, HTTP_OK, j);
@@ -140,10 +132,7 @@ int siali_api_users(request_rec *r, siali_req_t *req)
     json_t *list;
     sl_err_t err;
 
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_account_list(req->db, &list, &err, r->pool) != SL_OK) {
+    if (sl_account_list(siali_db_source(r, req), &list, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return siali_http_json(r, HTTP_OK, list);
@@ -219,40 +208,40 @@ static int read_patch(request_rec *r, json_t *body, sl_user_patch_t *pa)
 
 int siali_api_user(request_rec *r, siali_req_t *req)
 {
+    sl_conn_src_t *src = siali_db_source(r, req);
+    const char *avatar;
     sl_user_patch_t pa;
     sl_user_t *u;
     json_t *body;
     sl_err_t err;
     int rc;
 
-    if (r->method_number == M_PATCH) {
+    switch (r->method_number) {
+    case M_PATCH:
+        /* the body is read before any connection is taken */
         if ((rc = siali_http_read_json(r, &body)) != OK || (rc = read_patch(r, body, &pa)) != OK) {
             return OK;   /* the 4xx is sent */
         }
-    }
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    switch (r->method_number) {
-    case M_PATCH:
-        if (sl_account_patch(req->db, &u, req->ids[0], req->user->id, &pa, &err, r->pool)
+        if (sl_account_patch(src, &u, req->ids[0], req->user->id, &pa, &err, r->pool)
             != SL_OK) {
             return siali_http_core_error(r, &err);
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL50002: user %s changed user %s",
                       req->user->id, u->id);
-        return siali_http_json(r, HTTP_OK, sl_account_json(u, req->db->avatar_base, r->pool));
+        return siali_http_json(r, HTTP_OK, sl_account_json(u, src->avatar_base, r->pool));
     case M_DELETE:
-        if (sl_account_delete(req->db, req->ids[0], req->user->id, &err, r->pool) != SL_OK) {
+        if (sl_account_delete(src, &avatar, req->ids[0], req->user->id, &err, r->pool)
+            != SL_OK) {
             return siali_http_core_error(r, &err);
         }
+        siali_account_remove_avatar(r, req, avatar);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "SL50003: user %s deleted user %s",
                       req->user->id, req->ids[0]);
         return siali_http_json(r, HTTP_NO_CONTENT, NULL);
     default:
-        if (sl_account_by_id(req->db, &u, req->ids[0], &err, r->pool) != SL_OK) {
+        if (sl_account_by_id(src, &u, req->ids[0], &err, r->pool) != SL_OK) {
             return siali_http_core_error(r, &err);
         }
-        return siali_http_json(r, HTTP_OK, sl_account_json(u, req->db->avatar_base, r->pool));
+        return siali_http_json(r, HTTP_OK, sl_account_json(u, src->avatar_base, r->pool));
     }
 }

@@ -48,10 +48,7 @@ int siali_api_projects(request_rec *r, siali_req_t *req)
         if (siali_http_read_json(r, &body) != OK || !only_keys(r, body, keys)) {
             return OK;
         }
-        if (!siali_req_db(r, req)) {
-            return siali_http_unavailable(r, 0);
-        }
-        if (sl_project_create(req->db, &j, json_string_value(json_object_get(body, "title")),
+        if (sl_project_create(siali_db_source(r, req), &j, json_string_value(json_object_get(body, "title")),
                               json_string_value(json_object_get(body, "description")),
                               req->user->id, &err, r->pool) != SL_OK) {
             return siali_http_core_error(r, &err);
@@ -67,10 +64,7 @@ int siali_api_projects(request_rec *r, siali_req_t *req)
                                 SL_PAGE_SIZE_MAX, &size) != OK) {
         return OK;
     }
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_project_page(req->db, &j, &count, page, size, &err, r->pool) != SL_OK) {
+    if (sl_project_page(siali_db_source(r, req), &j, &count, page, size, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return siali_api_page_reply(r, req, q, j, count, page, size);
@@ -81,10 +75,7 @@ int siali_api_project(request_rec *r, siali_req_t *req)
     json_t *j;
     sl_err_t err;
 
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_project_get(req->db, &j, req->ids[0], &err, r->pool) != SL_OK) {
+    if (sl_project_get(siali_db_source(r, req), &j, req->ids[0], &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return siali_http_json(r, HTTP_OK, j);
@@ -112,10 +103,7 @@ int siali_api_project_import(request_rec *r, siali_req_t *req)
     if (sl_json_decode(&tasks, buf, len, &err, r->pool) != SL_OK) {
         return siali_http_error(r, HTTP_BAD_REQUEST, err.message, NULL, NULL);
     }
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_project_import(req->db, req->ids[0], tasks, req->user->id, &nt, &na, &err,
+    if (sl_project_import(siali_db_source(r, req), req->ids[0], tasks, req->user->id, &nt, &na, &err,
                           r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
@@ -139,10 +127,7 @@ int siali_api_annotations(request_rec *r, siali_req_t *req)
                 r->pool, "Unknown field %s.", key), key, "Unknown field.");
         }
     }
-    if (!siali_req_db(r, req)) {
-        return siali_http_unavailable(r, 0);
-    }
-    if (sl_annotation_create(req->db, &j, req->ids[0], json_object_get(body, "result"),
+    if (sl_annotation_create(siali_db_source(r, req), &j, req->ids[0], json_object_get(body, "result"),
                              req->user->id, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }

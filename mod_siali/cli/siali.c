@@ -165,10 +165,10 @@ static char *read_line(const char *prompt, int secret, apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
-static int find_user(sl_db_t *db, sl_user_t **u, const char *login, apr_pool_t *p)
+static int find_user(sl_conn_src_t *src, sl_user_t **u, const char *login, apr_pool_t *p)
 {
     sl_err_t err;
-    sl_kind_e k = sl_account_by_login(db, u, login, &err, p);
+    sl_kind_e k = sl_account_by_login(src, u, login, &err, p);
 
     if (k == SL_EDB) {
         fprintf(stderr, "siali: %s\n", err.message);
@@ -178,6 +178,7 @@ static int find_user(sl_db_t *db, sl_user_t **u, const char *login, apr_pool_t *
 
 static int cmd_user(siali_cli_t *cli, apr_pool_t *p)
 {
+    sl_conn_src_t src;
     sl_db_t *db;
     sl_user_t *u;
     const char *token;
@@ -191,7 +192,8 @@ static int cmd_user(siali_cli_t *cli, apr_pool_t *p)
     if (!(db = siali_cli_open_db(cli, p))) {
         return 1;
     }
-    k = find_user(db, &u, cli->username, p);
+    sl_conn_single(&src, db, p);
+    k = find_user(&src, &u, cli->username, p);
     keep_owner(cli, p);
     if (k == SL_ENOTFOUND) {
         j = sl_json_pool(json_pack("{s:s, s:s}", "status", "error", "message",
@@ -200,7 +202,7 @@ static int cmd_user(siali_cli_t *cli, apr_pool_t *p)
         printf("%s\n", sl_json_dump(j, p));
         return 1;
     }
-    if (k != SL_OK || sl_account_token(db, &token, u->id, NULL, p) != SL_OK) {
+    if (k != SL_OK || sl_account_token(&src, &token, u->id, NULL, p) != SL_OK) {
         return 1;
     }
     j = sl_account_json(u, SL_AVATAR_BASE, p);
@@ -213,6 +215,7 @@ static int cmd_user(siali_cli_t *cli, apr_pool_t *p)
 static int cmd_reset_password(siali_cli_t *cli, apr_pool_t *p)
 {
     const char *login = cli->username, *pw = cli->password, *phc;
+    sl_conn_src_t src;
     sl_db_t *db;
     sl_user_t *u;
     sl_err_t err;
@@ -227,7 +230,8 @@ static int cmd_reset_password(siali_cli_t *cli, apr_pool_t *p)
     if (!(db = siali_cli_open_db(cli, p))) {
         return 1;
     }
-    if (find_user(db, &u, login, p) != SL_OK) {
+    sl_conn_single(&src, db, p);
+    if (find_user(&src, &u, login, p) != SL_OK) {
         fprintf(stderr, "siali: user %s doesn't exist\n", login);
         return 1;
     }
@@ -242,7 +246,7 @@ static int cmd_reset_password(siali_cli_t *cli, apr_pool_t *p)
         fprintf(stderr, "siali: cannot hash the password\n");
         return 1;
     }
-    if (sl_account_set_password(db, u->id, phc, 1, &err, p) != SL_OK) {
+    if (sl_account_set_password(&src, u->id, phc, NULL, &err, p) != SL_OK) {
         fprintf(stderr, "siali: %s\n", err.message);
         return 1;
     }
@@ -254,43 +258,30 @@ static int cmd_reset_password(siali_cli_t *cli, apr_pool_t *p)
 int siali_cli_create_user(siali_cli_t *cli, sl_db_t *db, int quiet_if_exists,
                           apr_pool_t *p)
 {
-    sl_new_user_t nu;
+    sl_conn_src_t src;
     sl_user_t *u;
     sl_err_t err;
+    int created = 0;
 
     if (!cli->username || !cli->password) {
         fprintf(stderr, "siali: --username and --password go together\n");
         return 2;
     }
-    if (find_user(db, &u, cli->username, p) == SL_OK) {
+    sl_conn_single(&src, db, p);
+    if (sl_account_bootstrap(&src, &u, &created, cli->username, cli->password,
+                             cli->user_token, &cli->cfg, &err, p) != SL_OK) {
+        fprintf(stderr, "siali: cannot create %s: %s%s%s\n", cli->username,
+                err.field ? err.field : "", err.field ? ": " : "", err.message);
+        return 1;
+    }
+    keep_owner(cli, p);
+    if (!created) {
         if (!quiet_if_exists) {
             fprintf(stderr, "siali: user %s already exists: left unchanged\n",
                     cli->username);
         }
         return quiet_if_exists ? 0 : 1;
     }
-    memset(&nu, 0, sizeof(nu));
-    if (sl_account_named(&nu, cli->username, &err, p) != SL_OK) {
-        fprintf(stderr, "siali: --username: %s\n", err.message);
-        return 1;
-    }
-    if (cli->user_token && sl_account_check_token(cli->user_token, &err) != SL_OK) {
-        fprintf(stderr, "siali: --user-token: %s\n", err.message);
-        return 1;
-    }
-    if (sl_validate_password(cli->password, strlen(cli->password), cli->cfg.password_min,
-                             &err, p) != SL_OK) {
-        fprintf(stderr, "siali: --password: %s\n", err.message);
-        return 1;
-    }
-    nu.token = cli->user_token;
-    if (sl_password_hash(&nu.password_hash, cli->password, strlen(cli->password),
-                         &cli->cfg.hash, p) != APR_SUCCESS
-        || sl_account_create(db, &u, &nu, &err, p) != SL_OK) {
-        fprintf(stderr, "siali: cannot create %s: %s\n", cli->username, err.message);
-        return 1;
-    }
-    keep_owner(cli, p);
     printf("User %s created (id %s)\n", u->email, u->id);
     return 0;
 }

@@ -8,11 +8,13 @@
 #include "sl_json.h"
 #include "sl_log.h"
 #include "sl_org.h"
+#include "sl_password.h"
 #include "sl_secret.h"
 #include "sl_sql.h"
 #include "sl_validate.h"
 
 #define TOUCH_INTERVAL 60   /* seconds between last_activity writes */
+#define NO_USER "No such user."
 
 sl_user_t *sl_account_from_row(const char **cols, int first, apr_pool_t *p)
 {
@@ -37,40 +39,72 @@ sl_user_t *sl_account_from_row(const char **cols, int first, apr_pool_t *p)
 static sl_kind_e one_user(sl_db_t *db, sl_user_t **out, const char *label,
                           const char *arg, sl_err_t *err, apr_pool_t *p)
 {
-    sl_rows_t res;
-    sl_kind_e k = sl_db_select(db, p, label, &res, 1, &arg, err);
+    const char **row;
+    sl_kind_e k = sl_db_select_one(db, p, label, &row, 1, &arg, NO_USER, err);
 
-    if (k != SL_OK) {
-        return k;
+    if (k == SL_OK) {
+        *out = sl_account_from_row(row, 0, p);
     }
-    if (res.rows->nelts == 0) {
-        return sl_err_set(err, SL_ENOTFOUND, NULL, "No such user.");
-    }
-    *out = sl_account_from_row(SL_ROW(&res, 0), 0, p);
-    return SL_OK;
+    return k;
 }
 
-sl_kind_e sl_account_by_id(sl_db_t *db, sl_user_t **out, const char *id,
-                           sl_err_t *err, apr_pool_t *p)
+sl_kind_e sl_account_get(sl_db_t *db, sl_user_t **out, const char *id,
+                         sl_err_t *err, apr_pool_t *p)
 {
     return one_user(db, out, "siali_user_by_id", id, err, p);
 }
 
-sl_kind_e sl_account_by_login(sl_db_t *db, sl_user_t **out, const char *login,
-                              sl_err_t *err, apr_pool_t *p)
+sl_kind_e sl_account_find(sl_db_t *db, sl_user_t **out, const char *login,
+                          sl_err_t *err, apr_pool_t *p)
 {
     const char *email;
 
     if (!login || !*login || sl_utf8_count(login, strlen(login)) < 0) {
-        return sl_err_set(err, SL_ENOTFOUND, NULL, "No such user.");
+        return sl_err_set(err, SL_ENOTFOUND, NULL, NO_USER);
     }
     if (strchr(login, '@')) {
         if (sl_validate_email(&email, login, strlen(login), NULL, p) != SL_OK) {
-            return sl_err_set(err, SL_ENOTFOUND, NULL, "No such user.");
+            return sl_err_set(err, SL_ENOTFOUND, NULL, NO_USER);
         }
         return one_user(db, out, "siali_user_by_email", email, err, p);
     }
     return one_user(db, out, "siali_user_by_username", login, err, p);
+}
+
+typedef struct {
+    sl_user_t **out;
+    const char *key;     /* id or login */
+    const sl_new_user_t *nu;
+} lookup_t;
+
+static sl_kind_e by_id_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    lookup_t *b = baton;
+
+    return sl_account_get(db, b->out, b->key, err, p);
+}
+
+static sl_kind_e by_login_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    lookup_t *b = baton;
+
+    return sl_account_find(db, b->out, b->key, err, p);
+}
+
+sl_kind_e sl_account_by_id(sl_conn_src_t *src, sl_user_t **out, const char *id,
+                           sl_err_t *err, apr_pool_t *p)
+{
+    lookup_t b = { out, id, NULL };
+
+    return sl_conn_run(src, SL_CONN_READ, by_id_unit, &b, err, p);
+}
+
+sl_kind_e sl_account_by_login(sl_conn_src_t *src, sl_user_t **out, const char *login,
+                              sl_err_t *err, apr_pool_t *p)
+{
+    lookup_t b = { out, login, NULL };
+
+    return sl_conn_run(src, SL_CONN_READ, by_login_unit, &b, err, p);
 }
 
 sl_kind_e sl_account_check_token(const char *token, sl_err_t *err)
@@ -138,8 +172,8 @@ static sl_kind_e count_add(sl_db_t *db, const char *org_id, int members, int act
     return sl_db_exec(db, p, "siali_org_count_add", NULL, 3, args, err);
 }
 
-static int exists(sl_db_t *db, const char *label, const char *arg, int *found,
-                  sl_err_t *err, apr_pool_t *p)
+static sl_kind_e exists(sl_db_t *db, const char *label, const char *arg, int *found,
+                        sl_err_t *err, apr_pool_t *p)
 {
     sl_rows_t res;
     sl_kind_e k = sl_db_select(db, p, label, &res, 1, &arg, err);
@@ -170,15 +204,29 @@ static sl_kind_e free_username(sl_db_t *db, const char **out, const char *base,
     return sl_err_set(err, SL_ECONFLICT, "username", "No free username left for this name.");
 }
 
-static sl_kind_e create_in_tx(sl_db_t *db, const char **uid, const sl_new_user_t *nu,
-                              sl_err_t *err, apr_pool_t *p)
+/* A unique value that a concurrent transaction took after our check (only
+ * PostgreSQL gets here: SQLite writers run one at a time): the unit runs
+ * again and its checks then see the other row. */
+static sl_kind_e raced(sl_err_t *err)
 {
-    const char *now = sl_i64(sl_now(), p), *username = NULL, *token, *args[5];
+    return sl_err_set(err, SL_EBUSY, NULL, "a concurrent write took the same value");
+}
+
+sl_kind_e sl_account_insert(sl_db_t *db, sl_user_t **out, const sl_new_user_t *nu,
+                            sl_err_t *err, apr_pool_t *p)
+{
+    const char *now = sl_i64(sl_now(), p), *username = NULL, *token, *uid, *args[5];
     sl_org_t *org;
     sl_rows_t res;
-    int found = 0;
+    int found = 0, n = 0;
     sl_kind_e k;
 
+    /* the organization row first: every write that changes the members
+     * takes it in the same order, so two of them cannot deadlock */
+    if ((k = sl_org_lock(db, err, p)) != SL_OK
+        || (k = sl_org_get(db, &org, err, p)) != SL_OK) {
+        return k;
+    }
     if ((k = exists(db, "siali_user_email_taken", nu->email, &found, err, p)) != SL_OK) {
         return k;
     }
@@ -203,12 +251,10 @@ static sl_kind_e create_in_tx(sl_db_t *db, const char **uid, const sl_new_user_t
     token = nu->token;
     if (token) {
         const char *h = sl_secret_sha256_hex(token, p);
-        sl_rows_t tres;
-        /* siali_token_user finds by hash; a bootstrap token must be unique */
-        if ((k = sl_db_select(db, p, "siali_token_user", &tres, 1, &h, err)) != SL_OK) {
+        if ((k = exists(db, "siali_token_taken", h, &found, err, p)) != SL_OK) {
             return k;
         }
-        if (tres.rows->nelts) {
+        if (found) {
             return sl_err_set(err, SL_ECONFLICT, "token",
                               "Another account already uses this token.");
         }
@@ -217,9 +263,6 @@ static sl_kind_e create_in_tx(sl_db_t *db, const char **uid, const sl_new_user_t
         return sl_err_set(err, SL_EINTERNAL, NULL, "no randomness available");
     }
 
-    if ((k = sl_org_get(db, &org, err, p)) != SL_OK) {
-        return k;
-    }
     args[0] = nu->email;
     args[1] = username;
     args[2] = nu->password_hash;
@@ -228,97 +271,138 @@ static sl_kind_e create_in_tx(sl_db_t *db, const char **uid, const sl_new_user_t
         return k;
     }
     if (res.rows->nelts != 1) {
-        return sl_err_set(err, SL_EDB, NULL, "the new user has no id");
+        return raced(err);
     }
-    *uid = SL_ROW(&res, 0)[0];
+    uid = SL_ROW(&res, 0)[0];
 
-    args[0] = *uid;
+    args[0] = uid;
     args[1] = org->id;
     args[2] = now;
-    if ((k = sl_db_exec(db, p, "siali_membership_insert", NULL, 3, args, err)) != SL_OK) {
+    if ((k = sl_db_exec(db, p, "siali_membership_insert", NULL, 3, args, err)) != SL_OK
+        || (k = count_add(db, org->id, 1, 1, err, p)) != SL_OK) {
         return k;
     }
-    if ((k = count_add(db, org->id, 1, 1, err, p)) != SL_OK) {
-        return k;
-    }
-    args[0] = *uid;
+    args[0] = uid;
     args[1] = search_doc(nu->email, username, "", "", p);
     if ((k = sl_db_exec(db, p, "siali_user_search_insert", NULL, 2, args, err)) != SL_OK) {
         return k;
     }
-    args[0] = *uid;
+    args[0] = uid;
     args[1] = org->id;
     if ((k = sl_db_exec(db, p, "siali_org_set_owner", NULL, 2, args, err)) != SL_OK) {
         return k;
     }
-    args[0] = *uid;
+    args[0] = uid;
     args[1] = token;
     args[2] = sl_secret_sha256_hex(token, p);
     args[3] = now;
-    return sl_db_exec(db, p, "siali_token_insert", NULL, 4, args, err);
+    if ((k = sl_db_exec(db, p, "siali_token_insert", &n, 4, args, err)) != SL_OK) {
+        return k;
+    }
+    if (n != 1) {
+        return raced(err);
+    }
+    return sl_account_get(db, out, uid, err, p);
 }
 
-sl_kind_e sl_account_create(sl_db_t *db, sl_user_t **out, const sl_new_user_t *nu,
+static sl_kind_e create_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    lookup_t *b = baton;
+
+    return sl_account_insert(db, b->out, b->nu, err, p);
+}
+
+sl_kind_e sl_account_create(sl_conn_src_t *src, sl_user_t **out, const sl_new_user_t *nu,
                             sl_err_t *err, apr_pool_t *p)
 {
-    const char *uid = NULL;
-    sl_kind_e k;
-    int attempt;
+    lookup_t b = { out, NULL, nu };
 
-    /* Checks and inserts run in one write transaction (BEGIN IMMEDIATE on
-     * SQLite: writers queue up, the checks see the truth). On PostgreSQL
-     * two transactions can still race past the checks; the unique indexes
-     * refuse the second, and the retry then reports the conflict. */
-    for (attempt = 0; attempt < 3; attempt++) {
-        if ((k = sl_db_begin(db, p, err)) != SL_OK) {
-            return k;
-        }
-        k = sl_db_finish(db, create_in_tx(db, &uid, nu, err, p), err);
-        if (k != SL_EDB) {
-            break;
-        }
-    }
-    if (k != SL_OK) {
-        return k;
-    }
-    return sl_account_by_id(db, out, uid, err, p);
+    return sl_conn_run(src, SL_CONN_WRITE, create_unit, &b, err, p);
 }
 
-sl_kind_e sl_account_set_password(sl_db_t *db, const char *user_id,
-                                  const char *phc, int end_sessions,
-                                  sl_err_t *err, apr_pool_t *p)
+sl_kind_e sl_account_bootstrap(sl_conn_src_t *src, sl_user_t **out, int *created,
+                               const char *login, const char *password,
+                               const char *token, const sl_config_t *cfg,
+                               sl_err_t *err, apr_pool_t *p)
 {
-    const char *args[2] = { phc, user_id };
-    int n = 0;
+    sl_new_user_t nu;
     sl_kind_e k;
 
-    if ((k = sl_db_begin(db, p, err)) != SL_OK) {
+    *created = 0;
+    memset(&nu, 0, sizeof(nu));
+    if ((k = sl_account_named(&nu, login, err, p)) != SL_OK) {
         return k;
     }
-    k = sl_db_exec(db, p, "siali_user_set_password", &n, 2, args, err);
-    if (k == SL_OK && n == 0) {
-        k = sl_err_set(err, SL_ENOTFOUND, NULL, "No such user.");
+    if (token && (k = sl_account_check_token(token, err)) != SL_OK) {
+        return k;
     }
-    if (k == SL_OK && end_sessions) {
-        k = sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, &user_id, err);
+    if ((k = sl_validate_password(password, strlen(password), cfg->password_min, err, p))
+        != SL_OK) {
+        return k;
     }
-    k = sl_db_finish(db, k, err);
+    k = sl_account_by_login(src, out, login, err, p);
+    if (k != SL_ENOTFOUND) {
+        return k;   /* there already, or the database failed */
+    }
+    nu.token = token;
+    /* hashed between units: no connection held */
+    if (sl_password_hash(&nu.password_hash, password, strlen(password), &cfg->hash, p)
+        != APR_SUCCESS) {
+        return sl_err_set(err, SL_EINTERNAL, NULL, "cannot hash the password");
+    }
+    k = sl_account_create(src, out, &nu, err, p);
+    if (k == SL_ECONFLICT && !strcmp(err->field ? err->field : "", "email")) {
+        /* another node created it since our lookup: it exists, unchanged */
+        return sl_account_by_login(src, out, login, err, p);
+    }
+    *created = k == SL_OK;
     return k;
 }
 
-sl_kind_e sl_account_upgrade_hash(sl_db_t *db, const char *user_id,
-                                  const char *phc, sl_err_t *err, apr_pool_t *p)
-{
-    const char *args[2] = { phc, user_id };
+typedef struct {
+    const char *user_id;
+    const char *phc;
+    const char *keep;
+    const char **token;
+    const char *name;
+    const char **old;
+} change_t;
 
-    return sl_db_exec(db, p, "siali_user_set_password", NULL, 2, args, err);
+static sl_kind_e password_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    change_t *b = baton;
+    const char *args[2] = { b->phc, b->user_id };
+    int n = 0;
+    sl_kind_e k;
+
+    if ((k = sl_db_exec(db, p, "siali_user_set_password", &n, 2, args, err)) != SL_OK) {
+        return k;
+    }
+    if (n == 0) {
+        return sl_err_set(err, SL_ENOTFOUND, NULL, NO_USER);
+    }
+    if (b->keep) {
+        args[0] = b->user_id;
+        args[1] = b->keep;
+        return sl_db_exec(db, p, "siali_session_delete_others", NULL, 2, args, err);
+    }
+    return sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, &b->user_id, err);
 }
 
-sl_kind_e sl_account_token(sl_db_t *db, const char **token, const char *user_id,
+sl_kind_e sl_account_set_password(sl_conn_src_t *src, const char *user_id,
+                                  const char *phc, const char *keep_session,
+                                  sl_err_t *err, apr_pool_t *p)
+{
+    change_t b = { user_id, phc, keep_session, NULL, NULL, NULL };
+
+    return sl_conn_run(src, SL_CONN_WRITE, password_unit, &b, err, p);
+}
+
+sl_kind_e sl_account_token(sl_conn_src_t *src, const char **token, const char *user_id,
                            sl_err_t *err, apr_pool_t *p)
 {
     sl_rows_t res;
-    sl_kind_e k = sl_db_select(db, p, "siali_token_by_user", &res, 1, &user_id, err);
+    sl_kind_e k = sl_conn_select(src, "siali_token_by_user", &res, 1, &user_id, err, p);
 
     if (k != SL_OK) {
         return k;
@@ -330,15 +414,74 @@ sl_kind_e sl_account_token(sl_db_t *db, const char **token, const char *user_id,
     return SL_OK;
 }
 
-sl_kind_e sl_account_touch(sl_db_t *db, sl_user_t *u, sl_err_t *err, apr_pool_t *p)
+static sl_kind_e reset_token_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    change_t *b = baton;
+    const char *token, *args[4];
+    int n = 0;
+    sl_kind_e k;
+
+    if (sl_secret_hex(&token, SL_TOKEN_BYTES, p) != APR_SUCCESS) {
+        return sl_err_set(err, SL_EINTERNAL, NULL, "no randomness available");
+    }
+    args[0] = token;
+    args[1] = sl_secret_sha256_hex(token, p);
+    args[2] = sl_i64(sl_now(), p);
+    args[3] = b->user_id;
+    if ((k = sl_db_exec(db, p, "siali_token_replace", &n, 4, args, err)) != SL_OK) {
+        return k;
+    }
+    if (n == 0) {
+        return sl_err_set(err, SL_ENOTFOUND, NULL, NO_USER);
+    }
+    *b->token = token;
+    return SL_OK;
+}
+
+sl_kind_e sl_account_reset_token(sl_conn_src_t *src, const char **token,
+                                 const char *user_id, sl_err_t *err, apr_pool_t *p)
+{
+    change_t b = { user_id, NULL, NULL, token, NULL, NULL };
+
+    return sl_conn_run(src, SL_CONN_WRITE, reset_token_unit, &b, err, p);
+}
+
+static sl_kind_e avatar_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    change_t *b = baton;
+    const char *args[2] = { b->name, b->user_id };
+    sl_user_t *u;
+    sl_kind_e k;
+
+    /* the file named before this write, read in the same transaction: the
+     * caller removes exactly the picture this write replaced */
+    if ((k = sl_account_get(db, &u, b->user_id, err, p)) != SL_OK) {
+        return k;
+    }
+    *b->old = u->avatar;
+    return sl_db_exec(db, p, "siali_user_set_avatar", NULL, 2, args, err);
+}
+
+sl_kind_e sl_account_set_avatar(sl_conn_src_t *src, const char **old, const char *user_id,
+                                const char *name, sl_err_t *err, apr_pool_t *p)
+{
+    change_t b = { user_id, NULL, NULL, NULL, name, old };
+
+    *old = NULL;
+    return sl_conn_run(src, SL_CONN_WRITE, avatar_unit, &b, err, p);
+}
+
+void sl_account_touch(sl_db_t *db, sl_user_t *u, apr_pool_t *p)
 {
     apr_int64_t now = sl_now();
     const char *args[3];
-    sl_kind_e k;
     int n = 0;
 
     if (u->last_activity && apr_atoi64(u->last_activity) >= now - TOUCH_INTERVAL) {
-        return SL_OK;
+        return;
+    }
+    if (!sl_conn_may_write(db)) {
+        return;   /* a writer is busy: the next request writes it */
     }
     args[0] = sl_i64(now, p);
     args[1] = u->id;
@@ -346,10 +489,9 @@ sl_kind_e sl_account_touch(sl_db_t *db, sl_user_t *u, sl_err_t *err, apr_pool_t 
     u->last_activity = args[0];
     /* the WHERE clause keeps it to one write a minute even when several
      * requests see the old value at once; counted by the tests */
-    if ((k = sl_db_exec(db, p, "siali_user_touch", &n, 3, args, err)) == SL_OK && n > 0) {
+    if (sl_db_exec(db, p, "siali_user_touch", &n, 3, args, NULL) == SL_OK && n > 0) {
         SL_LOG(SL_LOG_DEBUG, "SL00401: last_activity written for user %s", u->id);
     }
-    return k;
 }
 
 json_t *sl_account_json(const sl_user_t *u, const char *avatar_base, apr_pool_t *p)
@@ -377,6 +519,7 @@ json_t *sl_account_json(const sl_user_t *u, const char *avatar_base, apr_pool_t 
     return sl_json_pool(j, p);
 }
 
+/* Refuses acting on oneself or on the organization's owner. */
 static sl_kind_e guard_owner_self(sl_db_t *db, const char *target_id, const char *actor_id,
                                   const char *what, sl_err_t *err, apr_pool_t *p)
 {
@@ -397,13 +540,29 @@ static sl_kind_e guard_owner_self(sl_db_t *db, const char *target_id, const char
     return SL_OK;
 }
 
-static sl_kind_e patch_in_tx(sl_db_t *db, sl_user_t *u, const char *actor_id,
-                             const sl_user_patch_t *pa, sl_err_t *err, apr_pool_t *p)
+typedef struct {
+    sl_user_t **out;
+    const char *target_id;
+    const char *actor_id;
+    const sl_user_patch_t *pa;
+    const char **avatar;
+} manage_t;
+
+static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
+    manage_t *b = baton;
+    const sl_user_patch_t *pa = b->pa;
     const char *args[5];
+    sl_user_t *u;
+    sl_org_t *org;
     sl_rows_t res;
     sl_kind_e k;
 
+    if ((k = sl_org_lock(db, err, p)) != SL_OK
+        || (k = sl_org_get(db, &org, err, p)) != SL_OK
+        || (k = sl_account_get(db, &u, b->target_id, err, p)) != SL_OK) {
+        return k;
+    }
     if (pa->username && strcmp(pa->username, u->username)) {
         args[0] = pa->username;
         args[1] = u->id;
@@ -417,7 +576,7 @@ static sl_kind_e patch_in_tx(sl_db_t *db, sl_user_t *u, const char *actor_id,
         }
     }
     if (pa->is_active == 0 && u->is_active
-        && (k = guard_owner_self(db, u->id, actor_id, "deactivate", err, p)) != SL_OK) {
+        && (k = guard_owner_self(db, u->id, b->actor_id, "deactivate", err, p)) != SL_OK) {
         return k;
     }
     args[0] = pa->first_name ? pa->first_name : u->first_name;
@@ -445,74 +604,79 @@ static sl_kind_e patch_in_tx(sl_db_t *db, sl_user_t *u, const char *actor_id,
         }
         /* deactivated: every session ends now (the token is refused while
          * is_active is 0, and works again on reactivation) */
-        if (!pa->is_active) {
-            k = sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, &u->id, err);
+        if (!pa->is_active
+            && (k = sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, &u->id, err))
+               != SL_OK) {
+            return k;
         }
     }
-    return k;
+    return sl_account_get(db, b->out, b->target_id, err, p);
 }
 
-sl_kind_e sl_account_patch(sl_db_t *db, sl_user_t **out, const char *target_id,
+sl_kind_e sl_account_patch(sl_conn_src_t *src, sl_user_t **out, const char *target_id,
                            const char *actor_id, const sl_user_patch_t *patch,
                            sl_err_t *err, apr_pool_t *p)
 {
-    sl_user_t *u;
-    sl_kind_e k;
+    manage_t b = { out, target_id, actor_id, patch, NULL };
 
-    if ((k = sl_db_begin(db, p, err)) != SL_OK) {
-        return k;
-    }
-    k = sl_account_by_id(db, &u, target_id, err, p);
-    if (k == SL_OK) {
-        k = patch_in_tx(db, u, actor_id, patch, err, p);
-    }
-    k = sl_db_finish(db, k, err);
-    return k == SL_OK ? sl_account_by_id(db, out, target_id, err, p) : k;
+    return sl_conn_run(src, SL_CONN_WRITE, patch_unit, &b, err, p);
 }
 
-sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *actor_id,
-                            sl_err_t *err, apr_pool_t *p)
+static sl_kind_e delete_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     static const char *const steps[] = {
         "siali_session_delete_user", "siali_user_delete_tokens",
         "siali_user_delete_memberships", "siali_user_search_delete", "siali_user_delete",
         NULL
     };
+    manage_t *b = baton;
     sl_user_t *u;
+    sl_org_t *org;
     sl_kind_e k;
     int i;
 
-    if ((k = sl_db_begin(db, p, err)) != SL_OK) {
+    if ((k = sl_org_lock(db, err, p)) != SL_OK
+        || (k = sl_org_get(db, &org, err, p)) != SL_OK
+        || (k = sl_account_get(db, &u, b->target_id, err, p)) != SL_OK
+        || (k = guard_owner_self(db, b->target_id, b->actor_id, "delete", err, p)) != SL_OK) {
         return k;
     }
-    k = sl_account_by_id(db, &u, target_id, err, p);
-    if (k == SL_OK) {
-        k = guard_owner_self(db, target_id, actor_id, "delete", err, p);
+    if (u->org_id && (k = count_add(db, u->org_id, -1, u->is_active ? -1 : 0, err, p))
+        != SL_OK) {
+        return k;
     }
-    if (k == SL_OK && u->org_id) {
-        k = count_add(db, u->org_id, -1, u->is_active ? -1 : 0, err, p);
+    for (i = 0; steps[i]; i++) {
+        if ((k = sl_db_exec(db, p, steps[i], NULL, 1, &b->target_id, err)) != SL_OK) {
+            return k;
+        }
     }
-    for (i = 0; k == SL_OK && steps[i]; i++) {
-        k = sl_db_exec(db, p, steps[i], NULL, 1, &target_id, err);
-    }
-    k = sl_db_finish(db, k, err);
-    return k;
+    *b->avatar = u->avatar;
+    return SL_OK;
 }
 
-sl_kind_e sl_account_list(sl_db_t *db, json_t **out, sl_err_t *err, apr_pool_t *p)
+sl_kind_e sl_account_delete(sl_conn_src_t *src, const char **avatar, const char *target_id,
+                            const char *actor_id, sl_err_t *err, apr_pool_t *p)
+{
+    manage_t b = { NULL, target_id, actor_id, NULL, avatar };
+
+    *avatar = NULL;
+    return sl_conn_run(src, SL_CONN_WRITE, delete_unit, &b, err, p);
+}
+
+sl_kind_e sl_account_list(sl_conn_src_t *src, json_t **out, sl_err_t *err, apr_pool_t *p)
 {
     sl_rows_t res;
     json_t *list;
     sl_kind_e k;
     int i;
 
-    if ((k = sl_db_select(db, p, "siali_user_list", &res, 0, NULL, err)) != SL_OK) {
+    if ((k = sl_conn_select(src, "siali_user_list", &res, 0, NULL, err, p)) != SL_OK) {
         return k;
     }
     list = sl_json_pool(json_array(), p);
     for (i = 0; i < res.rows->nelts; i++) {
         json_array_append(list, sl_account_json(sl_account_from_row(SL_ROW(&res, i), 0, p),
-                                                db->avatar_base, p));
+                                                src->avatar_base, p));
     }
     *out = list;
     return SL_OK;

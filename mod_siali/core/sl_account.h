@@ -1,11 +1,15 @@
 /* Accounts: creation (signup, bootstrap, CLI), lookup, the User object of
- * API.md, passwords and API tokens. */
+ * the API, passwords, API tokens, avatars, user management.
+ *
+ * Functions that take an sl_conn_src_t run their own unit of work;
+ * functions that take an sl_db_t run inside the caller's (sl_conn.h). */
 #ifndef SL_ACCOUNT_H
 #define SL_ACCOUNT_H
 
 #include <jansson.h>
 
-#include "sl_db.h"
+#include "sl_config.h"
+#include "sl_conn.h"
 
 #define SL_TOKEN_BYTES 20       /* 40 hex characters */
 #define SL_TOKEN_MIN 5          /* a token given at bootstrap */
@@ -29,26 +33,35 @@ typedef struct {
 typedef struct {
     const char *email;          /* normalised */
     const char *username;       /* NULL: from the email, suffixed when taken */
-    const char *password_hash;  /* PHC string, hashed by the caller (no
-                                 * database connection held while hashing) */
+    const char *password_hash;  /* PHC string, hashed by the caller between
+                                 * units of work */
     const char *token;          /* NULL: generated */
 } sl_new_user_t;
 
 /* Reads a user row in SL_UC_* order starting at column `first`. */
 sl_user_t *sl_account_from_row(const char **cols, int first, apr_pool_t *p);
 
-sl_kind_e sl_account_by_id(sl_db_t *db, sl_user_t **out, const char *id,
-                           sl_err_t *err, apr_pool_t *p);
+/* Inside a unit: one user by id / by login (an email, compared lower-cased,
+ * or a username, case-insensitive). SL_ENOTFOUND when nobody has it. */
+sl_kind_e sl_account_get(sl_db_t *db, sl_user_t **out, const char *id,
+                         sl_err_t *err, apr_pool_t *p);
+sl_kind_e sl_account_find(sl_db_t *db, sl_user_t **out, const char *login,
+                          sl_err_t *err, apr_pool_t *p);
 
-/* login is an email (has '@', compared lower-cased) or a username
- * (case-insensitive). SL_ENOTFOUND when nobody has it. */
-sl_kind_e sl_account_by_login(sl_db_t *db, sl_user_t **out, const char *login,
+/* The same as units of their own. */
+sl_kind_e sl_account_by_id(sl_conn_src_t *src, sl_user_t **out, const char *id,
+                           sl_err_t *err, apr_pool_t *p);
+sl_kind_e sl_account_by_login(sl_conn_src_t *src, sl_user_t **out, const char *login,
                               sl_err_t *err, apr_pool_t *p);
 
-/* Creates the account, its membership and its API token in one
- * transaction; the first account becomes the organization's owner.
+/* Inside a write unit: the account, its membership, its search entry and
+ * its API token; the first account becomes the organization's owner.
  * SL_ECONFLICT (field email/username/token) when taken. */
-sl_kind_e sl_account_create(sl_db_t *db, sl_user_t **out, const sl_new_user_t *nu,
+sl_kind_e sl_account_insert(sl_db_t *db, sl_user_t **out, const sl_new_user_t *nu,
+                            sl_err_t *err, apr_pool_t *p);
+
+/* sl_account_insert as a unit of its own. */
+sl_kind_e sl_account_create(sl_conn_src_t *src, sl_user_t **out, const sl_new_user_t *nu,
                             sl_err_t *err, apr_pool_t *p);
 
 /* The account named at start-up (SialiUsername, LABEL_STUDIO_USERNAME,
@@ -60,20 +73,35 @@ sl_kind_e sl_account_named(sl_new_user_t *nu, const char *login, sl_err_t *err,
 /* Validates a token given at bootstrap (>= 5 characters, printable ASCII). */
 sl_kind_e sl_account_check_token(const char *token, sl_err_t *err);
 
-/* Stores a new hash and ends every session of the user. */
-sl_kind_e sl_account_set_password(sl_db_t *db, const char *user_id,
-                                  const char *phc, int end_sessions,
+/* The start-up account: created when nobody has that login, never changed
+ * when it exists (*created says which). Nodes starting at the same moment
+ * create it once: the one that loses the race finds it. */
+sl_kind_e sl_account_bootstrap(sl_conn_src_t *src, sl_user_t **out, int *created,
+                               const char *login, const char *password,
+                               const char *token, const sl_config_t *cfg,
+                               sl_err_t *err, apr_pool_t *p);
+
+/* Stores a new hash and ends the user's sessions, all of them or all but
+ * the one whose cookie hash is keep_session (the one changing it). */
+sl_kind_e sl_account_set_password(sl_conn_src_t *src, const char *user_id,
+                                  const char *phc, const char *keep_session,
                                   sl_err_t *err, apr_pool_t *p);
 
-/* Only the hash, sessions untouched: the upgrade on login. */
-sl_kind_e sl_account_upgrade_hash(sl_db_t *db, const char *user_id,
-                                  const char *phc, sl_err_t *err, apr_pool_t *p);
-
-sl_kind_e sl_account_token(sl_db_t *db, const char **token, const char *user_id,
+sl_kind_e sl_account_token(sl_conn_src_t *src, const char **token, const char *user_id,
                            sl_err_t *err, apr_pool_t *p);
 
-/* last_activity = now, at most once a minute per user. */
-sl_kind_e sl_account_touch(sl_db_t *db, sl_user_t *u, sl_err_t *err, apr_pool_t *p);
+/* A new random API token; the old one admits nobody from now on. */
+sl_kind_e sl_account_reset_token(sl_conn_src_t *src, const char **token,
+                                 const char *user_id, sl_err_t *err, apr_pool_t *p);
+
+/* Sets (name) or removes (NULL) the user's picture; *old is the file the
+ * account named before, which the caller removes. */
+sl_kind_e sl_account_set_avatar(sl_conn_src_t *src, const char **old, const char *user_id,
+                                const char *name, sl_err_t *err, apr_pool_t *p);
+
+/* Inside a unit: last_activity = now, at most once a minute per user, and
+ * only when the write costs no wait (sl_conn_may_write). */
+void sl_account_touch(sl_db_t *db, sl_user_t *u, apr_pool_t *p);
 
 /* What PATCH /api/users/{id} may change: NULL / -1 = unchanged. */
 typedef struct {
@@ -87,19 +115,20 @@ typedef struct {
 /* Validates and applies a patch in one transaction. Nobody deactivates the
  * organization's owner or themselves (SL_EFORBIDDEN); deactivation ends
  * the user's sessions at once. */
-sl_kind_e sl_account_patch(sl_db_t *db, sl_user_t **out, const char *target_id,
+sl_kind_e sl_account_patch(sl_conn_src_t *src, sl_user_t **out, const char *target_id,
                            const char *actor_id, const sl_user_patch_t *patch,
                            sl_err_t *err, apr_pool_t *p);
 
 /* Removes the account, its sessions, token and membership; its projects
- * and annotations stay. Nobody deletes the owner or themselves. */
-sl_kind_e sl_account_delete(sl_db_t *db, const char *target_id, const char *actor_id,
-                            sl_err_t *err, apr_pool_t *p);
+ * and annotations stay. Nobody deletes the owner or themselves. *avatar is
+ * the picture file the account had (the caller removes it). */
+sl_kind_e sl_account_delete(sl_conn_src_t *src, const char **avatar, const char *target_id,
+                            const char *actor_id, sl_err_t *err, apr_pool_t *p);
 
 /* Every account, ordered by id: a JSON array of User objects. */
-sl_kind_e sl_account_list(sl_db_t *db, json_t **out, sl_err_t *err, apr_pool_t *p);
+sl_kind_e sl_account_list(sl_conn_src_t *src, json_t **out, sl_err_t *err, apr_pool_t *p);
 
-/* The User object of API.md (pool-tied); the avatar's URL is avatar_base
+/* The User object of the API (pool-tied); the avatar's URL is avatar_base
  * (the mount prefix + /data/avatars/) and the stored file name. */
 json_t *sl_account_json(const sl_user_t *u, const char *avatar_base, apr_pool_t *p);
 

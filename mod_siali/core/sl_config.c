@@ -17,6 +17,7 @@ void sl_config_defaults(sl_config_t *cfg)
     cfg->throttle_window = SL_DEFAULT_THROTTLE_WINDOW;
     cfg->avatar_max_px = SL_DEFAULT_AVATAR_MAX_PX;
     cfg->avatar_max_bytes = SL_DEFAULT_AVATAR_MAX_BYTES;
+    cfg->db_wait = SL_DEFAULT_DB_WAIT;
 }
 
 const char *sl_config_parse_size(apr_size_t *out, const char *arg)

@@ -4,6 +4,7 @@
 #define SL_CONFIG_H
 
 #include <apr.h>
+#include <apr_time.h>
 
 #include "sl_password.h"
 
@@ -17,6 +18,10 @@ typedef struct {
     apr_int64_t throttle_window;   /* seconds */
     long avatar_max_px;            /* per side */
     apr_size_t avatar_max_bytes;
+    apr_interval_time_t db_wait;   /* a unit of work's budget (sl_conn) */
+    const char *dummy_hash;        /* a PHC string at this cost for a
+                                    * password nobody knows: unknown accounts
+                                    * are checked against it */
 } sl_config_t;
 
 #define SL_DEFAULT_AVATAR_MAX_PX 512
@@ -27,6 +32,7 @@ typedef struct {
 #define SL_DEFAULT_SESSION_IDLE (5 * 86400)
 #define SL_DEFAULT_THROTTLE_MAX 10
 #define SL_DEFAULT_THROTTLE_WINDOW 300
+#define SL_DEFAULT_DB_WAIT (3 * APR_USEC_PER_SEC)
 
 /* Fills the defaults of API.md. */
 void sl_config_defaults(sl_config_t *cfg);

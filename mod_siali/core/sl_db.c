@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 #include <sqlite3.h>
+#include <libpq-fe.h>
 
 #include "sl_db.h"
 #include "sl_log.h"
@@ -20,15 +21,110 @@ void sl_db_wrap(sl_db_t *db, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
     db->is_pgsql = !strcmp(apr_dbd_name(driver), "pgsql");
 }
 
+/* The first line of a driver message (PostgreSQL's verbose form adds
+ * DETAIL lines that may quote values, and the log wants one line). */
+static const char *first_line(const char *msg, apr_pool_t *p)
+{
+    const char *nl;
+
+    if (!msg) {
+        return "";
+    }
+    nl = strchr(msg, '\n');
+    return nl ? apr_pstrmemdup(p, msg, nl - msg) : msg;
+}
+
+/* PostgreSQL's SQLSTATE from a verbose message: "ERROR:  40P01: ...". */
+static const char *pg_sqlstate(const char *msg, char state[6])
+{
+    const char *c = msg ? strstr(msg, ":  ") : NULL;
+    int i;
+
+    if (!c) {
+        return NULL;
+    }
+    c += 3;
+    for (i = 0; i < 5; i++) {
+        if (!((c[i] >= '0' && c[i] <= '9') || (c[i] >= 'A' && c[i] <= 'Z'))) {
+            return NULL;
+        }
+        state[i] = c[i];
+    }
+    state[5] = '\0';
+    return c[5] == ':' ? state : NULL;
+}
+
+/* What a failure means for the unit of work that met it. */
+static sl_kind_e classify(sl_db_t *db, int rc, const char *msg)
+{
+    if (db->is_pgsql) {
+        PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
+        char buf[6];
+        const char *st = pg_sqlstate(msg, buf);
+
+        if (!conn || PQstatus(conn) != CONNECTION_OK || !st) {
+            return SL_EDB;
+        }
+        /* serialization failure, deadlock, lock not available, a unique
+         * index a concurrent transaction filled first: run it again */
+        if (!strcmp(st, "40001") || !strcmp(st, "40P01") || !strcmp(st, "55P03")
+            || !strcmp(st, "23505")) {
+            return SL_EBUSY;
+        }
+        /* the statement is not prepared on this connection (libpq's
+         * PQreset in mod_dbd's connection check drops them all) */
+        if (!strcmp(st, "26000")) {
+            return SL_ESTALE;
+        }
+        return SL_EDB;
+    }
+    else {
+        sqlite3 *conn = apr_dbd_native_handle(db->driver, db->handle);
+        int code = conn ? sqlite3_errcode(conn) : SQLITE_ERROR;
+
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || code == SQLITE_BUSY
+            || code == SQLITE_LOCKED) {
+            return SL_EBUSY;
+        }
+        /* a statement from the legacy sqlite3_prepare after another
+         * connection changed the schema: SQLITE_SCHEMA once, then a bare
+         * SQLITE_ERROR that says "not an error" */
+        if (code == SQLITE_SCHEMA || (rc == SQLITE_ERROR && code == SQLITE_OK)) {
+            return SL_ESTALE;
+        }
+        /* a unique index: with one writer at a time this is a race with
+         * a writer outside this server (the CLI); the unit runs again */
+        if (code == SQLITE_CONSTRAINT) {
+            return SL_EBUSY;
+        }
+        return SL_EDB;
+    }
+}
+
 static sl_kind_e db_fail(sl_db_t *db, int rc, const char *what, sl_err_t *err)
 {
-    const char *msg = db->handle ? apr_dbd_error(db->driver, db->handle, rc) : "";
+    /* never the connection's own pool: it lives as long as the connection */
+    apr_pool_t *p = db->scratch ? db->scratch : db->pool;
+    const char *msg = first_line(db->handle ? apr_dbd_error(db->driver, db->handle, rc)
+                                 : "no connection", p);
+    sl_kind_e k = classify(db, rc, msg);
 
-    /* SQLITE_SCHEMA on a connection prepared before a schema change never
-     * heals (apr_dbd prepares with the legacy sqlite3_prepare). */
-    SL_LOG(SL_LOG_ERR, "SL00101: database error in %s (%d): %s", what, rc,
-           msg ? msg : "");
-    return sl_err_set(err, SL_EDB, NULL, "The database is not available right now.");
+    if (db->in_tx && !db->tx_failed) {
+        db->tx_failed = k;
+    }
+    if (db->src) {
+        /* inside a unit of work: it retries, or logs once when it gives up */
+        db->failed_what = what;
+        db->failed_msg = apr_psprintf(p, "(%d) %s", rc, msg);
+        SL_LOG(SL_LOG_DEBUG, "SL00105: database %s in %s (%d): %s",
+               sl_err_kind_name(k), what, rc, msg);
+    }
+    else {
+        SL_LOG(SL_LOG_ERR, "SL00101: database error in %s (%d): %s", what, rc, msg);
+    }
+    return sl_err_set(err, k, NULL, k == SL_EBUSY
+                      ? "The database is busy right now; try again shortly."
+                      : "The database is not available right now.");
 }
 
 sl_kind_e sl_db_conn_init(sl_db_t *db, sl_err_t *err)
@@ -38,6 +134,13 @@ sl_kind_e sl_db_conn_init(sl_db_t *db, sl_err_t *err)
     int rc;
 
     if (db->is_pgsql) {
+        PGconn *pg = apr_dbd_native_handle(db->driver, db->handle);
+        /* the SQLSTATE in every message: failures are told apart by it
+         * (serialization, deadlock, a lost prepared statement), never by
+         * text that changes with lc_messages */
+        if (pg) {
+            PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
+        }
         return SL_OK;
     }
     conn = apr_dbd_native_handle(db->driver, db->handle);
@@ -62,6 +165,11 @@ sl_kind_e sl_db_prepare_all(sl_db_t *db, sl_err_t *err)
 
     if (!db->prepared) {
         db->prepared = apr_hash_make(db->pool);
+    }
+    else if (db->is_pgsql) {
+        /* again after a reconnect: whatever survived would refuse its name */
+        int n = 0;
+        apr_dbd_query(db->driver, db->handle, &n, "DEALLOCATE ALL");
     }
     for (st = sl_sql_statements; st->label; st++) {
         apr_dbd_prepared_t *stmt = NULL;
@@ -217,49 +325,92 @@ sl_kind_e sl_db_select_raw(sl_db_t *db, apr_pool_t *p, const char *sql,
     return read_rows(db, p, r, res);
 }
 
-sl_kind_e sl_db_begin(sl_db_t *db, apr_pool_t *p, sl_err_t *err)
+sl_kind_e sl_db_select_one(sl_db_t *db, apr_pool_t *p, const char *label,
+                           const char ***row, int nargs, const char **args,
+                           const char *what, sl_err_t *err)
 {
-    int rc;
+    sl_rows_t res;
+    sl_kind_e k = sl_db_select(db, p, label, &res, nargs, args, err);
 
-    db->trans = NULL;
-    rc = apr_dbd_transaction_start(db->driver, p, db->handle, &db->trans);
-    if (rc) {
-        db->trans = NULL;
-        return db_fail(db, rc, "BEGIN", err);
+    if (k != SL_OK) {
+        return k;
     }
+    if (res.rows->nelts == 0) {
+        return sl_err_set(err, SL_ENOTFOUND, NULL, what);
+    }
+    *row = SL_ROW(&res, 0);
     return SL_OK;
 }
 
-sl_kind_e sl_db_end(sl_db_t *db, int commit, sl_err_t *err)
+static sl_kind_e tx_query(sl_db_t *db, const char *sql, sl_err_t *err)
 {
-    int rc;
+    int n = 0, rc = apr_dbd_query(db->driver, db->handle, &n, sql);
 
-    if (!db->trans) {
+    return rc ? db_fail(db, rc, sql, err) : SL_OK;
+}
+
+sl_kind_e sl_db_tx_begin(sl_db_t *db, sl_err_t *err)
+{
+    sl_kind_e k;
+
+    db->tx_failed = SL_OK;
+    if ((k = tx_query(db, db->is_pgsql ? "BEGIN" : "BEGIN IMMEDIATE", err)) != SL_OK) {
+        /* a BEGIN that failed half-way leaves nothing open, but say so
+         * to the driver in any case */
+        if (sl_db_tx_open(db)) {
+            tx_query(db, "ROLLBACK", NULL);
+        }
+        return k;
+    }
+    db->in_tx = 1;
+    return SL_OK;
+}
+
+sl_kind_e sl_db_tx_end(sl_db_t *db, int commit, sl_err_t *err)
+{
+    sl_kind_e k = SL_OK, failed = db->tx_failed;
+
+    if (!db->in_tx) {
         return SL_OK;
     }
-    if (!commit) {
-        apr_dbd_transaction_mode_set(db->driver, db->trans,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
+    /* COMMIT and ROLLBACK below are not part of the work */
+    db->in_tx = 0;
+    db->tx_failed = SL_OK;
+    if (commit && failed == SL_OK) {
+        if ((k = tx_query(db, "COMMIT", err)) == SL_OK) {
+            return SL_OK;
+        }
+        /* SQLite keeps the transaction open after a failed COMMIT */
+        if (sl_db_tx_open(db)) {
+            tx_query(db, "ROLLBACK", NULL);
+        }
+        return k;
     }
-    rc = apr_dbd_transaction_end(db->driver, db->pool, db->trans);
-    db->trans = NULL;
-    if (rc) {
-        return db_fail(db, rc, commit ? "COMMIT" : "ROLLBACK", err);
+    tx_query(db, "ROLLBACK", NULL);
+    if (commit) {
+        /* work that went on past a failed statement (a best-effort write)
+         * still lost its transaction on PostgreSQL: say what failed */
+        return sl_err_set(err, failed, NULL, failed == SL_EBUSY
+                          ? "The database is busy right now; try again shortly."
+                          : "The database is not available right now.");
     }
     return SL_OK;
 }
 
-sl_kind_e sl_db_finish(sl_db_t *db, sl_kind_e k, sl_err_t *err)
+int sl_db_tx_open(sl_db_t *db)
 {
-    sl_err_t e2;
-
-    if (sl_db_end(db, k == SL_OK, &e2) != SL_OK && k == SL_OK) {
-        if (err) {
-            *err = e2;
-        }
-        return SL_EDB;
+    if (!db->handle) {
+        return 0;
     }
-    return k;
+    if (db->is_pgsql) {
+        PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
+        return conn && PQtransactionStatus(conn) != PQTRANS_IDLE
+               && PQtransactionStatus(conn) != PQTRANS_UNKNOWN;
+    }
+    else {
+        sqlite3 *conn = apr_dbd_native_handle(db->driver, db->handle);
+        return conn && !sqlite3_get_autocommit(conn);
+    }
 }
 
 apr_int64_t sl_now(void)

@@ -1,6 +1,10 @@
 /* The core's view of one database connection: an apr_dbd driver and
  * handle plus the prepared statements by label. The module fills it from
- * mod_dbd's ap_dbd_t, the CLI and the tests from sl_db_open(). */
+ * mod_dbd's ap_dbd_t, the CLI and the tests from sl_db_open().
+ *
+ * Request code never holds an sl_db_t of its own: it runs units of work
+ * through sl_conn (sl_conn.h says the rule). What is here are the
+ * statements a unit runs, and what a failure means. */
 #ifndef SL_DB_H
 #define SL_DB_H
 
@@ -11,14 +15,27 @@
 
 #include "sl_err.h"
 
+struct sl_conn_src_t;
+
 typedef struct sl_db_t {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
     apr_hash_t *prepared;          /* label -> apr_dbd_prepared_t * */
     int is_pgsql;
-    apr_dbd_transaction_t *trans;
     apr_pool_t *pool;              /* the connection's lifetime */
+    apr_pool_t *scratch;           /* messages of failures (a request's pool);
+                                    * NULL: pool */
     const char *avatar_base;       /* URL path avatars are served under */
+    /* set by sl_conn while a unit runs on this connection */
+    struct sl_conn_src_t *src;
+    int in_tx;                     /* BEGIN sent, COMMIT/ROLLBACK not yet */
+    sl_kind_e tx_failed;           /* a statement failed inside the
+                                    * transaction: it must roll back (on
+                                    * PostgreSQL COMMIT of an aborted
+                                    * transaction reports success) */
+    int write_locked;              /* holds the source's writer lock */
+    const char *failed_what;       /* the last failure, logged once by the */
+    const char *failed_msg;        /* unit that gives up on it */
 } sl_db_t;
 
 #define SL_AVATAR_BASE "/data/avatars/"
@@ -44,33 +61,47 @@ sl_kind_e sl_db_open(sl_db_t **pdb, const char *driver, const char *params,
 void sl_db_close(sl_db_t *db);
 
 /* Per-connection settings that apr_dbd cannot set through DBDInitSQL
- * (row-returning PRAGMAs abort it): synchronous=NORMAL. */
+ * (row-returning PRAGMAs abort it): synchronous=NORMAL on SQLite; on
+ * PostgreSQL verbose errors, so that failures carry their SQLSTATE
+ * whatever the server's language. */
 sl_kind_e sl_db_conn_init(sl_db_t *db, sl_err_t *err);
 
-/* Prepares every statement of the catalogue on this connection. */
+/* Prepares every statement of the catalogue on this connection (again
+ * after SL_ESTALE: the new statements replace the old in db->prepared). */
 sl_kind_e sl_db_prepare_all(sl_db_t *db, sl_err_t *err);
 
-/* Runs a prepared statement by label; args are text (NULL = SQL NULL). */
+/* Runs a prepared statement by label; args are text (NULL = SQL NULL).
+ * A failure is SL_EBUSY (locked, deadlock, serialization failure, a unique
+ * index that a concurrent transaction filled first: run the unit again),
+ * SL_ESTALE (prepare again) or SL_EDB. */
 sl_kind_e sl_db_exec(sl_db_t *db, apr_pool_t *p, const char *label, int *nrows,
                      int nargs, const char **args, sl_err_t *err);
 sl_kind_e sl_db_select(sl_db_t *db, apr_pool_t *p, const char *label,
                        sl_rows_t *res, int nargs, const char **args,
                        sl_err_t *err);
 
+/* The first row of a select, or SL_ENOTFOUND with what as the message. */
+sl_kind_e sl_db_select_one(sl_db_t *db, apr_pool_t *p, const char *label,
+                           const char ***row, int nargs, const char **args,
+                           const char *what, sl_err_t *err);
+
 /* Plain SQL without parameters (migrations, fixed statements). */
 sl_kind_e sl_db_exec_raw(sl_db_t *db, apr_pool_t *p, const char *sql, sl_err_t *err);
 sl_kind_e sl_db_select_raw(sl_db_t *db, apr_pool_t *p, const char *sql,
                            sl_rows_t *res, sl_err_t *err);
 
-/* One transaction at a time; on SQLite it is BEGIN IMMEDIATE (apr_dbd),
- * so read-then-write work takes the write lock up front. commit=0 rolls
- * back. A failed statement inside makes the end roll back. */
-sl_kind_e sl_db_begin(sl_db_t *db, apr_pool_t *p, sl_err_t *err);
-sl_kind_e sl_db_end(sl_db_t *db, int commit, sl_err_t *err);
+/* A transaction with plain BEGIN (IMMEDIATE on SQLite: read-then-write
+ * work takes the write lock up front) and COMMIT/ROLLBACK on the same
+ * connection. apr_dbd's transaction API is never used: it ends the
+ * transaction from a pool cleanup, which outlived the work and ended
+ * another request's transaction on a reused connection. sl_db_tx_end
+ * commits only when commit is 1 and no statement failed inside; a failed
+ * COMMIT is rolled back. Returns the kind of what went wrong. */
+sl_kind_e sl_db_tx_begin(sl_db_t *db, sl_err_t *err);
+sl_kind_e sl_db_tx_end(sl_db_t *db, int commit, sl_err_t *err);
 
-/* Ends the transaction after work that returned k: commits when k is
- * SL_OK, else rolls back; returns k, or SL_EDB when the commit failed. */
-sl_kind_e sl_db_finish(sl_db_t *db, sl_kind_e k, sl_err_t *err);
+/* 1 when the driver says a transaction is open on this connection. */
+int sl_db_tx_open(sl_db_t *db);
 
 /* The current time in whole seconds, and as text for parameters. */
 apr_int64_t sl_now(void);

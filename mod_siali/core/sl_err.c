@@ -21,6 +21,9 @@ const char *sl_err_kind_name(sl_kind_e kind)
     case SL_EFORBIDDEN: return "forbidden";
     case SL_EDENIED:   return "denied";
     case SL_ETOOLARGE: return "too large";
+    case SL_ETHROTTLED: return "throttled";
+    case SL_EBUSY:     return "busy";
+    case SL_ESTALE:    return "stale";
     case SL_EDB:       return "database";
     default:           return "internal";
     }

@@ -13,6 +13,14 @@ typedef enum {
     SL_EFORBIDDEN,    /* not allowed: 403 */
     SL_EDENIED,       /* no valid credentials: 401 */
     SL_ETOOLARGE,     /* body too large: 413 */
+    SL_ETHROTTLED,    /* too many attempts: 429 + Retry-After */
+    SL_EBUSY,         /* the database is busy or overloaded (locked, deadlock,
+                       * serialization failure, no pooled connection in time):
+                       * a unit of work runs again within its budget, then
+                       * 503 + Retry-After */
+    SL_ESTALE,        /* the connection's prepared statements are gone (a
+                       * schema change elsewhere, a reconnect): prepared
+                       * again and the unit retried; never leaves sl_conn */
     SL_EDB,           /* database unreachable or failing: 503 + Retry-After */
     SL_EINTERNAL      /* a bug */
 } sl_kind_e;

@@ -3,19 +3,17 @@
 
 sl_kind_e sl_org_get(sl_db_t *db, sl_org_t **out, sl_err_t *err, apr_pool_t *p)
 {
-    sl_rows_t res;
     const char **row;
     sl_org_t *org;
-    sl_kind_e k = sl_db_select(db, p, "siali_org_get", &res, 0, NULL, err);
+    sl_kind_e k = sl_db_select_one(db, p, "siali_org_get", &row, 0, NULL, "", err);
 
-    if (k != SL_OK) {
-        return k;
-    }
-    if (res.rows->nelts == 0) {
+    if (k == SL_ENOTFOUND) {
         return sl_err_set(err, SL_EDB, NULL, "The organization is missing: "
                           "the schema was not migrated.");
     }
-    row = SL_ROW(&res, 0);
+    if (k != SL_OK) {
+        return k;
+    }
     org = apr_pcalloc(p, sizeof(*org));
     org->id = row[0];
     org->title = row[1];
@@ -26,25 +24,49 @@ sl_kind_e sl_org_get(sl_db_t *db, sl_org_t **out, sl_err_t *err, apr_pool_t *p)
     return SL_OK;
 }
 
+static sl_kind_e load_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    return sl_org_get(db, baton, err, p);
+}
+
+sl_kind_e sl_org_load(sl_conn_src_t *src, sl_org_t **out, sl_err_t *err, apr_pool_t *p)
+{
+    return sl_conn_run(src, SL_CONN_READ, load_unit, out, err, p);
+}
+
+sl_kind_e sl_org_lock(sl_db_t *db, sl_err_t *err, apr_pool_t *p)
+{
+    return sl_db_exec(db, p, "siali_org_lock", NULL, 0, NULL, err);
+}
+
 int sl_org_invite_ok(const sl_org_t *org, const char *token)
 {
     return token && *token && sl_secret_equal(org->invite_token, token);
 }
 
-sl_kind_e sl_org_reset_invite(sl_db_t *db, sl_org_t *org, sl_err_t *err,
-                              apr_pool_t *p)
+static sl_kind_e reset_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
+    sl_org_t **out = baton;
     const char *token, *args[2];
     sl_kind_e k;
 
+    if ((k = sl_org_lock(db, err, p)) != SL_OK
+        || (k = sl_org_get(db, out, err, p)) != SL_OK) {
+        return k;
+    }
     if (sl_secret_b64url(&token, SL_INVITE_BYTES, p) != APR_SUCCESS) {
         return sl_err_set(err, SL_EINTERNAL, NULL, "no randomness available");
     }
     args[0] = token;
-    args[1] = org->id;
-    k = sl_db_exec(db, p, "siali_org_set_invite", NULL, 2, args, err);
-    if (k == SL_OK) {
-        org->invite_token = token;
+    args[1] = (*out)->id;
+    if ((k = sl_db_exec(db, p, "siali_org_set_invite", NULL, 2, args, err)) == SL_OK) {
+        (*out)->invite_token = token;
     }
     return k;
+}
+
+sl_kind_e sl_org_reset_invite(sl_conn_src_t *src, sl_org_t **out, sl_err_t *err,
+                              apr_pool_t *p)
+{
+    return sl_conn_run(src, SL_CONN_WRITE, reset_unit, out, err, p);
 }

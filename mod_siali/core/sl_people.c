@@ -63,7 +63,15 @@ static const char *search_kind(const char *search)
     return strpbrk(search, "%_!\\") ? "_e" : "_s";
 }
 
-sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
+typedef struct {
+    json_t **out;
+    apr_int64_t *count;
+    const char *org_id;
+    const char *user_id;
+    const sl_members_query_t *q;
+} people_t;
+
+static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
                             const char *org_id, const sl_members_query_t *q,
                             sl_err_t *err, apr_pool_t *p)
 {
@@ -157,7 +165,23 @@ sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
     return SL_OK;
 }
 
-sl_kind_e sl_people_member(sl_db_t *db, json_t **out, const char *org_id,
+static sl_kind_e members_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    people_t *b = baton;
+
+    return members_in(db, b->out, b->count, b->org_id, b->q, err, p);
+}
+
+sl_kind_e sl_people_members(sl_conn_src_t *src, json_t **results, apr_int64_t *count,
+                            const char *org_id, const sl_members_query_t *q,
+                            sl_err_t *err, apr_pool_t *p)
+{
+    people_t b = { results, count, org_id, NULL, q };
+
+    return sl_conn_run(src, SL_CONN_READ, members_unit, &b, err, p);
+}
+
+static sl_kind_e member_in(sl_db_t *db, json_t **out, const char *org_id,
                            const char *user_id, sl_err_t *err, apr_pool_t *p)
 {
     static const char *const labels[2] = { "siali_user_created_projects",
@@ -199,7 +223,22 @@ sl_kind_e sl_people_member(sl_db_t *db, json_t **out, const char *org_id,
     return SL_OK;
 }
 
-sl_kind_e sl_people_organizations(sl_db_t *db, json_t **out, sl_err_t *err,
+static sl_kind_e member_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    people_t *b = baton;
+
+    return member_in(db, b->out, b->org_id, b->user_id, err, p);
+}
+
+sl_kind_e sl_people_member(sl_conn_src_t *src, json_t **out, const char *org_id,
+                           const char *user_id, sl_err_t *err, apr_pool_t *p)
+{
+    people_t b = { out, NULL, org_id, user_id, NULL };
+
+    return sl_conn_run(src, SL_CONN_READ, member_unit, &b, err, p);
+}
+
+sl_kind_e sl_people_organizations(sl_conn_src_t *src, json_t **out, sl_err_t *err,
                                   apr_pool_t *p)
 {
     sl_rows_t res;
@@ -207,7 +246,7 @@ sl_kind_e sl_people_organizations(sl_db_t *db, json_t **out, sl_err_t *err,
     sl_kind_e k;
     int i;
 
-    if ((k = sl_db_select(db, p, "siali_org_list", &res, 0, NULL, err)) != SL_OK) {
+    if ((k = sl_conn_select(src, "siali_org_list", &res, 0, NULL, err, p)) != SL_OK) {
         return k;
     }
     list = sl_json_pool(json_array(), p);

@@ -29,17 +29,17 @@ const char *sl_people_like_pattern(const char *search, apr_pool_t *p);
 
 /* One page: *results is an array of Member objects, *count all matches.
  * A page past the end is SL_ENOTFOUND (except page 1 of nothing). */
-sl_kind_e sl_people_members(sl_db_t *db, json_t **results, apr_int64_t *count,
+sl_kind_e sl_people_members(sl_conn_src_t *src, json_t **results, apr_int64_t *count,
                             const char *org_id, const sl_members_query_t *q,
                             sl_err_t *err, apr_pool_t *p);
 
 /* The detail panel: user, organization, created and contributed projects,
  * annotations count. */
-sl_kind_e sl_people_member(sl_db_t *db, json_t **out, const char *org_id,
+sl_kind_e sl_people_member(sl_conn_src_t *src, json_t **out, const char *org_id,
                            const char *user_id, sl_err_t *err, apr_pool_t *p);
 
 /* {"id", "title", "created_at"} of every organization. */
-sl_kind_e sl_people_organizations(sl_db_t *db, json_t **out, sl_err_t *err,
+sl_kind_e sl_people_organizations(sl_conn_src_t *src, json_t **out, sl_err_t *err,
                                   apr_pool_t *p);
 
 #endif

@@ -11,7 +11,7 @@ json_t *sl_project_user_simple(sl_db_t *db, const char *user_id, apr_pool_t *p)
 {
     sl_user_t *u;
 
-    if (user_id && sl_account_by_id(db, &u, user_id, NULL, p) == SL_OK) {
+    if (user_id && sl_account_get(db, &u, user_id, NULL, p) == SL_OK) {
         return json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)apr_atoi64(u->id),
                          "first_name", u->first_name, "last_name", u->last_name,
                          "email", u->email, "avatar", u->avatar
@@ -32,14 +32,40 @@ static json_t *project_json(sl_db_t *db, const char **row, apr_pool_t *p)
                      "created_at", sl_json_str_or_null(sl_iso_time(row[4], p)));
 }
 
-sl_kind_e sl_project_create(sl_db_t *db, json_t **out, const char *title,
+typedef struct {
+    json_t **out;
+    const char **args;
+    const char *id;
+    apr_int64_t *count;
+    apr_int64_t page, page_size;
+    json_t *tasks;
+    const char *actor_id;
+    int *task_count, *annotation_count;
+} project_t;
+
+static sl_kind_e get_in(sl_db_t *db, json_t **out, const char *id, sl_err_t *err,
+                        apr_pool_t *p);
+
+static sl_kind_e create_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    project_t *b = baton;
+    const char **row;
+    sl_kind_e k = sl_db_select_one(db, p, "siali_project_insert", &row, 4, b->args,
+                                   "the new project has no id", err);
+
+    if (k == SL_ENOTFOUND) {
+        k = sl_err_set(err, SL_EDB, NULL, "the new project has no id");
+    }
+    return k == SL_OK ? get_in(db, b->out, row[0], err, p) : k;
+}
+
+sl_kind_e sl_project_create(sl_conn_src_t *src, json_t **out, const char *title,
                             const char *description, const char *creator_id,
                             sl_err_t *err, apr_pool_t *p)
 {
     const char *args[4];
+    project_t b;
     long n;
-    sl_rows_t res;
-    sl_kind_e k;
 
     n = title ? sl_utf8_count(title, strlen(title)) : -1;
     if (n < 1 || n > SL_PROJECT_TITLE_MAX || sl_has_control(title)) {
@@ -55,14 +81,14 @@ sl_kind_e sl_project_create(sl_db_t *db, json_t **out, const char *title,
     args[1] = description;
     args[2] = creator_id;
     args[3] = sl_i64(sl_now(), p);
-    if ((k = sl_db_select(db, p, "siali_project_insert", &res, 4, args, err)) != SL_OK) {
-        return k;
-    }
-    return sl_project_get(db, out, SL_ROW(&res, 0)[0], err, p);
+    memset(&b, 0, sizeof(b));
+    b.out = out;
+    b.args = args;
+    return sl_conn_run(src, SL_CONN_WRITE, create_unit, &b, err, p);
 }
 
-sl_kind_e sl_project_get(sl_db_t *db, json_t **out, const char *id, sl_err_t *err,
-                         apr_pool_t *p)
+static sl_kind_e get_in(sl_db_t *db, json_t **out, const char *id, sl_err_t *err,
+                        apr_pool_t *p)
 {
     sl_rows_t res;
     sl_kind_e k = sl_db_select(db, p, "siali_project_get", &res, 1, &id, err);
@@ -77,9 +103,27 @@ sl_kind_e sl_project_get(sl_db_t *db, json_t **out, const char *id, sl_err_t *er
     return SL_OK;
 }
 
-sl_kind_e sl_project_page(sl_db_t *db, json_t **results, apr_int64_t *count,
-                          apr_int64_t page, apr_int64_t page_size, sl_err_t *err,
-                          apr_pool_t *p)
+static sl_kind_e get_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    project_t *b = baton;
+
+    return get_in(db, b->out, b->id, err, p);
+}
+
+sl_kind_e sl_project_get(sl_conn_src_t *src, json_t **out, const char *id, sl_err_t *err,
+                         apr_pool_t *p)
+{
+    project_t b;
+
+    memset(&b, 0, sizeof(b));
+    b.out = out;
+    b.id = id;
+    return sl_conn_run(src, SL_CONN_READ, get_unit, &b, err, p);
+}
+
+static sl_kind_e page_in(sl_db_t *db, json_t **results, apr_int64_t *count,
+                         apr_int64_t page, apr_int64_t page_size, sl_err_t *err,
+                         apr_pool_t *p)
 {
     const char *args[2];
     sl_rows_t res;
@@ -105,6 +149,27 @@ sl_kind_e sl_project_page(sl_db_t *db, json_t **results, apr_int64_t *count,
     }
     *results = list;
     return SL_OK;
+}
+
+static sl_kind_e page_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    project_t *b = baton;
+
+    return page_in(db, b->out, b->count, b->page, b->page_size, err, p);
+}
+
+sl_kind_e sl_project_page(sl_conn_src_t *src, json_t **results, apr_int64_t *count,
+                          apr_int64_t page, apr_int64_t page_size, sl_err_t *err,
+                          apr_pool_t *p)
+{
+    project_t b;
+
+    memset(&b, 0, sizeof(b));
+    b.out = results;
+    b.count = count;
+    b.page = page;
+    b.page_size = page_size;
+    return sl_conn_run(src, SL_CONN_READ, page_unit, &b, err, p);
 }
 
 static sl_kind_e check_tasks(json_t *tasks, sl_err_t *err, apr_pool_t *p)
@@ -150,25 +215,23 @@ static sl_kind_e check_tasks(json_t *tasks, sl_err_t *err, apr_pool_t *p)
     return SL_OK;
 }
 
-sl_kind_e sl_project_import(sl_db_t *db, const char *project_id, json_t *tasks,
-                            const char *actor_id, int *task_count, int *annotation_count,
-                            sl_err_t *err, apr_pool_t *p)
+static sl_kind_e import_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
-    const char *now = sl_i64(sl_now(), p), *args[5];
+    project_t *b = baton;
+    const char *now = sl_i64(sl_now(), p), *args[5], *project_id = b->id;
+    const char *actor_id = b->actor_id;
+    int *task_count = b->task_count, *annotation_count = b->annotation_count;
     sl_rows_t res;
     json_t *project, *t, *a;
     sl_kind_e k;
     size_t i, j;
 
+    /* counted again from zero when the unit runs again */
     *task_count = *annotation_count = 0;
-    if ((k = check_tasks(tasks, err, p)) != SL_OK
-        || (k = sl_project_get(db, &project, project_id, err, p)) != SL_OK) {
+    if ((k = get_in(db, &project, project_id, err, p)) != SL_OK) {
         return k;
     }
-    if ((k = sl_db_begin(db, p, err)) != SL_OK) {
-        return k;
-    }
-    json_array_foreach(tasks, i, t) {
+    json_array_foreach(b->tasks, i, t) {
         args[0] = project_id;
         args[1] = sl_json_dump(json_object_get(t, "data"), p);
         args[2] = now;
@@ -193,24 +256,48 @@ sl_kind_e sl_project_import(sl_db_t *db, const char *project_id, json_t *tasks,
             break;
         }
     }
-    k = sl_db_finish(db, k, err);
+    return k;
+}
+
+sl_kind_e sl_project_import(sl_conn_src_t *src, const char *project_id, json_t *tasks,
+                            const char *actor_id, int *task_count, int *annotation_count,
+                            sl_err_t *err, apr_pool_t *p)
+{
+    project_t b;
+    sl_kind_e k;
+
+    *task_count = *annotation_count = 0;
+    if ((k = check_tasks(tasks, err, p)) != SL_OK) {
+        return k;
+    }
+    memset(&b, 0, sizeof(b));
+    b.id = project_id;
+    b.tasks = tasks;
+    b.actor_id = actor_id;
+    b.task_count = task_count;
+    b.annotation_count = annotation_count;
+    k = sl_conn_run(src, SL_CONN_WRITE, import_unit, &b, err, p);
     if (k != SL_OK) {
         *task_count = *annotation_count = 0;
     }
     return k;
 }
 
-sl_kind_e sl_annotation_create(sl_db_t *db, json_t **out, const char *task_id,
-                               json_t *result, const char *actor_id, sl_err_t *err,
-                               apr_pool_t *p)
+typedef struct {
+    json_t **out;
+    const char *task_id;
+    json_t *result;
+    const char *actor_id;
+} annotation_t;
+
+static sl_kind_e annotation_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
-    const char *args[5];
+    annotation_t *b = baton;
+    const char *args[5], *task_id = b->task_id, *actor_id = b->actor_id;
+    json_t *result = b->result, **out = b->out;
     sl_rows_t task, res;
     sl_kind_e k;
 
-    if (!json_is_array(result)) {
-        return sl_err_set(err, SL_EINVALID, "result", "\"result\" must be an array.");
-    }
     if ((k = sl_db_select(db, p, "siali_task_get", &task, 1, &task_id, err)) != SL_OK) {
         return k;
     }
@@ -234,4 +321,16 @@ sl_kind_e sl_annotation_create(sl_db_t *db, json_t **out, const char *task_id,
                                   "created_at", sl_json_str_or_null(sl_iso_time(args[4], p))),
                         p);
     return SL_OK;
+}
+
+sl_kind_e sl_annotation_create(sl_conn_src_t *src, json_t **out, const char *task_id,
+                               json_t *result, const char *actor_id, sl_err_t *err,
+                               apr_pool_t *p)
+{
+    annotation_t b = { out, task_id, result, actor_id };
+
+    if (!json_is_array(result)) {
+        return sl_err_set(err, SL_EINVALID, "result", "\"result\" must be an array.");
+    }
+    return sl_conn_run(src, SL_CONN_WRITE, annotation_unit, &b, err, p);
 }

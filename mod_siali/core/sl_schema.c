@@ -190,7 +190,7 @@ sl_kind_e sl_schema_migrate(sl_db_t *db, int target, int *from, sl_err_t *err,
     }
     /* BEGIN IMMEDIATE on SQLite; on PostgreSQL an advisory lock held to the
      * end of the transaction: a second node waits, then sees the new version */
-    if ((k = sl_db_begin(db, p, err)) != SL_OK) {
+    if ((k = sl_db_tx_begin(db, err)) != SL_OK) {
         return k;
     }
     if (db->is_pgsql
@@ -227,5 +227,9 @@ sl_kind_e sl_schema_migrate(sl_db_t *db, int target, int *from, sl_err_t *err,
         }
     }
 leave:
-    return sl_db_finish(db, k, err);
+    if (k == SL_OK) {
+        return sl_db_tx_end(db, 1, err);
+    }
+    sl_db_tx_end(db, 0, NULL);
+    return k;
 }

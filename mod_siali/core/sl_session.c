@@ -46,27 +46,31 @@ sl_kind_e sl_session_create(sl_db_t *db, const char **cookie, const char *user_i
     return k;
 }
 
-sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
-                            const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
+typedef struct {
+    sl_user_t **user;
+    const char *cookie;
+    const sl_config_t *cfg;
+} lookup_t;
+
+static sl_kind_e lookup_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
+    lookup_t *b = baton;
+    const sl_config_t *cfg = b->cfg;
     apr_int64_t now = sl_now(), created, last_seen, expires, touch;
     const char *hash, **row, *args[3];
-    sl_rows_t res;
     sl_user_t *u;
     sl_kind_e k;
     int n = 0;
 
-    if (!sl_session_cookie_ok(cookie)) {
+    hash = sl_secret_sha256_hex(b->cookie, p);
+    k = sl_db_select_one(db, p, "siali_session_user", &row, 1, &hash, "No valid session.",
+                         err);
+    if (k == SL_ENOTFOUND) {
         return sl_err_set(err, SL_EDENIED, NULL, "No valid session.");
     }
-    hash = sl_secret_sha256_hex(cookie, p);
-    if ((k = sl_db_select(db, p, "siali_session_user", &res, 1, &hash, err)) != SL_OK) {
+    if (k != SL_OK) {
         return k;
     }
-    if (res.rows->nelts == 0) {
-        return sl_err_set(err, SL_EDENIED, NULL, "No valid session.");
-    }
-    row = SL_ROW(&res, 0);
     created = apr_atoi64(row[0]);
     last_seen = apr_atoi64(row[1]);
     expires = apr_atoi64(row[2]);
@@ -75,7 +79,9 @@ sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
      * written: check against both the stored expiry and today's config */
     if (now >= expires || now >= created + cfg->session_max_age
         || now >= last_seen + cfg->session_idle) {
-        sl_db_exec(db, p, "siali_session_delete", NULL, 1, &hash, NULL);
+        if (sl_conn_may_write(db)) {
+            sl_db_exec(db, p, "siali_session_delete", NULL, 1, &hash, NULL);
+        }
         return sl_err_set(err, SL_EDENIED, NULL, "The session has expired.");
     }
     if (!u->is_active) {
@@ -85,7 +91,7 @@ sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
      * idles out under a short SialiSessionIdleTimeout */
     touch = cfg->session_idle / 4 < SL_SESSION_TOUCH ? cfg->session_idle / 4
                                                      : SL_SESSION_TOUCH;
-    if (last_seen < now - touch) {
+    if (last_seen < now - touch && sl_conn_may_write(db)) {
         args[0] = sl_i64(now, p);
         args[1] = hash;
         args[2] = sl_i64(now - touch, p);
@@ -94,13 +100,23 @@ sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
             SL_LOG(SL_LOG_DEBUG, "SL00402: session last_seen written for user %s", u->id);
         }
     }
-    sl_account_touch(db, u, NULL, p);
-    *user = u;
+    sl_account_touch(db, u, p);
+    *b->user = u;
     return SL_OK;
 }
 
-sl_kind_e sl_session_delete(sl_db_t *db, const char *cookie, sl_err_t *err,
-                            apr_pool_t *p)
+sl_kind_e sl_session_lookup(sl_conn_src_t *src, sl_user_t **user, const char *cookie,
+                            const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
+{
+    lookup_t b = { user, cookie, cfg };
+
+    if (!sl_session_cookie_ok(cookie)) {
+        return sl_err_set(err, SL_EDENIED, NULL, "No valid session.");
+    }
+    return sl_conn_run(src, SL_CONN_READ, lookup_unit, &b, err, p);
+}
+
+sl_kind_e sl_session_end(sl_db_t *db, const char *cookie, sl_err_t *err, apr_pool_t *p)
 {
     const char *hash;
 
@@ -109,4 +125,18 @@ sl_kind_e sl_session_delete(sl_db_t *db, const char *cookie, sl_err_t *err,
     }
     hash = sl_secret_sha256_hex(cookie, p);
     return sl_db_exec(db, p, "siali_session_delete", NULL, 1, &hash, err);
+}
+
+static sl_kind_e delete_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    return sl_session_end(db, baton, err, p);
+}
+
+sl_kind_e sl_session_delete(sl_conn_src_t *src, const char *cookie, sl_err_t *err,
+                            apr_pool_t *p)
+{
+    if (!sl_session_cookie_ok(cookie)) {
+        return SL_OK;
+    }
+    return sl_conn_run(src, SL_CONN_WRITE, delete_unit, (void *)cookie, err, p);
 }

@@ -9,17 +9,21 @@
 #define SL_SESSION_BYTES 32
 #define SL_SESSION_TOUCH 60   /* seconds between last_seen writes */
 
-/* Creates a session for user_id; *cookie is the value for the browser. */
+/* Inside a write unit: a session for user_id; *cookie is the value for
+ * the browser. */
 sl_kind_e sl_session_create(sl_db_t *db, const char **cookie, const char *user_id,
                             const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
 
-/* The active user of a live session (SL_EDENIED when unknown, expired,
- * idle too long or the user is deactivated; an expired row is removed).
- * Refreshes last_seen and last_activity at most once a minute. */
-sl_kind_e sl_session_lookup(sl_db_t *db, sl_user_t **user, const char *cookie,
+/* A unit: the active user of a live session (SL_EDENIED when unknown,
+ * expired, idle too long or the user is deactivated; an expired row is
+ * removed). Refreshes last_seen and last_activity at most once a minute. */
+sl_kind_e sl_session_lookup(sl_conn_src_t *src, sl_user_t **user, const char *cookie,
                             const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
 
-sl_kind_e sl_session_delete(sl_db_t *db, const char *cookie, sl_err_t *err,
+/* Inside a unit / as a unit: ends one session (a malformed cookie is no
+ * session: nothing to do). */
+sl_kind_e sl_session_end(sl_db_t *db, const char *cookie, sl_err_t *err, apr_pool_t *p);
+sl_kind_e sl_session_delete(sl_conn_src_t *src, const char *cookie, sl_err_t *err,
                             apr_pool_t *p);
 
 /* 1 when the cookie value has the shape we hand out (43 base64url chars):

@@ -124,6 +124,10 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "VALUES (%s, %s, " N ") RETURNING id" },
     { "siali_org_set_owner",
       "UPDATE organization SET owner_id = " N " WHERE id = " N " AND owner_id IS NULL" },
+    /* the first statement of every write that changes the members, their
+     * counters or the invite: on PostgreSQL they then queue on one row
+     * lock in one order (no deadlocks), and read the row after it */
+    { "siali_org_lock", "UPDATE organization SET members_count = members_count" },
     { "siali_org_set_invite",
       "UPDATE organization SET invite_token = %s WHERE id = " N },
 
@@ -131,7 +135,7 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     { "siali_user_insert",
       "INSERT INTO users (email, username, password, first_name, last_name, "
       "phone, is_active, date_joined) VALUES (%s, %s, %s, '', '', '', 1, " N ") "
-      "RETURNING id" },
+      "ON CONFLICT DO NOTHING RETURNING id" },
     { "siali_user_by_id", "SELECT " USER_COLS " FROM users u WHERE u.id = " N },
     { "siali_user_by_email", "SELECT " USER_COLS " FROM users u WHERE u.email = %s" },
     { "siali_user_by_username",
@@ -154,7 +158,8 @@ const sl_sql_stmt_t sl_sql_statements[] = {
      * key itself is compared in constant time */
     { "siali_token_insert",
       "INSERT INTO api_tokens (user_id, token, token_hash, created_at) "
-      "VALUES (" N ", %s, %s, " N ")" },
+      "VALUES (" N ", %s, %s, " N ") ON CONFLICT DO NOTHING" },
+    { "siali_token_taken", "SELECT 1 FROM api_tokens WHERE token_hash = %s" },
     { "siali_token_by_user", "SELECT token FROM api_tokens WHERE user_id = " N },
     { "siali_token_user",
       "SELECT t.token, " USER_COLS " FROM api_tokens t JOIN users u "

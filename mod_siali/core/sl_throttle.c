@@ -31,7 +31,7 @@ static sl_kind_e one_check(sl_db_t *db, const char *kind, const char *subject,
         if (left > *retry_after) {
             *retry_after = left;
         }
-        return SL_EFORBIDDEN;
+        return SL_ETHROTTLED;
     }
     return SL_OK;
 }
@@ -52,8 +52,8 @@ static sl_kind_e check(sl_db_t *db, const sl_throttle_key_t *key, const sl_confi
     if (k2 == SL_EDB) {
         return k2;
     }
-    if (k1 == SL_EFORBIDDEN || k2 == SL_EFORBIDDEN) {
-        return sl_err_set(err, SL_EFORBIDDEN, NULL,
+    if (k1 == SL_ETHROTTLED || k2 == SL_ETHROTTLED) {
+        return sl_err_set(err, SL_ETHROTTLED, NULL,
                           "Too many failed logins: try again later.");
     }
     return SL_OK;

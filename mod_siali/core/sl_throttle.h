@@ -14,8 +14,8 @@ typedef struct {
     const char *address;
 } sl_throttle_key_t;
 
-/* Counts this attempt for both subjects first, then refuses it
- * (SL_EFORBIDDEN, *retry_after) when a subject is over the limit: parallel
+/* Inside a write unit: counts this attempt for both subjects first, then
+ * refuses it (SL_ETHROTTLED, *retry_after) when a subject is over the limit: parallel
  * attempts cannot all slip past a read-then-write. Before any hashing. */
 sl_kind_e sl_throttle_reserve(sl_db_t *db, const sl_throttle_key_t *key,
                               const sl_config_t *cfg, apr_int64_t *retry_after,

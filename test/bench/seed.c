@@ -86,10 +86,10 @@ int main(int argc, const char *const *argv)
 
         if (i % 1000 == 0) {
             if (i) {
-                sl_db_end(db, 1, NULL);
+                sl_db_tx_end(db, 1, NULL);
             }
             apr_pool_clear(it);
-            sl_db_begin(db, it, NULL);
+            sl_db_tx_begin(db, NULL);
         }
         snprintf(username, sizeof(username), "user%06ld", i);
         snprintf(email, sizeof(email), "user%06ld@seed.example", i);
@@ -154,7 +154,7 @@ int main(int argc, const char *const *argv)
         }
     }
     if (n > 0) {
-        sl_db_end(db, 1, NULL);
+        sl_db_tx_end(db, 1, NULL);
     }
     /* the members counters, as the core keeps them */
     run(db, "siali_org_recount", 0, NULL, NULL, p);

@@ -25,7 +25,15 @@ static const sl_argon2_params_t cheap = { 64, 1, 1 };
 
 static char db_path[80];
 static sl_db_t *db;
+static sl_conn_src_t src;
 static sl_config_t cfg;
+
+/* the tests' source of connections: the one open connection */
+static sl_conn_src_t *S(void)
+{
+    sl_conn_single(&src, db, test_pool);
+    return &src;
+}
 
 /* The test runner's pid names the files, so that the runner can remove
  * what a failed test (which exits at once, without its teardown) left. */
@@ -137,7 +145,7 @@ static sl_kind_e create(sl_user_t **u, const char *email, const char *username,
     nu.username = username;
     nu.password_hash = phc_of("password1");
     nu.token = token;
-    return sl_account_create(db, u, &nu, err, test_pool);
+    return sl_account_create(S(), u, &nu, err, test_pool);
 }
 
 static sl_user_t *create_ok(const char *email)
@@ -163,7 +171,7 @@ static const char *login(sl_user_t *u)
 static sl_kind_e lookup(const char *cookie, const sl_config_t *c)
 {
     sl_user_t *u = NULL;
-    sl_kind_e k = sl_session_lookup(db, &u, cookie, c, NULL, test_pool);
+    sl_kind_e k = sl_session_lookup(S(), &u, cookie, c, NULL, test_pool);
 
     ck_assert(k != SL_OK || u != NULL);
     return k;
@@ -190,13 +198,15 @@ START_TEST(test_db_transaction_rollback)
     sl_err_t err = { 0 };
 
     sql("CREATE TABLE t (x INTEGER)");
-    ck_assert_int_eq(sl_db_begin(db, test_pool, &err), SL_OK);
+    ck_assert_int_eq(sl_db_tx_begin(db, &err), SL_OK);
+    ck_assert_int_eq(sl_db_tx_open(db), 1);
     sql("INSERT INTO t (x) VALUES (1)");
-    ck_assert_int_eq(sl_db_end(db, 0, &err), SL_OK);
+    ck_assert_int_eq(sl_db_tx_end(db, 0, &err), SL_OK);
+    ck_assert_int_eq(sl_db_tx_open(db), 0);
     ck_assert_str_eq(scalar("SELECT count(*) FROM t"), "0");
-    ck_assert_int_eq(sl_db_begin(db, test_pool, &err), SL_OK);
+    ck_assert_int_eq(sl_db_tx_begin(db, &err), SL_OK);
     sql("INSERT INTO t (x) VALUES (2)");
-    ck_assert_int_eq(sl_db_end(db, 1, &err), SL_OK);
+    ck_assert_int_eq(sl_db_tx_end(db, 1, &err), SL_OK);
     ck_assert_str_eq(scalar("SELECT x FROM t"), "2");
 }
 END_TEST
@@ -321,7 +331,7 @@ START_TEST(test_org_reset_invite)
 
     ck_assert_int_eq(sl_org_get(db, &org, NULL, test_pool), SL_OK);
     old = apr_pstrdup(test_pool, org->invite_token);
-    ck_assert_int_eq(sl_org_reset_invite(db, org, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_org_reset_invite(S(), &org, NULL, test_pool), SL_OK);
     ck_assert_str_ne(org->invite_token, old);
     ck_assert_uint_eq(strlen(org->invite_token), 32);
     ck_assert_int_eq(sl_org_invite_ok(org, old), 0);
@@ -352,7 +362,7 @@ START_TEST(test_account_create_first_is_owner)
     ck_assert_int_eq(sl_org_get(db, &org, NULL, test_pool), SL_OK);
     ck_assert_str_eq(org->owner_id, u->id);
     ck_assert_str_eq(u->org_id, org->id);
-    ck_assert_int_eq(sl_account_token(db, &token, u->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_token(S(), &token, u->id, NULL, test_pool), SL_OK);
     ck_assert_uint_eq(strlen(token), 40);
     ck_assert_uint_eq(strspn(token, "0123456789abcdef"), 40);
     /* the second account is a member, not the owner */
@@ -360,7 +370,7 @@ START_TEST(test_account_create_first_is_owner)
     ck_assert_str_eq(v->org_id, org->id);
     ck_assert_int_eq(sl_org_get(db, &org, NULL, test_pool), SL_OK);
     ck_assert_str_eq(org->owner_id, u->id);
-    ck_assert_int_eq(sl_account_token(db, &token, v->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_token(S(), &token, v->id, NULL, test_pool), SL_OK);
     ck_assert_uint_eq(strlen(token), 40);
 }
 END_TEST
@@ -406,7 +416,7 @@ START_TEST(test_account_given_token)
     const char *token = NULL;
 
     ck_assert_int_eq(create(&u, "boot@example.org", NULL, "abcde12345", &err), SL_OK);
-    ck_assert_int_eq(sl_account_token(db, &token, u->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_token(S(), &token, u->id, NULL, test_pool), SL_OK);
     ck_assert_str_eq(token, "abcde12345");
     /* only its hash is the index */
     ck_assert_str_eq(scalar("SELECT token_hash FROM api_tokens"),
@@ -444,7 +454,7 @@ END_TEST
 
 static sl_kind_e by_login(sl_user_t **f, const char *login)
 {
-    return sl_account_by_login(db, f, login, NULL, test_pool);
+    return sl_account_by_login(S(), f, login, NULL, test_pool);
 }
 
 START_TEST(test_account_by_login)
@@ -460,7 +470,7 @@ START_TEST(test_account_by_login)
     ck_assert_str_eq(f->id, u->id);
     ck_assert_int_eq(by_login(&f, "Jo.Doe2"), SL_OK);
     ck_assert_str_eq(f->id, v->id);
-    ck_assert_int_eq(sl_account_by_id(db, &f, v->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_by_id(S(), &f, v->id, NULL, test_pool), SL_OK);
     ck_assert_str_eq(f->email, "jo.doe@other.org");
     ck_assert_int_eq(by_login(&f, "nobody"), SL_ENOTFOUND);
     ck_assert_int_eq(by_login(&f, "nobody@example.org"), SL_ENOTFOUND);
@@ -469,7 +479,7 @@ START_TEST(test_account_by_login)
     ck_assert_int_eq(by_login(&f, "jo.doe@@example.org"), SL_ENOTFOUND);
     ck_assert_int_eq(by_login(&f, "jo.doe\xff"), SL_ENOTFOUND);
     ck_assert_int_eq(by_login(&f, "jo.do%"), SL_ENOTFOUND);
-    ck_assert_int_eq(sl_account_by_id(db, &f, "9999", NULL, test_pool), SL_ENOTFOUND);
+    ck_assert_int_eq(sl_account_by_id(S(), &f, "9999", NULL, test_pool), SL_ENOTFOUND);
 }
 END_TEST
 
@@ -517,8 +527,8 @@ START_TEST(test_account_json_fields)
     ck_assert_uint_eq(strlen(joined), 20);
     ck_assert_int_eq(joined[19], 'Z');
     /* after use, last_activity is an ISO time */
-    ck_assert_int_eq(sl_account_touch(db, u, NULL, test_pool), SL_OK);
-    ck_assert_int_eq(sl_account_by_id(db, &u, u->id, NULL, test_pool), SL_OK);
+    sl_account_touch(db, u, test_pool);
+    ck_assert_int_eq(sl_account_by_id(S(), &u, u->id, NULL, test_pool), SL_OK);
     ck_assert_ptr_nonnull(u->last_activity);
     j = sl_account_json(u, NULL, test_pool);
     ck_assert(json_is_string(json_object_get(j, "last_activity")));
@@ -533,21 +543,22 @@ START_TEST(test_account_set_password_ends_sessions)
     const char *phc = phc_of("new password");
     sl_err_t err = { 0 };
 
-    /* an upgrade of the hash, or end_sessions=0, keeps them */
-    ck_assert_int_eq(sl_account_upgrade_hash(db, u->id, "$argon2id$x", NULL, test_pool),
-                     SL_OK);
-    ck_assert_int_eq(sl_account_set_password(db, u->id, "$argon2id$y", 0, &err,
+    /* keeping one session keeps exactly that one */
+    ck_assert_int_eq(sl_account_set_password(S(), u->id, "$argon2id$y",
+                                             sl_secret_sha256_hex(c1, test_pool), &err,
                                              test_pool), SL_OK);
     ck_assert_int_eq(lookup(c1, &cfg), SL_OK);
-    ck_assert_int_eq(sl_account_by_id(db, &u, u->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(lookup(c2, &cfg), SL_EDENIED);
+    c2 = login(u);
+    ck_assert_int_eq(sl_account_by_id(S(), &u, u->id, NULL, test_pool), SL_OK);
     ck_assert_str_eq(u->password, "$argon2id$y");
-    ck_assert_int_eq(sl_account_set_password(db, u->id, phc, 1, &err, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_set_password(S(), u->id, phc, NULL, &err, test_pool), SL_OK);
     ck_assert_int_eq(lookup(c1, &cfg), SL_EDENIED);
     ck_assert_int_eq(lookup(c2, &cfg), SL_EDENIED);
     ck_assert_int_eq(lookup(c3, &cfg), SL_OK);
-    ck_assert_int_eq(sl_account_by_id(db, &u, u->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_by_id(S(), &u, u->id, NULL, test_pool), SL_OK);
     ck_assert_str_eq(u->password, phc);
-    ck_assert_int_eq(sl_account_set_password(db, "9999", phc, 1, &err, test_pool),
+    ck_assert_int_eq(sl_account_set_password(S(), "9999", phc, NULL, &err, test_pool),
                      SL_ENOTFOUND);
 }
 END_TEST
@@ -561,7 +572,7 @@ START_TEST(test_session_create_and_lookup)
 
     ck_assert_uint_eq(strlen(c), 43);
     ck_assert_int_eq(sl_session_cookie_ok(c), 1);
-    ck_assert_int_eq(sl_session_lookup(db, &f, c, &cfg, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_session_lookup(S(), &f, c, &cfg, NULL, test_pool), SL_OK);
     ck_assert_str_eq(f->id, u->id);
     ck_assert_str_eq(f->email, "jo@example.org");
     /* only the hash of the cookie is stored */
@@ -570,7 +581,7 @@ START_TEST(test_session_create_and_lookup)
     ck_assert_str_eq(scalar(apr_psprintf(test_pool, "SELECT count(*) FROM sessions "
                                          "WHERE id_hash = '%s'", c)), "0");
     /* an authenticated request counts as activity */
-    ck_assert_int_eq(sl_account_by_id(db, &f, u->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_by_id(S(), &f, u->id, NULL, test_pool), SL_OK);
     ck_assert_ptr_nonnull(f->last_activity);
     ck_assert_str_ne(login(u), c);
 }
@@ -584,7 +595,7 @@ START_TEST(test_session_unknown_cookie_denied)
 
     login(u);
     ck_assert_int_eq(sl_secret_b64url(&random, SL_SESSION_BYTES, test_pool), APR_SUCCESS);
-    ck_assert_int_eq(sl_session_lookup(db, &f, random, &cfg, &err, test_pool),
+    ck_assert_int_eq(sl_session_lookup(S(), &f, random, &cfg, &err, test_pool),
                      SL_EDENIED);
     ck_assert_int_eq(err.kind, SL_EDENIED);
     ck_assert_ptr_null(f);
@@ -692,12 +703,12 @@ START_TEST(test_session_delete)
     sl_user_t *u = create_ok("jo@example.org");
     const char *c1 = login(u), *c2 = login(u);
 
-    ck_assert_int_eq(sl_session_delete(db, c1, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_session_delete(S(), c1, NULL, test_pool), SL_OK);
     ck_assert_int_eq(lookup(c1, &cfg), SL_EDENIED);
     ck_assert_int_eq(lookup(c2, &cfg), SL_OK);
-    ck_assert_int_eq(sl_session_delete(db, c1, NULL, test_pool), SL_OK);
-    ck_assert_int_eq(sl_session_delete(db, "garbage", NULL, test_pool), SL_OK);
-    ck_assert_int_eq(sl_session_delete(db, NULL, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_session_delete(S(), c1, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_session_delete(S(), "garbage", NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_session_delete(S(), NULL, NULL, test_pool), SL_OK);
     ck_assert_int_eq(lookup(c2, &cfg), SL_OK);
 }
 END_TEST
@@ -737,7 +748,7 @@ static json_t *members(const char *search, int active_only, int with_projects,
     q.search = search;
     q.active_only = active_only;
     q.with_projects = with_projects;
-    ck_assert_int_eq(sl_people_members(db, &out, count, "1", &q, &err, test_pool), want);
+    ck_assert_int_eq(sl_people_members(S(), &out, count, "1", &q, &err, test_pool), want);
     return out;
 }
 
@@ -745,6 +756,7 @@ START_TEST(test_people_members_counts_search_projects)
 {
     sl_user_t *a = create_ok("ann@example.org"), *b = create_ok("bob@example.org");
     sl_user_t *c = create_ok("cy_x@example.org"), *u = NULL;
+    const char *avatar = NULL;
     sl_user_patch_t pa = { NULL, NULL, NULL, NULL, 0 };
     apr_int64_t count = 0;
     json_t *list, *proj, *tasks;
@@ -763,14 +775,14 @@ START_TEST(test_people_members_counts_search_projects)
     list = members("BOB", 0, 0, 1, &count, SL_OK);
     ck_assert_int_eq(count, 1);
     /* deactivating keeps the counters in step */
-    ck_assert_int_eq(sl_account_patch(db, &u, b->id, a->id, &pa, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_patch(S(), &u, b->id, a->id, &pa, NULL, test_pool), SL_OK);
     members(NULL, 1, 0, 1, &count, SL_OK);
     ck_assert_int_eq(count, 2);
     /* created and contributed, in one page */
-    ck_assert_int_eq(sl_project_create(db, &proj, "P", NULL, a->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_project_create(S(), &proj, "P", NULL, a->id, NULL, test_pool), SL_OK);
     ck_assert_int_eq(sl_json_decode(&tasks, "[{\"data\":{},\"annotations\":[{\"result\":[]}]}]",
                                     43, NULL, test_pool), SL_OK);
-    ck_assert_int_eq(sl_project_import(db, sl_i64((apr_int64_t)json_integer_value(
+    ck_assert_int_eq(sl_project_import(S(), sl_i64((apr_int64_t)json_integer_value(
                                        json_object_get(proj, "id")), test_pool),
                                        tasks, c->id, &nt, &na, NULL, test_pool), SL_OK);
     ck_assert_int_eq(nt, 1);
@@ -782,8 +794,9 @@ START_TEST(test_people_members_counts_search_projects)
     ck_assert_int_eq(json_array_size(json_object_get(json_array_get(list, 0),
                                                      "contributed_to_projects")), 1);
     /* deleting the owner is refused; deleting c keeps the annotation */
-    ck_assert_int_eq(sl_account_delete(db, a->id, c->id, NULL, test_pool), SL_EFORBIDDEN);
-    ck_assert_int_eq(sl_account_delete(db, c->id, a->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_delete(S(), &avatar, a->id, c->id, NULL, test_pool),
+                     SL_EFORBIDDEN);
+    ck_assert_int_eq(sl_account_delete(S(), &avatar, c->id, a->id, NULL, test_pool), SL_OK);
     members(NULL, 0, 0, 1, &count, SL_OK);
     ck_assert_int_eq(count, 2);
     ck_assert_str_eq(scalar("SELECT count(*) FROM annotations"), "1");

@@ -1,0 +1,385 @@
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "sl_auth.h"
+#include "sl_log.h"
+#include "sl_org.h"
+#include "sl_password.h"
+#include "sl_secret.h"
+#include "sl_session.h"
+#include "sl_throttle.h"
+#include "sl_validate.h"
+
+#define RESTRICTED "Signup is restricted: ask for an invitation link"
+#define REQUIRED "This field is required."
+
+/* ---- API tokens ---- */
+
+typedef struct {
+    sl_user_t **user;
+    const char *key;
+} token_t;
+
+static sl_kind_e token_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    token_t *b = baton;
+    const char *hash = sl_secret_sha256_hex(b->key, p), **row;
+    sl_user_t *u;
+    sl_kind_e k;
+
+    k = sl_db_select_one(db, p, "siali_token_user", &row, 1, &hash, "", err);
+    if (k != SL_OK && k != SL_ENOTFOUND) {
+        return k;
+    }
+    /* the index finds the row by the key's hash; the key itself is then
+     * compared in constant time */
+    if (k == SL_ENOTFOUND || !sl_secret_equal(row[0], b->key)) {
+        return sl_err_set(err, SL_EDENIED, NULL, "Invalid token.");
+    }
+    u = sl_account_from_row(row, 1, p);
+    if (!u->is_active) {
+        return sl_err_set(err, SL_EDENIED, NULL, "Invalid token.");
+    }
+    sl_account_touch(db, u, p);
+    *b->user = u;
+    return SL_OK;
+}
+
+sl_kind_e sl_auth_token(sl_conn_src_t *src, sl_user_t **user, const char *key,
+                        sl_err_t *err, apr_pool_t *p)
+{
+    token_t b = { user, key };
+
+    return sl_conn_run(src, SL_CONN_READ, token_unit, &b, err, p);
+}
+
+/* ---- signup ---- */
+
+typedef struct {
+    const sl_signup_in_t *in;
+    sl_signup_out_t *out;
+    const sl_config_t *cfg;
+    const char *email;          /* normalised */
+    const char *phc;
+    sl_org_t *org;
+    int taken;
+} signup_t;
+
+static int invite_needed(const signup_t *b)
+{
+    /* a wrong token is refused even when signup is open */
+    return b->cfg->signup_restricted || b->in->invite;
+}
+
+static sl_kind_e signup_check_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    signup_t *b = baton;
+    sl_rows_t res;
+    sl_kind_e k;
+
+    if ((k = sl_org_get(db, &b->org, err, p)) != SL_OK) {
+        return k;
+    }
+    b->taken = 0;
+    if (b->email) {
+        if ((k = sl_db_select(db, p, "siali_user_email_taken", &res, 1, &b->email, err))
+            != SL_OK) {
+            return k;
+        }
+        b->taken = res.rows->nelts > 0;
+    }
+    return SL_OK;
+}
+
+static sl_kind_e signup_create_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    signup_t *b = baton;
+    sl_new_user_t nu;
+    sl_org_t *org;
+    sl_kind_e k;
+
+    /* the invite again, under the organization's lock: a reset that
+     * finished while this signup was hashing stops it here */
+    if ((k = sl_org_lock(db, err, p)) != SL_OK || (k = sl_org_get(db, &org, err, p)) != SL_OK) {
+        return k;
+    }
+    if (invite_needed(b) && !sl_org_invite_ok(org, b->in->invite)) {
+        return sl_err_set(err, SL_EFORBIDDEN, NULL, RESTRICTED);
+    }
+    memset(&nu, 0, sizeof(nu));
+    nu.email = b->email;
+    nu.password_hash = b->phc;
+    if ((k = sl_account_insert(db, &b->out->user, &nu, err, p)) != SL_OK
+        || (k = sl_session_create(db, &b->out->cookie, b->out->user->id, b->cfg, err, p))
+           != SL_OK) {
+        return k;
+    }
+    sl_account_touch(db, b->out->user, p);
+    return SL_OK;
+}
+
+sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_signup_in_t *in,
+                         const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
+{
+    signup_t b;
+    sl_err_t e;
+    sl_kind_e k;
+
+    memset(out, 0, sizeof(*out));
+    memset(&b, 0, sizeof(b));
+    b.in = in;
+    b.out = out;
+    b.cfg = cfg;
+    if (sl_validate_email(&b.email, in->email ? in->email : "",
+                          in->email ? strlen(in->email) : 0, &e, p) != SL_OK) {
+        out->email_error = e.message;
+        b.email = NULL;
+    }
+    if (sl_validate_password(in->password ? in->password : "", in->password_len,
+                             cfg->password_min, &e, p) != SL_OK) {
+        out->password_error = e.message;
+    }
+    /* may this person sign up, is the email free: before anything is hashed */
+    if ((k = sl_conn_run(src, SL_CONN_READ, signup_check_unit, &b, err, p)) != SL_OK) {
+        return k;
+    }
+    if (b.taken) {
+        out->email_error = "A user with this email already exists.";
+    }
+    if (invite_needed(&b) && !sl_org_invite_ok(b.org, in->invite)) {
+        return sl_err_set(err, SL_EFORBIDDEN, NULL, RESTRICTED);
+    }
+    if (out->email_error || out->password_error) {
+        return sl_err_set(err, SL_EINVALID, out->email_error ? "email" : "password",
+                          out->email_error ? out->email_error : out->password_error);
+    }
+    if (sl_password_hash(&b.phc, in->password, in->password_len, &cfg->hash, p)
+        != APR_SUCCESS) {
+        SL_LOG(SL_LOG_ERR, "SL00601: password hashing failed");
+        return sl_err_set(err, SL_EINTERNAL, NULL, "password hashing failed");
+    }
+    k = sl_conn_run(src, SL_CONN_WRITE, signup_create_unit, &b, err, p);
+    if (k == SL_ECONFLICT) {
+        /* taken since the check (a signup that ran alongside) */
+        if (!strcmp(err->field ? err->field : "", "username")) {
+            out->email_error = "A user with this username already exists.";
+        }
+        else {
+            out->email_error = err->message;
+        }
+        return sl_err_set(err, SL_EINVALID, "email", out->email_error);
+    }
+    return k;
+}
+
+/* ---- login ---- */
+
+/* The throttle's name for a login nobody has: the SHA-256 of it lower-cased
+ * (bounded, and never a UTF-8 sequence cut in half). */
+static const char *login_subject(const char *login, apr_pool_t *p)
+{
+    char *s = apr_pstrdup(p, login), *c;
+
+    for (c = s; *c; c++) {
+        *c = apr_tolower(*c);
+    }
+    return apr_pstrcat(p, "login:", sl_secret_sha256_hex(s, p), NULL);
+}
+
+typedef struct {
+    const sl_login_in_t *in;
+    sl_login_out_t *out;
+    const sl_config_t *cfg;
+    sl_user_t *user;            /* NULL: nobody has that login */
+    sl_throttle_key_t key;
+    int throttled;
+    const char *upgrade;        /* a new hash at today's cost */
+} login_t;
+
+static sl_kind_e login_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    login_t *b = baton;
+    sl_kind_e k = sl_account_find(db, &b->user, b->in->login, err, p);
+
+    if (k != SL_OK && k != SL_ENOTFOUND) {
+        return k;
+    }
+    if (k == SL_ENOTFOUND) {
+        b->user = NULL;
+    }
+    b->key.account = b->user ? apr_pstrcat(p, "user:", b->user->id, NULL)
+                             : login_subject(b->in->login, p);
+    b->key.address = b->in->address;
+    /* counted first, then compared, before any hashing: a throttled attempt
+     * costs no CPU, and parallel ones cannot all slip past */
+    k = sl_throttle_reserve(db, &b->key, b->cfg, &b->out->retry_after, err, p);
+    b->throttled = k == SL_ETHROTTLED;
+    return b->throttled ? SL_OK : k;
+}
+
+static sl_kind_e login_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    login_t *b = baton;
+    const char *args[2];
+    sl_kind_e k;
+
+    if ((k = sl_throttle_success(db, &b->key, err, p)) != SL_OK) {
+        return k;
+    }
+    if (b->upgrade) {
+        args[0] = b->upgrade;
+        args[1] = b->user->id;
+        if ((k = sl_db_exec(db, p, "siali_user_set_password", NULL, 2, args, err)) != SL_OK) {
+            return k;
+        }
+    }
+    /* rotation: the session this browser had before ends here */
+    if ((k = sl_session_end(db, b->in->old_cookie, err, p)) != SL_OK
+        || (k = sl_session_create(db, &b->out->cookie, b->user->id, b->cfg, err, p))
+           != SL_OK) {
+        return k;
+    }
+    sl_account_touch(db, b->user, p);
+    b->out->user = b->user;
+    return SL_OK;
+}
+
+sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_in_t *in,
+                        const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
+{
+    login_t b;
+    sl_kind_e k;
+    int ok;
+
+    memset(out, 0, sizeof(*out));
+    memset(&b, 0, sizeof(b));
+    b.in = in;
+    b.out = out;
+    b.cfg = cfg;
+    if (!in->login || !*in->login) {
+        out->login_error = REQUIRED;
+    }
+    if (!in->password || !*in->password) {
+        out->password_error = REQUIRED;
+    }
+    if (out->login_error || out->password_error) {
+        return sl_err_set(err, SL_EINVALID, out->login_error ? "email" : "password", REQUIRED);
+    }
+    if ((k = sl_conn_run(src, SL_CONN_WRITE, login_begin_unit, &b, err, p)) != SL_OK) {
+        return k;
+    }
+    if (b.throttled) {
+        return sl_err_set(err, SL_ETHROTTLED, NULL, apr_psprintf(
+            p, "Too many failed logins. Try again in %" APR_INT64_T_FMT " seconds.",
+            out->retry_after));
+    }
+    /* unknown and deactivated accounts cost one hash too, and get the same
+     * answer as a wrong password */
+    if (!b.user || !b.user->is_active) {
+        sl_password_verify(cfg->dummy_hash, in->password, in->password_len);
+        ok = 0;
+    }
+    else {
+        ok = sl_password_verify(b.user->password, in->password, in->password_len);
+    }
+    if (!ok) {
+        /* already counted by the reservation */
+        return sl_err_set(err, SL_EDENIED, NULL,
+                          "The email and password you entered don't match.");
+    }
+    if (sl_password_needs_upgrade(b.user->password, &cfg->hash)
+        && sl_password_hash(&b.upgrade, in->password, in->password_len, &cfg->hash, p)
+           != APR_SUCCESS) {
+        b.upgrade = NULL;
+    }
+    k = sl_conn_run(src, SL_CONN_WRITE, login_finish_unit, &b, err, p);
+    if (k == SL_OK && b.upgrade) {
+        SL_LOG(SL_LOG_INFO, "SL00603: upgraded the password hash of user %s", b.user->id);
+    }
+    return k;
+}
+
+/* ---- the password change ---- */
+
+typedef struct {
+    sl_throttle_key_t key;
+    const sl_config_t *cfg;
+    apr_int64_t *retry_after;
+    int throttled;
+    const char *user_id;
+    const char *phc;
+    const char *keep;           /* SHA-256 of the session that stays */
+} change_t;
+
+static sl_kind_e change_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    change_t *b = baton;
+    sl_kind_e k = sl_throttle_reserve(db, &b->key, b->cfg, b->retry_after, err, p);
+
+    b->throttled = k == SL_ETHROTTLED;
+    return b->throttled ? SL_OK : k;
+}
+
+static sl_kind_e change_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    change_t *b = baton;
+    const char *args[2] = { b->phc, b->user_id };
+    sl_kind_e k;
+
+    if ((k = sl_db_exec(db, p, "siali_user_set_password", NULL, 2, args, err)) != SL_OK) {
+        return k;
+    }
+    /* every other session ends; the one making the change stays */
+    args[0] = b->user_id;
+    args[1] = b->keep;
+    k = b->keep ? sl_db_exec(db, p, "siali_session_delete_others", NULL, 2, args, err)
+                : sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, args, err);
+    if (k != SL_OK) {
+        return k;
+    }
+    return sl_throttle_success(db, &b->key, err, p);
+}
+
+sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
+                                  const char *current, const char *fresh,
+                                  apr_size_t fresh_len, const char *keep_cookie,
+                                  const char *address, const sl_config_t *cfg,
+                                  apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p)
+{
+    change_t b;
+    sl_kind_e k;
+
+    memset(&b, 0, sizeof(b));
+    *retry_after = 0;
+    if (!current || !*current) {
+        return sl_err_set(err, SL_EINVALID, "current_password", "Enter your current password.");
+    }
+    if ((k = sl_validate_password(fresh, fresh ? fresh_len : 0, cfg->password_min, err, p))
+        != SL_OK) {
+        err->field = "new_password";
+        return k;
+    }
+    b.key.account = apr_pstrcat(p, "user:", user->id, NULL);
+    b.key.address = address;
+    b.cfg = cfg;
+    b.retry_after = retry_after;
+    b.user_id = user->id;
+    b.keep = keep_cookie ? sl_secret_sha256_hex(keep_cookie, p) : NULL;
+    if ((k = sl_conn_run(src, SL_CONN_WRITE, change_begin_unit, &b, err, p)) != SL_OK) {
+        return k;
+    }
+    if (b.throttled) {
+        return sl_err_set(err, SL_ETHROTTLED, NULL, "Too many failed attempts: try again later.");
+    }
+    if (!sl_password_verify(user->password, current, strlen(current))) {
+        /* counted by the reservation */
+        return sl_err_set(err, SL_EINVALID, "current_password", "The current password is wrong.");
+    }
+    if (sl_password_hash(&b.phc, fresh, fresh_len, &cfg->hash, p) != APR_SUCCESS) {
+        SL_LOG(SL_LOG_ERR, "SL00602: password hashing failed");
+        return sl_err_set(err, SL_EINTERNAL, NULL, "password hashing failed");
+    }
+    return sl_conn_run(src, SL_CONN_WRITE, change_finish_unit, &b, err, p);
+}

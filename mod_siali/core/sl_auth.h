@@ -1,0 +1,72 @@
+/* Who may come in: API tokens, signup, login, the password change. Each
+ * runs its database work as units (sl_conn.h) and hashes between them, so
+ * that no connection is held while argon2 runs. */
+#ifndef SL_AUTH_H
+#define SL_AUTH_H
+
+#include "sl_account.h"
+#include "sl_config.h"
+#include "sl_conn.h"
+
+/* The active account whose API token is key: found by the key's SHA-256
+ * (indexed), then compared in constant time. SL_EDENIED for anything
+ * else. Touches last_activity. */
+sl_kind_e sl_auth_token(sl_conn_src_t *src, sl_user_t **user, const char *key,
+                        sl_err_t *err, apr_pool_t *p);
+
+typedef struct {
+    const char *email;          /* as typed; NULL when absent */
+    const char *password;
+    apr_size_t password_len;
+    const char *invite;         /* the invite link's token, or NULL */
+} sl_signup_in_t;
+
+typedef struct {
+    const char *email_error;    /* SL_EINVALID: the message beside each field */
+    const char *password_error;
+    sl_user_t *user;            /* SL_OK */
+    const char *cookie;
+} sl_signup_out_t;
+
+/* SL_OK: account, membership, token and a session; SL_EINVALID: field
+ * errors in out (a taken email is found before anything is hashed);
+ * SL_EFORBIDDEN: signup is restricted and the invite is missing or not the
+ * current one, or a wrong invite was given (checked again in the
+ * transaction that creates the account); SL_EBUSY / SL_EDB. */
+sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_signup_in_t *in,
+                         const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
+
+typedef struct {
+    const char *login;          /* email or username */
+    const char *password;
+    apr_size_t password_len;
+    const char *address;        /* the client's, for the throttle */
+    const char *old_cookie;     /* this browser's session before: ended */
+} sl_login_in_t;
+
+typedef struct {
+    const char *login_error;    /* SL_EINVALID: an empty field */
+    const char *password_error;
+    sl_user_t *user;            /* SL_OK */
+    const char *cookie;
+    apr_int64_t retry_after;    /* SL_ETHROTTLED: seconds */
+} sl_login_out_t;
+
+/* SL_OK: a new session (the old one of this browser ended); SL_EDENIED:
+ * wrong password, unknown or deactivated account, all alike (one hash
+ * each); SL_ETHROTTLED before any hashing; SL_EINVALID: a field is empty.
+ * A hash below today's cost is upgraded. */
+sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_in_t *in,
+                        const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
+
+/* The password change of a signed-in user: the current password checked
+ * (throttled like a login), the new one validated; every other session
+ * ends (all of them when keep_cookie is NULL: a token made the change).
+ * SL_EINVALID names the field; SL_ETHROTTLED sets *retry_after. */
+sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
+                                  const char *current, const char *fresh,
+                                  apr_size_t fresh_len, const char *keep_cookie,
+                                  const char *address, const sl_config_t *cfg,
+                                  apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p);
+
+#endif
