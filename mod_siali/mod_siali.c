@@ -295,7 +295,8 @@ static void siali_register_hooks(apr_pool_t *p)
     /* statements must reach mod_dbd before its post_config reads them */
     ap_hook_post_config(siali_register_statements, NULL, before_dbd, APR_HOOK_FIRST);
     ap_hook_post_config(siali_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(siali_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* before mod_dbd's: its first connections prepare their statements */
+    ap_hook_child_init(siali_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_handler(siali_handler, NULL, NULL, APR_HOOK_MIDDLE);
     siali_db_hooks();
     siali_authn_hooks();

@@ -25,6 +25,7 @@ void *siali_config_create_srv(apr_pool_t *p, server_rec *s)
     c->throttle_max = -1;
     c->throttle_window = -1;
     c->avatar_max_px = -1;
+    c->db_wait = -1;
     c->trusted_origins = apr_array_make(p, 2, sizeof(const char *));
     sl_config_defaults(&c->core);
     return c;
@@ -52,6 +53,7 @@ void *siali_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->avatar_max_px = MERGE(avatar_max_px, -1);
     c->avatar_max_bytes = MERGE(avatar_max_bytes, 0);
     c->avatar_dir = MERGE(avatar_dir, NULL);
+    c->db_wait = MERGE(db_wait, -1);
     sl_config_defaults(&c->core);
     return c;
 }
@@ -112,6 +114,12 @@ static const char *set_duration(cmd_parms *cmd, void *dc, const char *arg)
     }
     if (!strcmp(cmd->info, "max_age")) {
         c->session_max_age = v;
+    }
+    else if (!strcmp(cmd->info, "db_wait")) {
+        if (v > 600) {
+            return apr_psprintf(cmd->pool, "%s: at most 600 seconds", cmd->cmd->name);
+        }
+        c->db_wait = apr_time_from_sec(v);
     }
     else {
         c->session_idle = v;
@@ -255,6 +263,9 @@ const command_rec siali_cmds[] = {
                   "session lifetime, e.g. 14d"),
     AP_INIT_TAKE1("SialiSessionIdleTimeout", set_duration, "idle", RSRC_CONF,
                   "session ends after this long without use, e.g. 5d"),
+    AP_INIT_TAKE1("SialiDatabaseWait", set_duration, "db_wait", RSRC_CONF,
+                  "longest wait of a request for the database (a pooled connection, "
+                  "the SQLite writer, retries of busy work) before 503, e.g. 3s"),
     AP_INIT_TAKE1("SialiPasswordMinLength", set_password_min, NULL, RSRC_CONF,
                   "minimum password length in characters (1-128)"),
     AP_INIT_RAW_ARGS("SialiPasswordHash", set_hash, NULL, RSRC_CONF,
@@ -293,6 +304,9 @@ const char *siali_config_freeze(siali_srv_conf_t *c, apr_pool_t *p)
     }
     if (c->avatar_max_bytes > 0) {
         core->avatar_max_bytes = c->avatar_max_bytes;
+    }
+    if (c->db_wait > 0) {
+        core->db_wait = c->db_wait;
     }
     if (c->signup_restricted >= 0) {
         core->signup_restricted = c->signup_restricted;

@@ -237,13 +237,12 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
         return apr_psprintf(p, "DBDriver %s: mod_siali supports sqlite3 and pgsql",
                             sc->driver);
     }
-    /* SQLite: the parent keeps this connection open for as long as the
-     * configuration lives. Children then find the WAL index ready; when the
-     * last connection closes, the next opener rebuilds it under an exclusive
-     * lock, and children preparing their statements at that moment got
-     * "database is locked" (apr_dbd prepares without retrying). The parent
-     * never uses it after start, nor do the children it forks. */
-    apr_pool_create(&ptemp, !strcmp(sc->driver, "sqlite3") ? pconf : p);
+    /* closed again before any child is forked: an SQLite connection open
+     * across fork() shares its lock bookkeeping with the children (their
+     * own connections then lock nothing), and its close at a graceful
+     * restart removed the WAL under them. Each child keeps a connection
+     * of its own instead (siali_db_child_init). */
+    apr_pool_create(&ptemp, p);
     if (!strcmp(sc->driver, "sqlite3")) {
         created_dir = make_parent_dir(ptemp, sc->params);
     }
@@ -277,9 +276,7 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
     }
     e = e ? apr_pstrdup(p, e) : NULL;
 leave:
-    if (e || strcmp(sc->driver, "sqlite3")) {
-        apr_pool_destroy(ptemp);
-    }
+    apr_pool_destroy(ptemp);
     if (!e && !strcmp(sc->driver, "sqlite3")) {
         e = hand_over_sqlite(p, sc->params, created_dir);
         /* tells `siali` that an httpd uses this file (no migration then) */
@@ -419,6 +416,10 @@ void siali_db_child_init(apr_pool_t *p, server_rec *s)
         }
         key = apr_pstrcat(p, c->db_driver, ":", c->db_params, NULL);
         g = apr_hash_get(gates, key, APR_HASH_KEY_STRING);
+        if (!g && !strcmp(c->db_driver, "sqlite3")) {
+            /* before mod_dbd's child_init prepares its statements */
+            sl_db_sqlite_keep(c->db_params, apr_time_from_sec(30), NULL, p);
+        }
         if (!g) {
             g = apr_pcalloc(p, sizeof(*g));
             if (apr_thread_mutex_create(&g->mutex, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS

@@ -8,11 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
 #include <apr_file_io.h>
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
 #include "siali_cli.h"
+#include "sl_secret.h"
 
 #define RUN_USER "www-data"
 
@@ -79,6 +85,80 @@ static const char *quoted(const char *s, apr_pool_t *p)
     return out;
 }
 
+/* The folder of one instance's generated files (httpd.conf, pid file,
+ * htdocs copy): one per database and address, so two instances never
+ * share or overwrite them. */
+static const char *instance_dir(siali_cli_t *cli, const char *state, apr_pool_t *p)
+{
+    const char *id = sl_secret_sha256_hex(apr_pstrcat(p, cli->driver, ":", cli->params,
+                                                      NULL), p);
+
+    return apr_psprintf(p, "%s/instances/%s_%s-%.10s", state, cli->host, cli->port, id);
+}
+
+/* 1 when the pid file names a live httpd */
+static int running(const char *pidfile, long *pid, apr_pool_t *p)
+{
+    char buf[64], comm[64];
+    FILE *f = fopen(pidfile, "r");
+    const char *proc;
+
+    *pid = 0;
+    if (!f) {
+        return 0;
+    }
+    if (!fgets(buf, sizeof(buf), f)) {
+        buf[0] = '\0';
+    }
+    fclose(f);
+    *pid = atol(buf);
+    if (*pid <= 0 || kill((pid_t)*pid, 0) != 0) {
+        return 0;
+    }
+    /* a pid reused by something else after a crash is no httpd */
+    proc = apr_psprintf(p, "/proc/%ld/comm", *pid);
+    if (!(f = fopen(proc, "r"))) {
+        return 1;
+    }
+    if (!fgets(comm, sizeof(comm), f)) {
+        comm[0] = '\0';
+    }
+    fclose(f);
+    return strstr(comm, "apache") || strstr(comm, "httpd");
+}
+
+/* NULL when host:port can be listened on now, else why not */
+static const char *port_taken(const char *host, const char *port, apr_pool_t *p)
+{
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    int fd, one = 1, rc, v6 = strchr(host, ':') != NULL;
+
+    memset(&a4, 0, sizeof(a4));
+    memset(&a6, 0, sizeof(a6));
+    fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return NULL;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (v6) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((unsigned short)atoi(port));
+        rc = inet_pton(AF_INET6, host, &a6.sin6_addr) == 1
+             ? bind(fd, (struct sockaddr *)&a6, sizeof(a6)) : 0;
+    }
+    else {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((unsigned short)atoi(port));
+        rc = inet_pton(AF_INET, host, &a4.sin_addr) == 1
+             ? bind(fd, (struct sockaddr *)&a4, sizeof(a4)) : 0;
+    }
+    close(fd);
+    return rc != 0 && errno == EADDRINUSE
+           ? apr_psprintf(p, "%s:%s is already in use by another program", host, port)
+           : NULL;
+}
+
 int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
 {
     const char *state = absolute(cli->state_dir, p), *conf, *module, *htdocs_src;
@@ -87,8 +167,10 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
     apr_file_t *f;
     int i, root = geteuid() == 0;
     struct passwd *pw = root ? getpwnam(RUN_USER) : NULL;
+    const char *inst, *pidfile, *why;
     sl_db_t *db;
     apr_pool_t *dbp;
+    long pid;
 
     if (apr_dir_make_recursive(state, APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
         fprintf(stderr, "siali: cannot create the state folder %s\n", state);
@@ -97,6 +179,23 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
     if (!strcmp(cli->driver, "sqlite3")) {
         params = absolute(cli->params, p);
         cli->params = params;
+    }
+    inst = instance_dir(cli, state, p);
+    pidfile = apr_pstrcat(p, inst, "/run/httpd.pid", NULL);
+    /* a start that would not serve says so and fails, before touching
+     * anything: httpd itself exits 0 on "already running" */
+    if (running(pidfile, &pid, p)) {
+        fprintf(stderr, "siali: this instance already runs (httpd pid %ld, %s): stop it "
+                "first\n", pid, pidfile);
+        return 1;
+    }
+    if ((why = port_taken(cli->host, cli->port, p))) {
+        fprintf(stderr, "siali: cannot serve: %s (choose another with --port)\n", why);
+        return 1;
+    }
+    if (apr_dir_make_recursive(inst, APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
+        fprintf(stderr, "siali: cannot create the instance folder %s\n", inst);
+        return 1;
     }
     /* the account first, with the same rules as LABEL_STUDIO_USERNAME */
     apr_pool_create(&dbp, p);
@@ -133,19 +232,19 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
                                                : SIALI_MODULES_DIR "/mod_siali.so";
     }
     htdocs_src = exists(SIALI_BUILD_HTDOCS, p) ? SIALI_BUILD_HTDOCS : SIALI_DATADIR "/htdocs";
-    htdocs = apr_pstrcat(p, state, "/htdocs", NULL);
+    htdocs = apr_pstrcat(p, inst, "/htdocs", NULL);
     if (copy_tree(htdocs_src, htdocs, p) != APR_SUCCESS) {
         fprintf(stderr, "siali: cannot copy %s to %s\n", htdocs_src, htdocs);
         return 1;
     }
-    apr_dir_make_recursive(apr_pstrcat(p, state, "/run", NULL), APR_FPROT_OS_DEFAULT, p);
+    apr_dir_make_recursive(apr_pstrcat(p, inst, "/run", NULL), APR_FPROT_OS_DEFAULT, p);
 
     text = apr_pstrcat(p,
         "# generated by `siali start`: edit the flags, not this file\n"
-        "ServerRoot ", quoted(state, p), "\n"
-        "DefaultRuntimeDir ", quoted(apr_pstrcat(p, state, "/run", NULL), p), "\n"
-        "PidFile ", quoted(apr_pstrcat(p, state, "/run/httpd.pid", NULL), p), "\n"
-        "Mutex file:", state, "/run default\n"
+        "ServerRoot ", quoted(inst, p), "\n"
+        "DefaultRuntimeDir ", quoted(apr_pstrcat(p, inst, "/run", NULL), p), "\n"
+        "PidFile ", quoted(pidfile, p), "\n"
+        "Mutex file:", inst, "/run default\n"
         "Listen ", cli->host, ":", cli->port, "\n"
         "ServerName ", cli->host, ":", cli->port, "\n"
         /* through a pipe: /dev/stderr cannot be opened when it is a socket
@@ -155,6 +254,13 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
         "LogFormat \"%h %t \\\"%r\\\" %>s %b %D\" siali\n"
         "CustomLog \"|/bin/cat\" siali\n"
         "LoadModule mpm_event_module ", mods, "/mod_mpm_event.so\n"
+        /* room for slow clients: each stalled upload holds a thread until
+         * RequestReadTimeout ends it */
+        "StartServers 2\nServerLimit 8\nThreadsPerChild 64\nMaxRequestWorkers 512\n"
+        "MinSpareThreads 64\nMaxSpareThreads 256\n"
+        "LoadModule reqtimeout_module ", mods, "/mod_reqtimeout.so\n"
+        "RequestReadTimeout handshake=5 header=20-40,MinRate=500 body=20,MinRate=500\n"
+        "TraceEnable off\n"
         "LoadModule authz_core_module ", mods, "/mod_authz_core.so\n"
         "LoadModule mime_module ", mods, "/mod_mime.so\n"
         "LoadModule alias_module ", mods, "/mod_alias.so\n"
@@ -170,7 +276,7 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
         "Alias /static/ ", quoted(apr_pstrcat(p, htdocs, "/static/", NULL), p), "\n"
         "<Location />\n  SetHandler siali\n</Location>\n"
         "<Location /static/>\n  SetHandler none\n</Location>\n", NULL);
-    conf = apr_pstrcat(p, state, "/httpd.conf", NULL);
+    conf = apr_pstrcat(p, inst, "/httpd.conf", NULL);
     if (apr_file_open(&f, conf, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
                       APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS
         || apr_file_puts(text, f) != APR_SUCCESS || apr_file_close(f) != APR_SUCCESS) {

@@ -220,6 +220,13 @@ sl_kind_e sl_db_open(sl_db_t **pdb, const char *driver, const char *params,
     db = apr_pcalloc(p, sizeof(*db));
     sl_db_wrap(db, drv, handle, NULL, p);
     apr_pool_cleanup_register(p, db, db_cleanup, apr_pool_cleanup_null);
+    if (!db->is_pgsql) {
+        /* a connection of its own (the httpd parent at start or at a
+         * graceful restart, the CLI, a test) waits for the children's
+         * writers in SQLite itself: it is the process's only thread, so the
+         * driver's process-wide mutex held while it waits blocks nobody */
+        sqlite3_busy_timeout(apr_dbd_native_handle(drv, handle), 5000);
+    }
     k = sl_db_conn_init(db, err);
     if (k == SL_OK && prepare) {
         k = sl_db_prepare_all(db, err);
@@ -411,6 +418,35 @@ int sl_db_tx_open(sl_db_t *db)
         sqlite3 *conn = apr_dbd_native_handle(db->driver, db->handle);
         return conn && !sqlite3_get_autocommit(conn);
     }
+}
+
+static apr_status_t keep_close(void *data)
+{
+    sqlite3_close_v2(data);
+    return APR_SUCCESS;
+}
+
+sl_kind_e sl_db_sqlite_keep(const char *path, apr_interval_time_t wait, sl_err_t *err,
+                            apr_pool_t *p)
+{
+    sqlite3 *conn = NULL;
+    char *msg = NULL;
+    int rc = sqlite3_open_v2(path, &conn, SQLITE_OPEN_READWRITE, NULL);
+
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(conn, (int)apr_time_as_msec(wait));
+        /* a read forces the WAL index to be valid (recovered) */
+        rc = sqlite3_exec(conn, "SELECT count(*) FROM schema_version", NULL, NULL, &msg);
+    }
+    if (rc != SQLITE_OK) {
+        SL_LOG(SL_LOG_ERR, "SL00106: cannot open SQLite %s in this process: %s", path,
+               msg ? msg : conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        sqlite3_close_v2(conn);
+        return sl_err_set(err, SL_EDB, NULL, "cannot open the SQLite database");
+    }
+    apr_pool_cleanup_register(p, conn, keep_close, apr_pool_cleanup_null);
+    return SL_OK;
 }
 
 apr_int64_t sl_now(void)

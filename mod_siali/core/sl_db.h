@@ -103,6 +103,18 @@ sl_kind_e sl_db_tx_end(sl_db_t *db, int commit, sl_err_t *err);
 /* 1 when the driver says a transaction is open on this connection. */
 int sl_db_tx_open(sl_db_t *db);
 
+/* SQLite: this process's own connection for as long as p lives, opened
+ * after fork (a connection open across fork() shares SQLite's lock
+ * bookkeeping with the children: their connections then take no file
+ * locks of their own, and the parent closing it at a graceful restart
+ * deleted the WAL under them). It waits up to `wait` for another process's
+ * WAL recovery (SQLite's busy handler), so the statements mod_dbd prepares
+ * next find the index ready, and while any child lives the database never
+ * drops to no connection (the last close checkpoints and removes the WAL,
+ * the next open rebuilds it under an exclusive lock). */
+sl_kind_e sl_db_sqlite_keep(const char *path, apr_interval_time_t wait, sl_err_t *err,
+                            apr_pool_t *p);
+
 /* The current time in whole seconds, and as text for parameters. */
 apr_int64_t sl_now(void);
 const char *sl_i64(apr_int64_t v, apr_pool_t *p);

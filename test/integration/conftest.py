@@ -2,6 +2,7 @@
 mod_h2 test themselves. Each server gets its own ServerRoot, a generated
 config, a free port on 127.0.0.1, and its error log is checked for crashes
 and unexpected errors when it stops."""
+import glob
 import os
 import re
 import shutil
@@ -75,6 +76,9 @@ LoadModule authz_core_module {MODULES}/mod_authz_core.so
 LoadModule mime_module {MODULES}/mod_mime.so
 LoadModule alias_module {MODULES}/mod_alias.so
 LoadModule dbd_module {MODULES}/mod_dbd.so
+LoadModule reqtimeout_module {MODULES}/mod_reqtimeout.so
+RequestReadTimeout handshake=5 header=20-40,MinRate=500 body=20,MinRate=500
+TraceEnable off
 {extra_modules}LoadModule siali_module "{BUILD}/.libs/mod_siali.so"
 {"User www-data" if root_user else ""}
 {"Group www-data" if root_user else ""}
@@ -211,3 +215,70 @@ def httpd_factory():
 @pytest.fixture(scope="module")
 def httpd(httpd_factory):
     return httpd_factory().start()
+
+
+# ---- PostgreSQL: a throw-away cluster on 127.0.0.1 ----
+
+def pg_bin(name):
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/" + name))
+    assert found, "PostgreSQL is not installed (build.sh installs it)"
+    return found[-1]
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A private PostgreSQL cluster (initdb in a temp folder, 127.0.0.1, a free
+    port) with an empty database "siali"; DBDParams text to reach it."""
+    root = tempfile.mkdtemp(prefix="siali-pg-")
+    os.chmod(root, 0o755)
+    port = free_port()
+    run_as = []
+    if os.geteuid() == 0:       # initdb refuses root: the cluster runs as postgres
+        shutil.chown(root, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data = os.path.join(root, "data")
+    subprocess.run(run_as + [pg_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run(run_as + [pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(root, "log"), "-w",
+                             "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True)
+    try:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-qc",
+                        "CREATE DATABASE siali"], check=True, capture_output=True)
+        yield f"host=127.0.0.1 port={port} dbname=siali user=postgres"
+    finally:
+        subprocess.run(run_as + [pg_bin("pg_ctl"), "-D", data, "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_pg_dbs = [0]
+
+
+def pg_fresh(params):
+    """A new empty database on the cluster of params; its DBDParams."""
+    _pg_dbs[0] += 1
+    name = "siali_%d_%d" % (os.getpid(), _pg_dbs[0])
+    subprocess.run(["psql", params, "-qc", "CREATE DATABASE " + name], check=True,
+                   capture_output=True)
+    return params.replace("dbname=siali", "dbname=" + name)
+
+
+def pg_sql(params, query):
+    """One query through psql: the rows as lists of text."""
+    out = subprocess.run(["psql", params, "-tAF", "\t", "-c", query], check=True,
+                         capture_output=True, text=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def on_pg(factory, params, **kw):
+    h = factory(**kw)
+    with open(h.conf) as f:
+        conf = f.read()
+    conf = conf.replace("DBDriver sqlite3", "DBDriver pgsql")
+    conf = conf.replace(f'DBDParams "{h.db}"', f'DBDParams "{params}"')
+    with open(h.conf, "w") as f:
+        f.write(conf)
+    return h.start()
+
+

@@ -1,60 +1,11 @@
 """The same module on PostgreSQL: a throw-away cluster on 127.0.0.1, the
 schema migrated by httpd, the main flows through the API. Several nodes
 share one database in production; here two httpd share it."""
-import glob
-import os
-import pwd
-import shutil
 import subprocess
-import tempfile
-import time
 
-import pytest
 import requests
 
-from conftest import Httpd, free_port
-
-
-def pg_bin(name):
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/" + name))
-    assert found, "PostgreSQL is not installed (build.sh installs it)"
-    return found[-1]
-
-
-@pytest.fixture(scope="module")
-def pg():
-    root = tempfile.mkdtemp(prefix="siali-pg-")
-    os.chmod(root, 0o755)
-    port = free_port()
-    run_as = []
-    if os.geteuid() == 0:       # initdb refuses root: the cluster runs as postgres
-        shutil.chown(root, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data = os.path.join(root, "data")
-    subprocess.run(run_as + [pg_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run(run_as + [pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(root, "log"), "-w",
-                             "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
-    try:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-qc",
-                        "CREATE DATABASE siali"], check=True, capture_output=True)
-        yield f"host=127.0.0.1 port={port} dbname=siali user=postgres"
-    finally:
-        subprocess.run(run_as + [pg_bin("pg_ctl"), "-D", data, "-m", "fast", "stop"],
-                       capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def on_pg(factory, params):
-    h = factory()
-    with open(h.conf) as f:
-        conf = f.read()
-    conf = conf.replace("DBDriver sqlite3", "DBDriver pgsql")
-    conf = conf.replace(f'DBDParams "{h.db}"', f'DBDParams "{params}"')
-    with open(h.conf, "w") as f:
-        f.write(conf)
-    return h.start()
+from conftest import on_pg
 
 
 def test_siali_800_01_flows_on_postgres(pg, httpd_factory):
