@@ -26,6 +26,13 @@ install_packages() {
   fi
 }
 
+# "N passed" / "N failed" (failed + errors) from pytest's closing line only,
+# e.g. "1 failed, 112 passed, 1 error in 147.14s": other lines quote logs
+pytest_count() {
+  { grep -E "(passed|failed|error).* in [0-9.]+s" "$1" || true; } | tail -1 \
+    | grep -oE "[0-9]+ ($2)" | awk '{s+=$1} END {print s+0}'
+}
+
 build() {
   [ -x configure ] || ./autogen.sh
   [ -f Makefile ] || ./configure --with-apxs="$(command -v apxs)"
@@ -53,18 +60,27 @@ case "${1:-}" in
     SIALI_BUILD_DIR="$PWD" node --test --test-concurrency=1 test/browser 2>&1 \
       | tee -a "$log" | grep -E "^(not )?ok |^# (tests|pass|fail)" || true
     grep -qE "^# fail 0$" "$log" || status=1
+    # the same unit and integration suites with ASan+UBSan (a sanitized copy
+    # of the tree in out/asan); any sanitizer report fails the run
+    asan=$(mktemp)
+    make check-asan 2>&1 | tee "$asan" | grep -E "Checks:|passed|failed|check-asan:" || true
+    grep -q "check-asan: 0 sanitizer reports" "$asan" || status=1
+    a_pass=$(pytest_count "$asan" passed)
+    a_fail=$(pytest_count "$asan" "failed|errors?")
+    rm -f "$asan"
     # one closing line for all runners: "N passed, N failed"
     unit=$( { grep -oE "Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+" test/unit/test_core.log || true; } \
            | tail -1 | grep -oE "[0-9]+" | tr '\n' ' ' || true)
     read -r u_all u_fail u_err <<<"${unit:-0 0 0}"
-    i_pass=$( { grep -oE "^[0-9]+ passed|[^0-9][0-9]+ passed" "$log" || true; } | tail -1 | grep -oE "[0-9]+" || echo 0)
-    i_fail=$( { grep -oE "[0-9]+ (failed|errors?)\b" "$log" || true; } | awk '{s+=$1} END {print s+0}')
+    i_pass=$(pytest_count "$log" passed)
+    i_fail=$(pytest_count "$log" "failed|errors?")
     b_pass=$( { grep -E "^# pass [0-9]+" "$log" || true; } | awk '{s+=$3} END {print s+0}')
     b_fail=$( { grep -E "^# fail [0-9]+" "$log" || true; } | awk '{s+=$3} END {print s+0}')
     rm -f "$log"
-    failed=$((u_fail + u_err + ${i_fail:-0} + ${b_fail:-0}))
+    failed=$((u_fail + u_err + ${i_fail:-0} + ${b_fail:-0} + ${a_fail:-0}))
     [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
-    echo "tests: $((u_all - u_fail - u_err + ${i_pass:-0} + ${b_pass:-0})) passed, $failed failed"
+    echo "tests: $((u_all - u_fail - u_err + ${i_pass:-0} + ${b_pass:-0})) passed" \
+         "(and ${a_pass:-0} again under ASan+UBSan), $failed failed"
     exit "$status"
     ;;
   *)

@@ -30,6 +30,16 @@ BAD_LOG = re.compile(r"\[(?:[a-z_]+:)?(?:error|crit|alert|emerg)\]|AH00052|Segme
                      r"exit signal|AH00051|double free|assert")
 
 
+def child_env(extra=None):
+    """The environment for a program that starts httpd itself (siali start):
+    under make check-asan the sanitizer runtime must come first there too."""
+    e = dict(os.environ)
+    if os.environ.get("SIALI_SANITIZER_PRELOAD"):
+        e["LD_PRELOAD"] = os.environ["SIALI_SANITIZER_PRELOAD"]
+    e.update(extra or {})
+    return e
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -55,6 +65,10 @@ class Httpd:
             if k.startswith("LABEL_STUDIO_"):
                 del self.env[k]
         self.env.update(env or {})
+        # make check-asan: the sanitizer runtime first in an httpd that is
+        # not instrumented itself
+        if os.environ.get("SIALI_SANITIZER_PRELOAD"):
+            self.env["LD_PRELOAD"] = os.environ["SIALI_SANITIZER_PRELOAD"]
         self.waive = list(waive)
         self.proc = None
         self.expected_failure = False
@@ -240,7 +254,8 @@ def pg():
     subprocess.run(run_as + [pg_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres"],
                    check=True, capture_output=True)
     subprocess.run(run_as + [pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(root, "log"), "-w",
-                             "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "start"],
+                             "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
+                             "-c max_connections=500", "start"],
                    check=True, capture_output=True)
     try:
         subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-qc",

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from conftest import SIALI, CHEAP_HASH, free_port
+from conftest import SIALI, CHEAP_HASH, child_env, free_port
 
 
 def test_siali_410_01_start_creates_account_and_serves():
@@ -20,7 +20,7 @@ def test_siali_410_01_start_creates_account_and_serves():
          "--username", "boss", "--password", "boss-pass-1", "--user-token", "boss-token",
          "--port", str(port), "-C", "SialiPasswordHash " + CHEAP_HASH,
          "-c", "SialiDisableSignupWithoutLink On"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=child_env())
     url = "http://127.0.0.1:%d" % port
     try:
         deadline = time.time() + 20

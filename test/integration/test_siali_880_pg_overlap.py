@@ -13,7 +13,7 @@ from collections import Counter
 
 import requests
 
-from conftest import CHEAP_HASH, SIALI, free_port, on_pg, pg_fresh, pg_sql
+from conftest import CHEAP_HASH, SIALI, child_env, free_port, on_pg, pg_fresh, pg_sql
 
 DB_ERRORS = ("SL00101", "SL00113", "SL10011", "no transaction")
 
@@ -34,6 +34,7 @@ def test_siali_880_01_sequential_signups_one_node(pg, httpd_factory):
         # the session a 302 signup made works on the very next request
         assert s.get(a.url + "/api/current-user/whoami", timeout=10).status_code == 200
     assert not db_errors(a)
+    a.stop()
     print("60 sequential signups on PostgreSQL: worst %.3f s" % worst)
 
 
@@ -49,6 +50,8 @@ def test_siali_880_02_sequential_signups_across_nodes(pg, httpd_factory):
                          cookies={"siali_session": s.cookies["siali_session"]})
         assert r.status_code == 200 and r.json()["email"] == "x%02d@example.org" % i
     assert not db_errors(a, b)
+    a.stop()
+    b.stop()
 
 
 def test_siali_880_03_parallel_signups_two_nodes(pg, httpd_factory):
@@ -73,6 +76,8 @@ def test_siali_880_03_parallel_signups_two_nodes(pg, httpd_factory):
                               .status_code, range(20)))
     assert same == {302: 1, 400: 19}, same
     assert not db_errors(a, b)
+    a.stop()
+    b.stop()
 
 
 def start_node(params, port, state):
@@ -81,7 +86,7 @@ def start_node(params, port, state):
          "start", "--username", "boss@example.org", "--password", "boss-pass-1",
          "--user-token", "boss-token-1", "--port", str(port),
          "-C", "SialiPasswordHash " + CHEAP_HASH],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=child_env())
 
 
 def test_siali_880_04_two_nodes_start_at_once_same_account(pg):
@@ -115,3 +120,104 @@ def test_siali_880_04_two_nodes_start_at_once_same_account(pg):
         shutil.rmtree(state, ignore_errors=True)
     for out in outs:
         assert "[siali:error]" not in out and "crit]" not in out, out
+
+
+def test_siali_880_05_two_httpd_start_at_once_with_directives(pg, httpd_factory):
+    """The module's own start-up account (SialiUsername...) on two nodes that
+    start at the same moment: both come up, the account exists once."""
+    params = pg_fresh(pg)
+    nodes = []
+    for _ in range(2):
+        h = httpd_factory(directives="SialiUsername ops@example.org\n"
+                                     "SialiPassword ops-pass-123\nSialiUserToken ops-token-1")
+        with open(h.conf) as f:
+            conf = f.read()
+        with open(h.conf, "w") as f:
+            f.write(conf.replace("DBDriver sqlite3", "DBDriver pgsql")
+                        .replace('DBDParams "%s"' % h.db, 'DBDParams "%s"' % params))
+        nodes.append(h)
+    with cf.ThreadPoolExecutor(2) as ex:
+        list(ex.map(lambda h: h.start(), nodes))
+    for h in nodes:
+        r = requests.get(h.url + "/api/current-user/whoami",
+                         headers={"Authorization": "Token ops-token-1"})
+        assert r.status_code == 200 and r.json()["email"] == "ops@example.org"
+    assert pg_sql(params, "SELECT count(*) FROM users") == [["1"]]
+    for h in nodes:
+        h.stop()
+
+
+def test_siali_880_06_mixed_writes_two_nodes(pg, httpd_factory):
+    """Signups, profile edits, token resets and logins from 12 threads over
+    two nodes: no 5xx, every acknowledged write there."""
+    import threading
+    params = pg_fresh(pg)
+    a = on_pg(httpd_factory, params, start_servers=2)
+    b = on_pg(httpd_factory, params, start_servers=2)
+    users = []
+    for i in range(12):
+        node = (a, b)[i % 2]
+        s, r = node.signup("mx%02d@example.org" % i)
+        me = s.get(node.url + "/api/current-user/whoami").json()
+        users.append({"id": me["id"], "email": me["email"], "node": node,
+                      "token": s.get(node.url + "/api/current-user/token").json()["token"]})
+    failures, created, latencies = [], [], []
+    lock = threading.Lock()
+    stop = time.monotonic() + 20
+
+    def worker(n):
+        u, i = users[n], 0
+        while time.monotonic() < stop:
+            i += 1
+            node = (a, b)[i % 2]
+            auth = {"Authorization": "Token " + u["token"]}
+            t = time.monotonic()
+            if i % 4 == 0:
+                email = "p%02d-%05d@example.org" % (n, i)
+                r = requests.post(node.url + "/user/signup/", allow_redirects=False, timeout=30,
+                                  data={"email": email, "password": "secret-pass-1"})
+                ok = r.status_code == 302
+                if ok:
+                    with lock:
+                        created.append(email)
+            elif i % 4 == 1:
+                r = requests.patch(node.url + "/api/users/%d" % u["id"], headers=auth,
+                                   json={"first_name": "N%d" % i}, timeout=30)
+                ok = r.status_code == 200
+                if ok:
+                    u["first_name"] = "N%d" % i
+            elif i % 4 == 2:
+                r = requests.post(node.url + "/api/current-user/reset-token", headers=auth,
+                                  timeout=30)
+                ok = r.status_code == 201
+                if ok:
+                    u["token"] = r.json()["token"]
+            else:
+                r = requests.post(node.url + "/user/login/", allow_redirects=False, timeout=30,
+                                  data={"email": u["email"], "password": "secret-pass-1"})
+                ok = r.status_code == 302
+            with lock:
+                latencies.append(time.monotonic() - t)
+                if not ok:
+                    failures.append((i % 4, r.status_code, r.text[:200]))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[:5]
+    stored = {row[0] for row in pg_sql(params, "SELECT email FROM users")}
+    assert set(created) <= stored
+    for u in users:
+        if "first_name" in u:
+            assert pg_sql(params, "SELECT first_name FROM users WHERE id = %d" % u["id"]) \
+                == [[u["first_name"]]]
+        assert requests.get(a.url + "/api/current-user/whoami",
+                            headers={"Authorization": "Token " + u["token"]}).status_code == 200
+    assert not db_errors(a, b), db_errors(a, b)[:5]
+    a.stop()
+    b.stop()
+    latencies.sort()
+    print("PostgreSQL mixed writes, two nodes: %d in 20 s, p99 %.3f s, worst %.3f s"
+          % (len(latencies), latencies[int(0.99 * len(latencies))], latencies[-1]))

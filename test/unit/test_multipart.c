@@ -119,8 +119,13 @@ START_TEST(test_multipart_refusals)
     ck_assert(strstr(err.message, "headers are too large") != NULL);
     /* a part without a form-data name */
     mp = parser(4096, 4, 512);
-    ck_assert_int_eq(sl_multipart_feed(mp, "--XyZ\r\nContent-Type: text/plain\r\n\r\nv\r\n"
-                                       "--XyZ--", 47, &err), SL_EINVALID);
+    {
+        /* the length from the literal itself: a hand-counted 47 read two
+         * bytes past this 45-byte string (found by ASan) */
+        static const char noname[] = "--XyZ\r\nContent-Type: text/plain\r\n\r\nv\r\n--XyZ--";
+        ck_assert_int_eq(sl_multipart_feed(mp, noname, sizeof(noname) - 1, &err),
+                         SL_EINVALID);
+    }
     /* not multipart, or no boundary */
     ck_assert_int_eq(sl_multipart_create(&mp, "application/json", 10, 1, 1, &err, test_pool),
                      SL_EINVALID);
