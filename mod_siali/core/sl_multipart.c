@@ -15,6 +15,10 @@ struct sl_multipart_t {
     char *buf;                 /* everything fed so far */
     apr_size_t len, cap, max_body;
     apr_size_t pos;            /* parsed up to here */
+    apr_size_t scan;           /* searched up to here in this state: each
+                                * byte is looked at a bounded number of
+                                * times however the body is split */
+    apr_size_t examined;       /* bytes searched, for the unit test */
     state_e state;
     int max_parts;
     apr_size_t max_header;
@@ -90,10 +94,21 @@ sl_kind_e sl_multipart_create(sl_multipart_t **out, const char *content_type,
     return SL_OK;
 }
 
-static const char *find_mem(const char *hay, apr_size_t hlen, const char *needle,
-                            apr_size_t nlen)
+static const char *find_mem(sl_multipart_t *mp, const char *hay, apr_size_t hlen,
+                            const char *needle, apr_size_t nlen)
 {
-    return nlen <= hlen ? memmem(hay, hlen, needle, nlen) : NULL;
+    const char *f = nlen <= hlen ? memmem(hay, hlen, needle, nlen) : NULL;
+
+    mp->examined += f ? (apr_size_t)(f - hay) + nlen : hlen;
+    return f;
+}
+
+/* A new state: searching starts where it does. */
+static void enter(sl_multipart_t *mp, state_e state, apr_size_t pos)
+{
+    mp->state = state;
+    mp->pos = pos;
+    mp->scan = pos;
 }
 
 /* a parameter of Content-Disposition: name="..." (quoted, with \" escapes)
@@ -162,9 +177,11 @@ static sl_kind_e parse_headers(sl_multipart_t *mp, const char *h, apr_size_t len
     return SL_OK;
 }
 
-/* After a delimiter ending at `end`: "--" closes, CRLF (after optional
- * blanks) opens a part: 1. Anything else means the bytes were data that
- * merely looked like a delimiter: -1. 0 = need more data. */
+#define MAX_PADDING 64   /* blanks allowed between a delimiter and its CRLF */
+
+/* After a delimiter ending at `end`: "--" closes, CRLF (after at most
+ * MAX_PADDING blanks) opens a part: 1. Anything else means the bytes were
+ * data that merely looked like a delimiter: -1. 0 = need more data. */
 static int after_delim(sl_multipart_t *mp, apr_size_t end)
 {
     apr_size_t i = end;
@@ -173,12 +190,16 @@ static int after_delim(sl_multipart_t *mp, apr_size_t end)
         return 0;
     }
     if (mp->buf[i] == '-' && mp->buf[i + 1] == '-') {
-        mp->state = ST_DONE;
-        mp->pos = i + 2;
+        enter(mp, ST_DONE, i + 2);
         return 1;
     }
-    while (i < mp->len && (mp->buf[i] == ' ' || mp->buf[i] == '\t')) {
+    while (i < mp->len && i - end <= MAX_PADDING
+           && (mp->buf[i] == ' ' || mp->buf[i] == '\t')) {
         i++;
+    }
+    mp->examined += i - end;
+    if (i - end > MAX_PADDING) {
+        return -1;
     }
     if (mp->len - i < 2) {
         return 0;
@@ -186,21 +207,27 @@ static int after_delim(sl_multipart_t *mp, apr_size_t end)
     if (mp->buf[i] != '\r' || mp->buf[i + 1] != '\n') {
         return -1;
     }
-    mp->pos = i + 2;
-    mp->state = ST_HEADERS;
+    enter(mp, ST_HEADERS, i + 2);
     return 1;
 }
 
 /* The next real delimiter at or after `from`: its end offset, or 0 when
- * none yet (need more data). */
+ * none yet (need more data). The search resumes where the last one of this
+ * state stopped (mp->scan), never from the start of the part: a body fed
+ * in small pieces costs linear time, not quadratic. */
 static apr_size_t next_delim(sl_multipart_t *mp, apr_size_t from, apr_size_t *start, int *more)
 {
     const char *f;
 
     *more = 0;
+    if (mp->scan > from) {
+        from = mp->scan;
+    }
     for (;;) {
-        f = find_mem(mp->buf + from, mp->len - from, mp->delim, mp->delim_len);
+        f = find_mem(mp, mp->buf + from, mp->len - from, mp->delim, mp->delim_len);
         if (!f) {
+            /* a delimiter may still begin in the last delim_len - 1 bytes */
+            mp->scan = mp->len - from >= mp->delim_len ? mp->len - mp->delim_len + 1 : from;
             return 0;
         }
         *start = f - mp->buf;
@@ -209,6 +236,7 @@ static apr_size_t next_delim(sl_multipart_t *mp, apr_size_t from, apr_size_t *st
             return *start + mp->delim_len;
         case 0:
             *more = 1;
+            mp->scan = *start;   /* decided once the next bytes arrive */
             return 0;
         default:
             from = *start + 1;   /* only looked like one: keep it as data */
@@ -245,13 +273,21 @@ static sl_kind_e run(sl_multipart_t *mp, sl_err_t *err)
             }
             break;
         case ST_HEADERS:
-            /* the header block ends with an empty line; it may be empty */
-            f = find_mem(b - 2, left + 2, "\r\n\r\n", 4);
-            if (!f) {
-                if (left > mp->max_header) {
-                    return sl_err_set(err, SL_EINVALID, NULL, "A part's headers are too large.");
+            /* the header block ends with an empty line; it may be empty (the
+             * delimiter's own CRLF is its first half) */
+            {
+                apr_size_t from = mp->scan > mp->pos ? mp->scan : mp->pos;
+                f = find_mem(mp, mp->buf + from - 2, mp->len - from + 2, "\r\n\r\n", 4);
+                if (!f) {
+                    if (left > mp->max_header) {
+                        return sl_err_set(err, SL_EINVALID, NULL,
+                                          "A part's headers are too large.");
+                    }
+                    /* the next search starts 3 bytes before the end, where
+                     * "\r\n\r\n" may already have begun */
+                    mp->scan = mp->len > from ? mp->len - 1 : from;
+                    return SL_OK;
                 }
-                return SL_OK;
             }
             if ((apr_size_t)(f - b + 2) > mp->max_header) {
                 return sl_err_set(err, SL_EINVALID, NULL, "A part's headers are too large.");
@@ -268,15 +304,12 @@ static sl_kind_e run(sl_multipart_t *mp, sl_err_t *err)
                     return k;
                 }
             }
-            mp->pos = (f - mp->buf) + 4;
-            mp->state = ST_BODY;
+            enter(mp, ST_BODY, (f - mp->buf) + 4);
             break;
         case ST_BODY:
             body_pos = mp->pos;
             if (!next_delim(mp, body_pos, &start, &more)) {
-                mp->state = ST_BODY;
-                mp->pos = body_pos;
-                return SL_OK;
+                return SL_OK;   /* still ST_BODY at body_pos; scan kept */
             }
             /* data as an offset: the buffer may still move */
             mp->cur.data = (const char *)(apr_uintptr_t)body_pos;
@@ -327,6 +360,11 @@ sl_kind_e sl_multipart_finish(sl_multipart_t *mp, apr_array_header_t **parts,
     }
     *parts = mp->parts;
     return SL_OK;
+}
+
+apr_size_t sl_multipart_examined(const sl_multipart_t *mp)
+{
+    return mp->examined;
 }
 
 const sl_multipart_part_t *sl_multipart_get(apr_array_header_t *parts, const char *name)

@@ -36,6 +36,10 @@ sl_kind_e sl_multipart_feed(sl_multipart_t *mp, const char *buf, apr_size_t len,
 sl_kind_e sl_multipart_finish(sl_multipart_t *mp, apr_array_header_t **parts,
                               sl_err_t *err);
 
+/* How many bytes the delimiter and header searches looked at so far: at
+ * most a few times the bytes fed, however they were split. */
+apr_size_t sl_multipart_examined(const sl_multipart_t *mp);
+
 /* The first part named `name`, or NULL. */
 const sl_multipart_part_t *sl_multipart_get(apr_array_header_t *parts, const char *name);
 

@@ -152,6 +152,77 @@ START_TEST(test_multipart_no_file_part_and_quoted_boundary)
 }
 END_TEST
 
+/* 1 MB of almost-delimiters fed in 100-byte writes: every byte is looked at
+ * a bounded number of times (the search resumed where it stopped; it once
+ * started again from the start of the part: 3 s of CPU for this body) */
+START_TEST(test_multipart_linear_in_small_writes)
+{
+    static const char head[] = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n";
+    static const char fake[] = "\r\n--XyZboundX";
+    apr_size_t n = 1024 * 1024, fed = 0, i;
+    char *data = apr_palloc(test_pool, n + 64);
+    sl_multipart_t *mp = parser(n + 4096, 4, 1024);
+    apr_array_header_t *parts;
+
+    for (i = 0; i + sizeof(fake) - 1 <= n; i += sizeof(fake) - 1) {
+        memcpy(data + i, fake, sizeof(fake) - 1);
+    }
+    n = i;
+    ck_assert_int_eq(sl_multipart_feed(mp, head, sizeof(head) - 1, NULL), SL_OK);
+    for (fed = 0; fed < n; fed += 100) {
+        ck_assert_int_eq(sl_multipart_feed(mp, data + fed, n - fed < 100 ? n - fed : 100, NULL),
+                         SL_OK);
+    }
+    ck_assert_int_eq(sl_multipart_feed(mp, "\r\n--XyZ--", 9, NULL), SL_OK);
+    ck_assert_int_eq(sl_multipart_finish(mp, &parts, NULL), SL_OK);
+    ck_assert_uint_eq(sl_multipart_get(parts, "a")->len, n);
+    ck_assert_msg(sl_multipart_examined(mp) < 3 * (n + sizeof(head)),
+                  "examined %lu bytes for %lu", (unsigned long)sl_multipart_examined(mp),
+                  (unsigned long)n);
+}
+END_TEST
+
+/* the body limit is the running total, not one write's size */
+START_TEST(test_multipart_limit_is_the_total)
+{
+    sl_multipart_t *mp = parser(1000, 4, 512);
+    char chunk[100];
+    sl_err_t err;
+    int i;
+
+    static const char head[] = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n";
+
+    memset(chunk, 'x', sizeof(chunk));
+    ck_assert_int_eq(sl_multipart_feed(mp, head, sizeof(head) - 1, NULL), SL_OK);
+    for (i = 0; i < 9; i++) {
+        ck_assert_int_eq(sl_multipart_feed(mp, chunk, sizeof(chunk), NULL), SL_OK);
+    }
+    /* up to exactly 1000 bytes in all, then one byte more is too much */
+    ck_assert_int_eq(sl_multipart_feed(mp, chunk, 1000 - 900 - (sizeof(head) - 1), NULL),
+                     SL_OK);
+    ck_assert_int_eq(sl_multipart_feed(mp, chunk, 1, &err), SL_ETOOLARGE);
+}
+END_TEST
+
+/* exactly max_parts parts pass; one more is refused */
+START_TEST(test_multipart_max_parts_edge)
+{
+    const char *part = "--XyZ\r\nContent-Disposition: form-data; name=\"p\"\r\n\r\nv\r\n";
+    const char *three = apr_pstrcat(test_pool, part, part, part, "--XyZ--", NULL);
+    const char *four = apr_pstrcat(test_pool, part, part, part, part, "--XyZ--", NULL);
+    apr_array_header_t *parts;
+    sl_multipart_t *mp = parser(4096, 3, 512);
+    sl_err_t err;
+
+    ck_assert_int_eq(sl_multipart_feed(mp, three, strlen(three), NULL), SL_OK);
+    ck_assert_int_eq(sl_multipart_finish(mp, &parts, NULL), SL_OK);
+    ck_assert_int_eq(parts->nelts, 3);
+    mp = parser(4096, 3, 512);
+    ck_assert_int_eq(sl_multipart_feed(mp, four, strlen(four), &err), SL_EINVALID);
+    ck_assert(strstr(err.message, "Too many parts") != NULL);
+}
+END_TEST
+
 START_TEST(test_image_sniff_and_dimensions)
 {
     static const unsigned char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\0\0\0\x01\x01";
@@ -223,6 +294,9 @@ Suite *test_multipart_suite(void)
     tcase_add_test(mp, test_multipart_refusals);
     tcase_add_test(mp, test_multipart_no_file_part_and_quoted_boundary);
     tcase_add_test(mp, test_config_sizes);
+    tcase_add_test(mp, test_multipart_linear_in_small_writes);
+    tcase_add_test(mp, test_multipart_limit_is_the_total);
+    tcase_add_test(mp, test_multipart_max_parts_edge);
     suite_add_tcase(s, mp);
     tcase_add_checked_fixture(img, test_pool_setup, test_pool_teardown);
     tcase_add_test(img, test_image_sniff_and_dimensions);

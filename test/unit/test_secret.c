@@ -147,6 +147,29 @@ START_TEST(test_secret_equal)
 }
 END_TEST
 
+/* every byte counts, however long the secrets: a difference at any one
+ * position of a 40-hex token or a 43-character cookie is a mismatch */
+START_TEST(test_secret_equal_every_position)
+{
+    static const char base[] = "0123456789abcdef0123456789abcdef0123456789ABCDEFGHIJ";
+    char a[sizeof(base)], b[sizeof(base)];
+    apr_size_t i, n;
+
+    for (n = 1; n < sizeof(base); n++) {
+        memcpy(a, base, n);
+        a[n] = '\0';
+        memcpy(b, a, n + 1);
+        ck_assert_int_eq(sl_secret_equal(a, b), 1);
+        for (i = 0; i < n; i++) {
+            b[i] ^= 1;
+            ck_assert_msg(sl_secret_equal(a, b) == 0, "length %lu, byte %lu",
+                          (unsigned long)n, (unsigned long)i);
+            b[i] ^= 1;
+        }
+    }
+}
+END_TEST
+
 Suite *test_secret_suite(void)
 {
     Suite *s = suite_create("secret");
@@ -160,6 +183,7 @@ Suite *test_secret_suite(void)
     tcase_add_test(tc, test_secret_b64url_uses_every_symbol);
     tcase_add_test(tc, test_secret_sha256_vectors);
     tcase_add_test(tc, test_secret_equal);
+    tcase_add_test(tc, test_secret_equal_every_position);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -321,6 +321,10 @@ START_TEST(test_org_invite_ok)
     ck_assert_int_eq(sl_org_invite_ok(org, apr_pstrndup(test_pool, t, 31)), 0);
     t[0] = t[0] == 'A' ? 'B' : 'A';
     ck_assert_int_eq(sl_org_invite_ok(org, t), 0);
+    /* the last character alone changed: refused too */
+    t = apr_pstrdup(test_pool, org->invite_token);
+    t[31] = t[31] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(sl_org_invite_ok(org, t), 0);
 }
 END_TEST
 
