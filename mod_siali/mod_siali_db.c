@@ -379,10 +379,13 @@ int siali_db_prepare_databases(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec 
 
 static apr_status_t post_connect(apr_pool_t *p, dbd_cfg_t *cfg, ap_dbd_t *dbd)
 {
+    siali_srv_conf_t *c = cfg && cfg->server ? siali_config_get(cfg->server) : NULL;
     sl_db_t db;
 
     sl_db_wrap(&db, dbd->driver, dbd->handle, dbd->prepared, dbd->pool);
-    return sl_db_conn_init(&db, NULL) == SL_OK ? APR_SUCCESS : APR_EGENERAL;
+    db.scratch = p;
+    return sl_db_conn_init(&db, c ? c->core.db_wait : SL_CONN_WAIT_DEFAULT, NULL) == SL_OK
+           ? APR_SUCCESS : APR_EGENERAL;
 }
 
 void siali_db_hooks(void)
@@ -496,7 +499,8 @@ static sl_kind_e src_acquire(sl_conn_src_t *src, sl_db_t **db, apr_interval_time
     rs->dbd = dbd_open(rs->r->pool, rs->r->server);
     if (!rs->dbd) {
         gate_leave(rs->conf->gate);
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, rs->r, "SL10006: no database connection from mod_dbd: answering 503");
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, rs->r, "SL10006: no database "
+                      "connection from mod_dbd (see its message before this one)");
         return sl_err_set(err, SL_EDB, NULL, "The database is not available right now.");
     }
     sl_db_wrap(&rs->db, rs->dbd->driver, rs->dbd->handle, rs->dbd->prepared, rs->dbd->pool);

@@ -196,6 +196,7 @@ typedef struct {
     sl_throttle_key_t key;
     int throttled;
     const char *upgrade;        /* a new hash at today's cost */
+    int changed;                /* the password or the account changed meanwhile */
 } login_t;
 
 static sl_kind_e login_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
@@ -222,18 +223,28 @@ static sl_kind_e login_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_p
 static sl_kind_e login_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     login_t *b = baton;
-    const char *args[2];
+    const char *args[3];
+    int n = 0;
     sl_kind_e k;
 
-    if ((k = sl_throttle_success(db, &b->key, err, p)) != SL_OK) {
+    /* the password checked between the units is still the account's, and
+     * the account still active and there: a password change, deactivation
+     * or deletion that finished while this login hashed makes it fail, and
+     * one that comes later waits for this transaction and then ends the
+     * new session with the others */
+    args[0] = b->upgrade ? b->upgrade : b->user->password;
+    args[1] = b->user->id;
+    args[2] = b->user->password;
+    if ((k = sl_db_exec(db, p, "siali_user_password_if", &n, 3, args, err)) != SL_OK) {
         return k;
     }
-    if (b->upgrade) {
-        args[0] = b->upgrade;
-        args[1] = b->user->id;
-        if ((k = sl_db_exec(db, p, "siali_user_set_password", NULL, 2, args, err)) != SL_OK) {
-            return k;
-        }
+    if (n != 1) {
+        b->changed = 1;
+        return sl_err_set(err, SL_EDENIED, NULL,
+                          "The email and password you entered don't match.");
+    }
+    if ((k = sl_throttle_success(db, &b->key, err, p)) != SL_OK) {
+        return k;
     }
     /* rotation: the session this browser had before ends here */
     if ((k = sl_session_end(db, b->in->old_cookie, err, p)) != SL_OK
@@ -295,6 +306,10 @@ sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_
         b.upgrade = NULL;
     }
     k = sl_conn_run(src, SL_CONN_WRITE, login_finish_unit, &b, err, p);
+    if (k == SL_EDENIED && b.changed) {
+        SL_LOG(SL_LOG_INFO, "SL00604: login of user %s refused: its password or account "
+               "changed while it was checked", b.user->id);
+    }
     if (k == SL_OK && b.upgrade) {
         SL_LOG(SL_LOG_INFO, "SL00603: upgraded the password hash of user %s", b.user->id);
     }
@@ -311,6 +326,7 @@ typedef struct {
     const char *user_id;
     const char *phc;
     const char *keep;           /* SHA-256 of the session that stays */
+    const char *verified;       /* the hash the current password matched */
 } change_t;
 
 static sl_kind_e change_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
@@ -325,11 +341,18 @@ static sl_kind_e change_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
 static sl_kind_e change_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     change_t *b = baton;
-    const char *args[2] = { b->phc, b->user_id };
+    const char *args[3] = { b->phc, b->user_id, b->verified };
+    int n = 0;
     sl_kind_e k;
 
-    if ((k = sl_db_exec(db, p, "siali_user_set_password", NULL, 2, args, err)) != SL_OK) {
+    /* only over the hash the current password was checked against: of two
+     * changes that checked the same one, the second finds it replaced */
+    if ((k = sl_db_exec(db, p, "siali_user_password_if", &n, 3, args, err)) != SL_OK) {
         return k;
+    }
+    if (n != 1) {
+        return sl_err_set(err, SL_EINVALID, "current_password",
+                          "The current password is wrong.");
     }
     /* every other session ends; the one making the change stays */
     args[0] = b->user_id;
@@ -366,6 +389,7 @@ sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
     b.cfg = cfg;
     b.retry_after = retry_after;
     b.user_id = user->id;
+    b.verified = user->password;
     b.keep = keep_cookie ? sl_secret_sha256_hex(keep_cookie, p) : NULL;
     if ((k = sl_conn_run(src, SL_CONN_WRITE, change_begin_unit, &b, err, p)) != SL_OK) {
         return k;

@@ -7,6 +7,7 @@
 #include "sl_log.h"
 
 #define MAX_ATTEMPTS 50
+#define MAX_LOST 3          /* broken connections in one unit: then 503 */
 #define BUSY_MESSAGE "The database is busy right now; try again shortly."
 
 static sl_kind_e take_write_lock(sl_conn_src_t *src, sl_db_t *db, apr_time_t deadline,
@@ -19,6 +20,8 @@ static sl_kind_e take_write_lock(sl_conn_src_t *src, sl_db_t *db, apr_time_t dea
         return SL_OK;
     }
     if (sl_lock_acquire(src->write_lock, left > 0 ? left : 0, &recovered) != APR_SUCCESS) {
+        db->failed_what = "waiting for the SQLite writer lock";
+        db->failed_msg = "every other writer of this server took longer";
         return sl_err_set(err, SL_EBUSY, NULL, BUSY_MESSAGE);
     }
     if (recovered) {
@@ -34,13 +37,24 @@ int sl_conn_may_write(sl_db_t *db)
     sl_conn_src_t *src = db->src;
     int recovered = 0;
 
-    if (!src || db->is_pgsql || !src->write_lock || db->write_locked) {
-        return 1;
+    if (db->is_pgsql || db->in_tx) {
+        return 1;   /* PostgreSQL: a row lock waits at most lock_timeout */
     }
-    if (sl_lock_acquire(src->write_lock, 0, &recovered) != APR_SUCCESS) {
+    if (src && src->write_lock && !db->write_locked) {
+        if (sl_lock_acquire(src->write_lock, 0, &recovered) != APR_SUCCESS) {
+            return 0;
+        }
+        db->write_locked = 1;
+    }
+    /* and SQLite's own lock, free now or not at all: a writer outside this
+     * server (the CLI, a backup) would make apr_dbd poll it for 1.6 s */
+    if (!sl_db_tx_try_begin(db)) {
+        if (db->write_locked) {
+            db->write_locked = 0;
+            sl_lock_release(src->write_lock);
+        }
         return 0;
     }
-    db->write_locked = 1;
     return 1;
 }
 
@@ -75,11 +89,15 @@ static sl_kind_e attempt_once(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_w
     if (k != SL_OK) {
         *what = "acquiring a connection";
         *msg = err && err->message ? err->message : "";
-        return k;
+        /* a connection that broke while it was being made (a backend killed
+         * during its prepares) is tried once more; a database that is down
+         * answers at once the second time too */
+        return k == SL_EDB ? SL_ELOST : k;
     }
     src->open++;
     db->src = src;
     db->scratch = p;
+    db->deadline = deadline;
     db->failed_what = db->failed_msg = NULL;
     if (src->avatar_base) {
         db->avatar_base = src->avatar_base;
@@ -95,9 +113,13 @@ static sl_kind_e attempt_once(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_w
         k = fn(db, baton, err, p);
     }
     if (db->in_tx) {
-        k2 = sl_db_tx_end(db, k == SL_OK, &e2);
+        /* a read unit's best-effort writes are kept whatever it answers
+         * (an expired session removed, then "denied") */
+        k2 = sl_db_tx_end(db, mode == SL_CONN_WRITE ? k == SL_OK : 1, &e2);
         if (k == SL_OK && k2 != SL_OK) {
-            k = k2;
+            /* a connection lost during COMMIT: whether it committed is
+             * unknown, so it is not run again */
+            k = k2 == SL_ELOST && mode == SL_CONN_WRITE ? SL_EDB : k2;
             if (err) {
                 *err = e2;
             }
@@ -114,13 +136,16 @@ static sl_kind_e attempt_once(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_w
         }
     }
     if (k == SL_ESTALE) {
-        /* statements prepared before a schema change on another
-         * connection, or lost with a reconnect: prepare them again here,
-         * once, and let the unit run again */
+        /* PostgreSQL after a reconnect (mod_dbd's PQreset): the session's
+         * settings and every statement are gone; set and prepare them again
+         * here, once, and let the unit run again. (SQLite prepares a stale
+         * statement again where it failed, in sl_db_exec.) */
         SL_LOG(SL_LOG_INFO, "SL00115: prepared statements of a connection were stale "
                "(%s): prepared again", db->failed_msg ? db->failed_msg : "");
-        if (sl_db_prepare_all(db, &e2) != SL_OK) {
-            k = SL_EDB;
+        if (sl_db_conn_init(db, src->wait, &e2) != SL_OK
+            || sl_db_prepare_all(db, &e2) != SL_OK) {
+            /* broken again while preparing: another connection next */
+            k = e2.kind == SL_ELOST || e2.kind == SL_EBUSY ? e2.kind : SL_EDB;
         }
     }
     if (db->write_locked) {
@@ -142,7 +167,7 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
     apr_time_t start = apr_time_now(), deadline = start + src->wait;
     const char *what = NULL, *msg = NULL;
     sl_kind_e k;
-    int attempt;
+    int attempt, lost = 0;
 
     if (src->running) {
         SL_LOG(SL_LOG_ERR, "SL00112: a unit of work started inside another (a bug: "
@@ -152,8 +177,11 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
     src->running = 1;
     for (attempt = 1;; attempt++) {
         k = attempt_once(src, mode, fn, baton, deadline, &what, &msg, err, p);
-        if ((k != SL_EBUSY && k != SL_ESTALE) || attempt >= MAX_ATTEMPTS
-            || apr_time_now() >= deadline) {
+        if (k == SL_ELOST) {
+            lost++;
+        }
+        if ((k != SL_EBUSY && k != SL_ESTALE && k != SL_ELOST) || attempt >= MAX_ATTEMPTS
+            || apr_time_now() >= deadline || lost > MAX_LOST) {
             break;
         }
         if (k == SL_EBUSY) {
@@ -161,7 +189,7 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
         }
     }
     src->running = 0;
-    if (k == SL_ESTALE) {
+    if (k == SL_ESTALE || k == SL_ELOST) {
         k = sl_err_set(err, SL_EDB, NULL, "The database is not available right now.");
     }
     if (k == SL_EBUSY) {

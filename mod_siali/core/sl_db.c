@@ -62,18 +62,27 @@ static sl_kind_e classify(sl_db_t *db, int rc, const char *msg)
         char buf[6];
         const char *st = pg_sqlstate(msg, buf);
 
-        if (!conn || PQstatus(conn) != CONNECTION_OK || !st) {
+        /* the connection broke (a restart, a killed backend, a failover):
+         * mod_dbd's next check resets it, and the unit runs again */
+        if (!conn || PQstatus(conn) != CONNECTION_OK
+            || (st && (!strncmp(st, "08", 2) || !strcmp(st, "57P01")
+                       || !strcmp(st, "57P02") || !strcmp(st, "57P03")))) {
+            return SL_ELOST;
+        }
+        if (!st) {
             return SL_EDB;
         }
-        /* serialization failure, deadlock, lock not available, a unique
-         * index a concurrent transaction filled first: run it again */
+        /* serialization failure, deadlock, lock not available (lock_timeout),
+         * a statement that ran past statement_timeout, a unique or foreign
+         * key that a concurrent transaction changed first: run it again */
         if (!strcmp(st, "40001") || !strcmp(st, "40P01") || !strcmp(st, "55P03")
-            || !strcmp(st, "23505")) {
+            || !strcmp(st, "57014") || !strcmp(st, "23505") || !strcmp(st, "23503")) {
             return SL_EBUSY;
         }
-        /* the statement is not prepared on this connection (libpq's
-         * PQreset in mod_dbd's connection check drops them all) */
-        if (!strcmp(st, "26000")) {
+        /* the statement is not prepared on this connection (libpq's PQreset
+         * in mod_dbd's connection check drops them all), or its plan no
+         * longer fits a changed table */
+        if (!strcmp(st, "26000") || !strcmp(st, "0A000")) {
             return SL_ESTALE;
         }
         return SL_EDB;
@@ -101,6 +110,13 @@ static sl_kind_e classify(sl_db_t *db, int rc, const char *msg)
     }
 }
 
+static sl_kind_e kind_error(sl_kind_e k, sl_err_t *err)
+{
+    return sl_err_set(err, k, NULL, k == SL_EBUSY
+                      ? "The database is busy right now; try again shortly."
+                      : "The database is not available right now.");
+}
+
 static sl_kind_e db_fail(sl_db_t *db, int rc, const char *what, sl_err_t *err)
 {
     /* never the connection's own pool: it lives as long as the connection */
@@ -109,7 +125,12 @@ static sl_kind_e db_fail(sl_db_t *db, int rc, const char *what, sl_err_t *err)
                                  : "no connection", p);
     sl_kind_e k = classify(db, rc, msg);
 
-    if (db->in_tx && !db->tx_failed) {
+    if (db->in_tx) {
+        /* what failed first decides: later statements of an aborted
+         * PostgreSQL transaction only say "aborted" (25P02) */
+        if (db->tx_failed) {
+            k = db->tx_failed == SL_ELOST ? SL_ELOST : (k == SL_ELOST ? k : db->tx_failed);
+        }
         db->tx_failed = k;
     }
     if (db->src) {
@@ -122,12 +143,10 @@ static sl_kind_e db_fail(sl_db_t *db, int rc, const char *what, sl_err_t *err)
     else {
         SL_LOG(SL_LOG_ERR, "SL00101: database error in %s (%d): %s", what, rc, msg);
     }
-    return sl_err_set(err, k, NULL, k == SL_EBUSY
-                      ? "The database is busy right now; try again shortly."
-                      : "The database is not available right now.");
+    return kind_error(k, err);
 }
 
-sl_kind_e sl_db_conn_init(sl_db_t *db, sl_err_t *err)
+sl_kind_e sl_db_conn_init(sl_db_t *db, apr_interval_time_t wait, sl_err_t *err)
 {
     sqlite3 *conn;
     char *errmsg = NULL;
@@ -140,6 +159,19 @@ sl_kind_e sl_db_conn_init(sl_db_t *db, sl_err_t *err)
          * text that changes with lc_messages */
         if (pg) {
             PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
+        }
+        /* a request waits no longer on a row lock or a statement than on
+         * the rest of the database (SialiDatabaseWait): apr_dbd's calls
+         * cannot be interrupted from here */
+        if (pg && wait > 0) {
+            long ms = (long)apr_time_as_msec(wait);
+            const char *sql = apr_psprintf(db->scratch ? db->scratch : db->pool,
+                                           "SET statement_timeout = %ld; "
+                                           "SET lock_timeout = %ld", ms, ms);
+            int n = 0;
+            if ((rc = apr_dbd_query(db->driver, db->handle, &n, sql)) != 0) {
+                return db_fail(db, rc, "SET statement_timeout", err);
+            }
         }
         return SL_OK;
     }
@@ -159,9 +191,73 @@ sl_kind_e sl_db_conn_init(sl_db_t *db, sl_err_t *err)
     return SL_OK;
 }
 
+static const char *sql_of(const char *label)
+{
+    const sl_sql_stmt_t *st;
+
+    for (st = sl_sql_statements; st->label; st++) {
+        if (!strcmp(st->label, label)) {
+            return st->sql;
+        }
+    }
+    return NULL;
+}
+
+/* The pool statements prepared again live in. mod_dbd's connection pool
+ * lives as long as the connection: what is prepared into it again after
+ * every reconnect grew without end. On PostgreSQL the statements of the
+ * previous round go with their own subpool (the server dropped them
+ * anyway); apr_dbd_sqlite3 keeps every statement in the connection's pool
+ * and finalizes them only at close, so there only the statement that went
+ * stale is prepared again (sl_db_exec), and the count is watched. */
+#define REPREPARE_POOL "siali:reprepare-pool"
+#define REPREPARED "siali:reprepared"
+#define REPREPARED_WARN 2000
+
+static void count_reprepared(sl_db_t *db, int n)
+{
+    int *count = apr_hash_get(db->prepared, REPREPARED, APR_HASH_KEY_STRING);
+
+    if (!count) {
+        count = apr_pcalloc(db->pool, sizeof(*count));
+        apr_hash_set(db->prepared, REPREPARED, APR_HASH_KEY_STRING, count);
+    }
+    if (*count < REPREPARED_WARN && *count + n >= REPREPARED_WARN) {
+        SL_LOG(SL_LOG_WARNING, "SL00117: a SQLite connection prepared %d statements again "
+               "after schema changes (VACUUM, migrations); their memory is freed when "
+               "it closes: set MaxConnectionsPerChild or a short DBDExptime", *count + n);
+    }
+    *count += n;
+}
+
+/* One statement prepared again on this connection (SQLite, SL_ESTALE). */
+static apr_dbd_prepared_t *reprepare_one(sl_db_t *db, const char *label, sl_err_t *err)
+{
+    const char *sql = sql_of(label);
+    apr_dbd_prepared_t *stmt = NULL;
+    int rc;
+
+    if (!sql) {
+        return NULL;
+    }
+    if ((rc = apr_dbd_prepare(db->driver, db->pool, db->handle, sql, label, &stmt)) != 0) {
+        db_fail(db, rc, label, err);
+        return NULL;
+    }
+    apr_hash_set(db->prepared, label, APR_HASH_KEY_STRING, stmt);
+    count_reprepared(db, 1);
+    SL_LOG(SL_LOG_INFO, "SL00115: statement %s was stale (a schema change): prepared "
+           "again on this connection", label);
+    return stmt;
+}
+
 sl_kind_e sl_db_prepare_all(sl_db_t *db, sl_err_t *err)
 {
     const sl_sql_stmt_t *st;
+    apr_pool_t *into = db->pool, *old = NULL;
+    apr_hash_t *fresh;
+    apr_hash_index_t *hi;
+    int again = db->prepared != NULL;
 
     if (!db->prepared) {
         db->prepared = apr_hash_make(db->pool);
@@ -170,15 +266,38 @@ sl_kind_e sl_db_prepare_all(sl_db_t *db, sl_err_t *err)
         /* again after a reconnect: whatever survived would refuse its name */
         int n = 0;
         apr_dbd_query(db->driver, db->handle, &n, "DEALLOCATE ALL");
+        old = apr_hash_get(db->prepared, REPREPARE_POOL, APR_HASH_KEY_STRING);
+        apr_pool_create(&into, db->pool);
     }
+    /* all of them first, then in use: a connection that breaks half-way
+     * leaves the statements it had (stale, and found so again) rather than
+     * names in a pool that is gone */
+    fresh = apr_hash_make(into);
     for (st = sl_sql_statements; st->label; st++) {
         apr_dbd_prepared_t *stmt = NULL;
-        int rc = apr_dbd_prepare(db->driver, db->pool, db->handle, st->sql,
-                                 st->label, &stmt);
+        int rc = apr_dbd_prepare(db->driver, into, db->handle, st->sql, st->label, &stmt);
         if (rc) {
+            if (into != db->pool) {
+                apr_pool_destroy(into);
+            }
             return db_fail(db, rc, st->label, err);
         }
-        apr_hash_set(db->prepared, st->label, APR_HASH_KEY_STRING, stmt);
+        apr_hash_set(fresh, st->label, APR_HASH_KEY_STRING, stmt);
+    }
+    for (hi = apr_hash_first(into, fresh); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        void *val;
+        apr_hash_this(hi, &key, NULL, &val);
+        apr_hash_set(db->prepared, key, APR_HASH_KEY_STRING, val);
+    }
+    if (into != db->pool) {
+        apr_hash_set(db->prepared, REPREPARE_POOL, APR_HASH_KEY_STRING, into);
+        if (old) {
+            apr_pool_destroy(old);
+        }
+    }
+    if (again && !db->is_pgsql) {
+        count_reprepared(db, (int)(st - sl_sql_statements));
     }
     return SL_OK;
 }
@@ -225,9 +344,10 @@ sl_kind_e sl_db_open(sl_db_t **pdb, const char *driver, const char *params,
          * graceful restart, the CLI, a test) waits for the children's
          * writers in SQLite itself: it is the process's only thread, so the
          * driver's process-wide mutex held while it waits blocks nobody */
-        sqlite3_busy_timeout(apr_dbd_native_handle(drv, handle), 5000);
+        db->busy_ms = 5000;
+        sqlite3_busy_timeout(apr_dbd_native_handle(drv, handle), db->busy_ms);
     }
-    k = sl_db_conn_init(db, err);
+    k = sl_db_conn_init(db, 0, err);
     if (k == SL_OK && prepare) {
         k = sl_db_prepare_all(db, err);
     }
@@ -250,17 +370,40 @@ static apr_dbd_prepared_t *stmt_get(sl_db_t *db, const char *label)
     return db->prepared ? apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING) : NULL;
 }
 
+/* SQLite: a statement that went stale is prepared again and run again at
+ * once (it did nothing: SQLite refused it before its first step). 1 when
+ * the caller should try again with *stmt. */
+static int stale_again(sl_db_t *db, const char *label, apr_dbd_prepared_t **stmt, int rc,
+                       int *tried)
+{
+    sqlite3 *conn;
+    int code;
+
+    if (db->is_pgsql || *tried) {
+        return 0;
+    }
+    conn = apr_dbd_native_handle(db->driver, db->handle);
+    code = conn ? sqlite3_errcode(conn) : SQLITE_ERROR;
+    if (!(code == SQLITE_SCHEMA || (rc == SQLITE_ERROR && code == SQLITE_OK))) {
+        return 0;
+    }
+    *tried = 1;
+    return (*stmt = reprepare_one(db, label, NULL)) != NULL;
+}
+
 sl_kind_e sl_db_exec(sl_db_t *db, apr_pool_t *p, const char *label, int *nrows,
                      int nargs, const char **args, sl_err_t *err)
 {
     apr_dbd_prepared_t *stmt = stmt_get(db, label);
-    int n = 0, rc;
+    int n = 0, rc, tried = 0;
 
     if (!stmt) {
         SL_LOG(SL_LOG_ERR, "SL00103: statement %s is not prepared", label);
         return sl_err_set(err, SL_EINTERNAL, NULL, "statement not prepared");
     }
-    rc = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
+    while ((rc = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args)) != 0
+           && stale_again(db, label, &stmt, rc, &tried))
+        ;
     if (rc) {
         return db_fail(db, rc, label, err);
     }
@@ -296,13 +439,15 @@ sl_kind_e sl_db_select(sl_db_t *db, apr_pool_t *p, const char *label,
 {
     apr_dbd_prepared_t *stmt = stmt_get(db, label);
     apr_dbd_results_t *r = NULL;
-    int rc;
+    int rc, tried = 0;
 
     if (!stmt) {
         SL_LOG(SL_LOG_ERR, "SL00104: statement %s is not prepared", label);
         return sl_err_set(err, SL_EINTERNAL, NULL, "statement not prepared");
     }
-    rc = apr_dbd_pselect(db->driver, p, db->handle, &r, stmt, 1, nargs, args);
+    while ((rc = apr_dbd_pselect(db->driver, p, db->handle, &r, stmt, 1, nargs, args)) != 0
+           && stale_again(db, label, &stmt, rc, &tried))
+        r = NULL;
     if (rc) {
         return db_fail(db, rc, label, err);
     }
@@ -356,12 +501,41 @@ static sl_kind_e tx_query(sl_db_t *db, const char *sql, sl_err_t *err)
     return rc ? db_fail(db, rc, sql, err) : SL_OK;
 }
 
+/* SQLite's BEGIN IMMEDIATE on the native handle: apr_dbd's driver would
+ * poll a database locked by another process 16 times 100 ms whatever the
+ * unit's budget; here the wait ends at db->deadline (0: only the busy
+ * timeout of a connection of our own; wait < 0: no wait at all). */
+static int sqlite_begin(sl_db_t *db, apr_interval_time_t wait)
+{
+    sqlite3 *conn = apr_dbd_native_handle(db->driver, db->handle);
+    apr_interval_time_t nap = 1000;
+    int rc;
+
+    for (;;) {
+        rc = sqlite3_exec(conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_BUSY || wait < 0 || !db->deadline
+            || apr_time_now() + nap >= db->deadline) {
+            return rc;
+        }
+        apr_sleep(nap);
+        nap = nap < 32000 ? nap * 2 : nap;
+    }
+}
+
 sl_kind_e sl_db_tx_begin(sl_db_t *db, sl_err_t *err)
 {
     sl_kind_e k;
+    int rc;
 
     db->tx_failed = SL_OK;
-    if ((k = tx_query(db, db->is_pgsql ? "BEGIN" : "BEGIN IMMEDIATE", err)) != SL_OK) {
+    if (!db->is_pgsql) {
+        if ((rc = sqlite_begin(db, 0)) != SQLITE_OK) {
+            return db_fail(db, rc, "BEGIN IMMEDIATE", err);
+        }
+        db->in_tx = 1;
+        return SL_OK;
+    }
+    if ((k = tx_query(db, "BEGIN", err)) != SL_OK) {
         /* a BEGIN that failed half-way leaves nothing open, but say so
          * to the driver in any case */
         if (sl_db_tx_open(db)) {
@@ -371,6 +545,30 @@ sl_kind_e sl_db_tx_begin(sl_db_t *db, sl_err_t *err)
     }
     db->in_tx = 1;
     return SL_OK;
+}
+
+int sl_db_tx_try_begin(sl_db_t *db)
+{
+    sqlite3 *conn;
+    int rc;
+
+    if (db->in_tx) {
+        return 1;
+    }
+    if (db->is_pgsql) {
+        return 0;
+    }
+    /* not even SQLite's busy handler (a connection of our own has one) */
+    conn = apr_dbd_native_handle(db->driver, db->handle);
+    sqlite3_busy_timeout(conn, 0);
+    rc = sqlite_begin(db, -1);
+    sqlite3_busy_timeout(conn, db->busy_ms);
+    if (rc != SQLITE_OK) {
+        return 0;
+    }
+    db->tx_failed = SL_OK;
+    db->in_tx = 1;
+    return 1;
 }
 
 sl_kind_e sl_db_tx_end(sl_db_t *db, int commit, sl_err_t *err)

@@ -11,6 +11,7 @@
 #include <apr_pools.h>
 #include <apr_hash.h>
 #include <apr_tables.h>
+#include <apr_time.h>
 #include <apr_dbd.h>
 
 #include "sl_err.h"
@@ -34,6 +35,8 @@ typedef struct sl_db_t {
                                     * PostgreSQL COMMIT of an aborted
                                     * transaction reports success) */
     int write_locked;              /* holds the source's writer lock */
+    apr_time_t deadline;           /* the unit's budget ends (0: none) */
+    int busy_ms;                   /* SQLite's busy timeout on it (0: none) */
     const char *failed_what;       /* the last failure, logged once by the */
     const char *failed_msg;        /* unit that gives up on it */
 } sl_db_t;
@@ -63,8 +66,9 @@ void sl_db_close(sl_db_t *db);
 /* Per-connection settings that apr_dbd cannot set through DBDInitSQL
  * (row-returning PRAGMAs abort it): synchronous=NORMAL on SQLite; on
  * PostgreSQL verbose errors, so that failures carry their SQLSTATE
- * whatever the server's language. */
-sl_kind_e sl_db_conn_init(sl_db_t *db, sl_err_t *err);
+ * whatever the server's language, and statement_timeout / lock_timeout at
+ * wait (when > 0: a request never waits longer on a row lock). */
+sl_kind_e sl_db_conn_init(sl_db_t *db, apr_interval_time_t wait, sl_err_t *err);
 
 /* Prepares every statement of the catalogue on this connection (again
  * after SL_ESTALE: the new statements replace the old in db->prepared). */
@@ -99,6 +103,10 @@ sl_kind_e sl_db_select_raw(sl_db_t *db, apr_pool_t *p, const char *sql,
  * COMMIT is rolled back. Returns the kind of what went wrong. */
 sl_kind_e sl_db_tx_begin(sl_db_t *db, sl_err_t *err);
 sl_kind_e sl_db_tx_end(sl_db_t *db, int commit, sl_err_t *err);
+
+/* SQLite: BEGIN IMMEDIATE only if the database's write lock is free at
+ * once (1), for a write that is not worth waiting for. 0 on PostgreSQL. */
+int sl_db_tx_try_begin(sl_db_t *db);
 
 /* 1 when the driver says a transaction is open on this connection. */
 int sl_db_tx_open(sl_db_t *db);

@@ -24,6 +24,7 @@ const char *sl_err_kind_name(sl_kind_e kind)
     case SL_ETHROTTLED: return "throttled";
     case SL_EBUSY:     return "busy";
     case SL_ESTALE:    return "stale";
+    case SL_ELOST:     return "lost";
     case SL_EDB:       return "database";
     default:           return "internal";
     }

@@ -21,6 +21,9 @@ typedef enum {
     SL_ESTALE,        /* the connection's prepared statements are gone (a
                        * schema change elsewhere, a reconnect): prepared
                        * again and the unit retried; never leaves sl_conn */
+    SL_ELOST,         /* the connection broke (a server restart, a killed
+                       * backend): the unit runs again on another one, unless
+                       * it broke during COMMIT; never leaves sl_conn */
     SL_EDB,           /* database unreachable or failing: 503 + Retry-After */
     SL_EINTERNAL      /* a bug */
 } sl_kind_e;

@@ -144,6 +144,14 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     { "siali_user_username_taken",
       "SELECT 1 FROM users WHERE lower(username) = lower(%s)" },
     { "siali_user_set_password", "UPDATE users SET password = %s WHERE id = " N },
+    /* the hash that was verified is still the one stored, and the account
+     * active: the row is locked (PostgreSQL) to the end of the transaction,
+     * so a password change, a deactivation or a deletion waits for it or
+     * went first; optionally a new hash at once (0 rows: it changed) */
+    { "siali_user_password_if",
+      "UPDATE users SET password = %s WHERE id = " N " AND password = %s AND is_active = 1" },
+    /* a row lock taken before reading what a write replaces */
+    { "siali_user_lock", "UPDATE users SET avatar = avatar WHERE id = " N },
     { "siali_user_touch",
       "UPDATE users SET last_activity = " N " WHERE id = " N " AND "
       "(last_activity IS NULL OR last_activity < " N ")" },

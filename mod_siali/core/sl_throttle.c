@@ -45,11 +45,11 @@ static sl_kind_e check(sl_db_t *db, const sl_throttle_key_t *key, const sl_confi
 
     *retry_after = 0;
     k1 = one_check(db, KIND_ACCOUNT, key->account, cfg, allowed, now, retry_after, err, p);
-    if (k1 == SL_EDB) {
-        return k1;
+    if (k1 != SL_OK && k1 != SL_ETHROTTLED) {
+        return k1;   /* busy, stale, lost: the unit decides */
     }
     k2 = one_check(db, KIND_ADDRESS, key->address, cfg, allowed, now, retry_after, err, p);
-    if (k2 == SL_EDB) {
+    if (k2 != SL_OK && k2 != SL_ETHROTTLED) {
         return k2;
     }
     if (k1 == SL_ETHROTTLED || k2 == SL_ETHROTTLED) {
