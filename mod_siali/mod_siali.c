@@ -171,6 +171,7 @@ static int siali_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, SIALI_HANDLER)) {
         return DECLINED;
     }
+    siali_http_redact_secrets(r);
     req = apr_pcalloc(r->pool, sizeof(*req));
     req->conf = siali_config_get(r->server);
     req->prefix = mount_prefix(r);
@@ -203,6 +204,18 @@ static int siali_handler(request_rec *r)
                    ? siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",
                                       "The database is not available right now.")
                    : siali_http_unavailable(r, 0);
+        case SIALI_FOUND_THROTTLED:
+            apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(req->retry_after,
+                                                                     r->pool));
+            return (rt->flags & R_HTML)
+                   ? siali_page_error(r, req, HTTP_TOO_MANY_REQUESTS, "Too many attempts",
+                                      apr_psprintf(r->pool, "Too many failed sign-ins from "
+                                                   "this address. Try again in %"
+                                                   APR_INT64_T_FMT " seconds.",
+                                                   req->retry_after))
+                   : siali_http_error(r, HTTP_TOO_MANY_REQUESTS, "Too many failed "
+                                      "authentications from this address: try again later.",
+                                      NULL, NULL);
         default:
             break;
         }
@@ -240,6 +253,9 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     int rc;
 
     sl_log_set(log_to_httpd, s);
+    /* the parent's own hashes (start-up account, dummies) take no slot: at a
+     * graceful restart the children may hold them all */
+    sl_password_limit_use(NULL, 0);
     for (sp = s; sp; sp = sp->next) {
         if ((e = siali_config_freeze(siali_config_get(sp), pconf))) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10010: mod_siali: %s", e);
@@ -253,6 +269,7 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10013: mod_siali: %s", e);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    siali_account_sweep_avatars(ptemp, s);
     /* one dummy hash per cost in use, for logins nobody has */
     for (sp = s; sp; sp = sp->next) {
         sl_config_t *core = &siali_config_get(sp)->core;
@@ -267,11 +284,19 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             apr_hash_set(dummies, key, APR_HASH_KEY_STRING, core->dummy_hash);
         }
     }
-    /* after the start-up hashes: the cap is for the children, all together */
-    if (sl_password_limit_init(0, pconf) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                     "SL10012: cannot create the hashing limiter");
-        return HTTP_INTERNAL_SERVER_ERROR;
+    /* one cap for the life of the parent: across a graceful restart the old
+     * children and the new ones hash within the same slots */
+    {
+        sl_password_limit_t **limit = ap_retained_data_get("siali-hash-limit");
+        if (!limit) {
+            limit = ap_retained_data_create("siali-hash-limit", sizeof(*limit));
+            if (sl_password_limit_create(limit, 0, s->process->pool) != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                             "SL10012: cannot create the hashing limiter");
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+        sl_password_limit_use(*limit, siali_config_get(s)->core.hash_wait);
     }
     return OK;
 }
@@ -280,6 +305,7 @@ static void siali_child_init(apr_pool_t *p, server_rec *s)
 {
     sl_log_set(log_to_httpd, s);
     siali_db_child_init(p, s);
+    siali_auth_child_init(p);
     /* argon2 takes m KiB (19 MiB by default) per hash. glibc raises its mmap
      * threshold after the first such block is freed, and the next ones come
      * from per-thread arenas that grow and trim on every hash: a login took

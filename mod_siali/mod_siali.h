@@ -32,11 +32,16 @@ typedef struct {
     sl_argon2_params_t hash;
     int throttle_max;                  /* -1 unset */
     apr_int64_t throttle_window;
+    int signup_max;                    /* -1 unset */
+    apr_int64_t signup_window;
+    int auth_max;                      /* -1 unset */
+    apr_int64_t auth_window;
     apr_array_header_t *trusted_origins;   /* of const char * */
     long avatar_max_px;                /* -1 unset */
     apr_size_t avatar_max_bytes;       /* 0 unset */
     const char *avatar_dir;            /* NULL: next to the SQLite file */
     apr_interval_time_t db_wait;       /* -1 unset */
+    apr_interval_time_t hash_wait;     /* -1 unset */
     sl_config_t core;                  /* frozen after post_config */
     /* the database this server's requests use, found in post_config */
     const char *db_driver;
@@ -48,6 +53,7 @@ typedef struct {
 
 typedef struct {
     int forward_identity;              /* AuthType Siali: -1 unset */
+    int forward_credentials;           /* AuthType Siali: -1 unset (off) */
     const char *login_url;             /* AuthType Siali: where browsers log in */
 } siali_dir_conf_t;
 
@@ -65,6 +71,7 @@ typedef struct {
     sl_user_t *user;
     const char *session;       /* the cookie value, when authenticated by it */
     const char *ids[2];        /* the numeric path segments matched by '*' */
+    apr_int64_t retry_after;   /* SIALI_FOUND_THROTTLED: seconds */
 } siali_req_t;
 
 #endif

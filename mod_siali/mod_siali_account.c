@@ -2,6 +2,7 @@
  * change. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <apr_file_io.h>
@@ -39,21 +40,87 @@ const char *siali_account_prepare_avatar_dirs(apr_pool_t *pconf, server_rec *s,
                                   : ap_server_root_relative(pconf, "avatars");
         }
         if (apr_stat(&fi, c->avatar_dir, APR_FINFO_TYPE, pconf) != APR_SUCCESS) {
-            if (apr_dir_make_recursive(c->avatar_dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                       | APR_FPROT_UEXECUTE | APR_FPROT_GREAD
-                                       | APR_FPROT_GEXECUTE, pconf) != APR_SUCCESS) {
+            if (apr_dir_make_recursive(c->avatar_dir, APR_FPROT_OS_DEFAULT, pconf)
+                != APR_SUCCESS) {
                 return apr_psprintf(pconf, "SialiAvatarDir %s: cannot create it",
                                     c->avatar_dir);
             }
         }
-        /* the children write here */
-        if (geteuid() == 0 && chown(c->avatar_dir, ap_unixd_config.user_id,
-                                    ap_unixd_config.group_id) != 0) {
+        /* the children write here, nobody else reads here (the module serves
+         * the pictures to members): the mode exactly, whatever the umask */
+        if ((geteuid() == 0 && chown(c->avatar_dir, ap_unixd_config.user_id,
+                                     ap_unixd_config.group_id) != 0)
+            || chmod(c->avatar_dir, 0700) != 0) {
             return apr_psprintf(pconf, "SialiAvatarDir %s: cannot hand it to the "
                                 "children's user: %s", c->avatar_dir, strerror(errno));
         }
     }
     return NULL;
+}
+
+static int avatar_name_ok(const char *name);
+
+#define SWEEP_AGE 3600   /* seconds: younger files may be an upload in flight */
+
+/* The avatar files of one folder that no account names (left by a crash
+ * between writing a file and saving its name, or by older versions), and
+ * temporary files, once they are an hour old. */
+static void sweep_one(apr_pool_t *p, server_rec *s, siali_srv_conf_t *c)
+{
+    apr_hash_t *named = apr_hash_make(p);
+    apr_time_t old = apr_time_now() - apr_time_from_sec(SWEEP_AGE);
+    apr_dir_t *dir;
+    apr_finfo_t fi;
+    sl_rows_t res;
+    sl_db_t *db;
+    int i, removed = 0;
+
+    if (!c->db_driver || !c->db_params
+        || sl_db_open(&db, c->db_driver, c->db_params, 1, NULL, p) != SL_OK
+        || sl_db_select(db, p, "siali_user_avatars", &res, 0, NULL, NULL) != SL_OK) {
+        return;
+    }
+    for (i = 0; i < res.rows->nelts; i++) {
+        apr_hash_set(named, SL_ROW(&res, i)[0], APR_HASH_KEY_STRING, "");
+    }
+    sl_db_close(db);
+    if (apr_dir_open(&dir, c->avatar_dir, p) != APR_SUCCESS) {
+        return;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE | APR_FINFO_MTIME, dir)
+           == APR_SUCCESS) {
+        apr_size_t n = strlen(fi.name);
+        int tmp = n > 4 && !strcmp(fi.name + n - 4, ".tmp")
+                  && avatar_name_ok(apr_pstrmemdup(p, fi.name, n - 4));
+        if (fi.filetype != APR_REG || fi.mtime > old
+            || (!tmp && (!avatar_name_ok(fi.name)
+                         || apr_hash_get(named, fi.name, APR_HASH_KEY_STRING)))) {
+            continue;
+        }
+        if (apr_file_remove(apr_pstrcat(p, c->avatar_dir, "/", fi.name, NULL), p)
+            == APR_SUCCESS) {
+            removed++;
+        }
+    }
+    apr_dir_close(dir);
+    if (removed) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "SL70005: removed %d avatar file(s) "
+                     "that no account names from %s", removed, c->avatar_dir);
+    }
+}
+
+void siali_account_sweep_avatars(apr_pool_t *ptemp, server_rec *s)
+{
+    apr_hash_t *done = apr_hash_make(ptemp);
+    server_rec *sp;
+
+    for (sp = s; sp; sp = sp->next) {
+        siali_srv_conf_t *c = siali_config_get(sp);
+        if (c->avatar_dir && !apr_hash_get(done, c->avatar_dir, APR_HASH_KEY_STRING)) {
+            apr_hash_set(done, c->avatar_dir, APR_HASH_KEY_STRING, "");
+            sweep_one(ptemp, s, c);
+        }
+    }
 }
 
 /* <user id>-<32 hex>.png|jpg: the only names ever written or served */
@@ -105,8 +172,7 @@ static int store(request_rec *r, siali_req_t *req, const sl_image_t *img, const 
     tmp = apr_pstrcat(r->pool, path, ".tmp", NULL);
     /* written whole under another name, then renamed: never half a file */
     rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL
-                       | APR_FOPEN_BINARY, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                       | APR_FPROT_GREAD, r->pool);
+                       | APR_FOPEN_BINARY, APR_FPROT_UREAD | APR_FPROT_UWRITE, r->pool);
     if (rv == APR_SUCCESS) {
         rv = apr_file_write_full(f, img->data, img->len, &n);
         if (apr_file_close(f) != APR_SUCCESS && rv == APR_SUCCESS) {

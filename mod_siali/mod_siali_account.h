@@ -17,4 +17,7 @@ void siali_account_remove_avatar(request_rec *r, siali_req_t *req, const char *n
 const char *siali_account_prepare_avatar_dirs(apr_pool_t *pconf, server_rec *s,
                                               const char *main_sqlite_path);
 
+/* At start: avatar files no account names, an hour old or more, removed. */
+void siali_account_sweep_avatars(apr_pool_t *ptemp, server_rec *s);
+
 #endif

@@ -7,6 +7,7 @@
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "sl_auth.h"
+#include "sl_throttle.h"
 #include "sl_session.h"
 
 /* The key of "Token <key>" / X-Api-Key, or NULL when malformed. */
@@ -46,6 +47,35 @@ static const char *token_from_headers(request_rec *r, int *present)
     return key;
 }
 
+static sl_blocklist_t *blocked;
+
+void siali_auth_child_init(apr_pool_t *p)
+{
+    blocked = sl_blocklist_create(10000, p);
+}
+
+/* A credential that admitted nobody: logged once for fail2ban, counted for
+ * the address; THROTTLED once it is over the budget. */
+static siali_found_e failed(request_rec *r, siali_req_t *req, const char *what,
+                            siali_found_e otherwise)
+{
+    sl_err_t err;
+    sl_kind_e k;
+
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL30010: authentication failure: %s",
+                  what);
+    k = sl_auth_failure(siali_db_source(r, req), r->useragent_ip, &req->conf->core,
+                        &req->retry_after, &err, r->pool);
+    if (k == SL_ETHROTTLED) {
+        sl_blocklist_add(blocked, r->useragent_ip, sl_now() + req->retry_after, sl_now());
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL30011: address %s refused for %"
+                      APR_INT64_T_FMT " s: too many failed authentications",
+                      r->useragent_ip, req->retry_after);
+        return SIALI_FOUND_THROTTLED;
+    }
+    return otherwise;
+}
+
 siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
 {
     const char *cookie, *key;
@@ -55,24 +85,28 @@ siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
     sl_kind_e k;
 
     key = token_from_headers(r, &present);
+    cookie = present ? NULL : siali_http_session_cookie(r);
+    if (!present && (!cookie || !*cookie)) {
+        return SIALI_FOUND_NONE;
+    }
+    /* an address over its budget is refused before anything is looked up */
+    if ((req->retry_after = sl_blocklist_left(blocked, r->useragent_ip, sl_now())) > 0) {
+        return SIALI_FOUND_THROTTLED;
+    }
+    src = siali_db_source(r, req);
     if (present) {
         if (!key) {
-            return SIALI_FOUND_BAD_TOKEN;
+            return failed(r, req, "malformed token header", SIALI_FOUND_BAD_TOKEN);
         }
-        src = siali_db_source(r, req);
         k = sl_auth_token(src, &req->user, key, &err, r->pool);
         if (k == SL_OK) {
             req->auth = SIALI_AUTH_TOKEN;
             return SIALI_FOUND_OK;
         }
         req->user = NULL;
-        return k == SL_EDENIED ? SIALI_FOUND_BAD_TOKEN : SIALI_FOUND_UNAVAILABLE;
+        return k == SL_EDENIED ? failed(r, req, "invalid token", SIALI_FOUND_BAD_TOKEN)
+                               : SIALI_FOUND_UNAVAILABLE;
     }
-    cookie = siali_http_session_cookie(r);
-    if (!cookie || !*cookie) {
-        return SIALI_FOUND_NONE;
-    }
-    src = siali_db_source(r, req);
     k = sl_session_lookup(src, &req->user, cookie, &req->conf->core, &err, r->pool);
     if (k == SL_OK) {
         req->auth = SIALI_AUTH_SESSION;
@@ -80,7 +114,11 @@ siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
         return SIALI_FOUND_OK;
     }
     req->user = NULL;
-    /* an expired or unknown cookie is simply no session */
+    /* an expired session is simply none; a cookie nobody was ever given is
+     * a guess as far as we can tell */
+    if (k == SL_ENOTFOUND) {
+        return failed(r, req, "unknown session cookie", SIALI_FOUND_NONE);
+    }
     return k == SL_EDENIED ? SIALI_FOUND_NONE : SIALI_FOUND_UNAVAILABLE;
 }
 

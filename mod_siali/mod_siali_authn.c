@@ -42,6 +42,62 @@ static int scrub(void *rec, const char *key, const char *value)
     return 1;
 }
 
+/* "a=1; siali_session=x; b=2" without ours; NULL when nothing is left */
+static const char *without_session(apr_pool_t *p, const char *cookies)
+{
+    char *copy = apr_pstrdup(p, cookies), *item, *last;
+    const char *out = NULL;
+    apr_size_t n = strlen(SIALI_COOKIE);
+
+    for (item = apr_strtok(copy, ";", &last); item; item = apr_strtok(NULL, ";", &last)) {
+        while (*item == ' ' || *item == '\t') {
+            item++;
+        }
+        if (!*item || (!strncmp(item, SIALI_COOKIE, n) && (item[n] == '=' || !item[n]))) {
+            continue;
+        }
+        out = out ? apr_pstrcat(p, out, "; ", item, NULL) : item;
+    }
+    return out;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    apr_array_header_t *kept;
+} cookies_t;
+
+static int collect_cookies(void *rec, const char *key, const char *value)
+{
+    cookies_t *c = rec;
+    const char *v = without_session(c->p, value);
+
+    if (v) {
+        APR_ARRAY_PUSH(c->kept, const char *) = v;
+    }
+    return 1;
+}
+
+/* After authenticating: the backend behind this Location gets who the
+ * caller is, not the credentials to act as them (the session cookie, a
+ * "Token"/"Bearer" Authorization, X-Api-Key), unless SialiForwardCredentials
+ * says otherwise. Other cookies and other Authorization schemes stay. */
+static void strip_credentials(request_rec *r)
+{
+    const char *authz = apr_table_get(r->headers_in, "Authorization");
+    cookies_t c = { r->pool, apr_array_make(r->pool, 2, sizeof(const char *)) };
+    int i;
+
+    if (authz && (!strncasecmp(authz, "Token", 5) || !strncasecmp(authz, "Bearer", 6))) {
+        apr_table_unset(r->headers_in, "Authorization");
+    }
+    apr_table_unset(r->headers_in, "X-Api-Key");
+    apr_table_do(collect_cookies, &c, r->headers_in, "Cookie", NULL);
+    apr_table_unset(r->headers_in, "Cookie");
+    for (i = 0; i < c.kept->nelts; i++) {
+        apr_table_addn(r->headers_in, "Cookie", APR_ARRAY_IDX(c.kept, i, const char *));
+    }
+}
+
 /* a browser asking for a page: sent to the login page, not a 401 */
 static int wants_html(request_rec *r)
 {
@@ -93,10 +149,16 @@ static int check_authn(request_rec *r)
             apr_table_setn(r->headers_in, HDR_ID, req->user->id);
             apr_table_setn(r->headers_in, HDR_EMAIL, req->user->email);
         }
+        if (dc->forward_credentials != 1) {
+            strip_credentials(r);
+        }
         return OK;
     case SIALI_FOUND_UNAVAILABLE:
         apr_table_setn(r->err_headers_out, "Retry-After", SIALI_RETRY_AFTER);
         return HTTP_SERVICE_UNAVAILABLE;
+    case SIALI_FOUND_THROTTLED:
+        apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(req->retry_after, r->pool));
+        return HTTP_TOO_MANY_REQUESTS;
     case SIALI_FOUND_BAD_TOKEN:
         break;
     default:

@@ -24,8 +24,13 @@ void *siali_config_create_srv(apr_pool_t *p, server_rec *s)
     c->password_min = -1;
     c->throttle_max = -1;
     c->throttle_window = -1;
+    c->signup_max = -1;
+    c->signup_window = -1;
+    c->auth_max = -1;
+    c->auth_window = -1;
     c->avatar_max_px = -1;
     c->db_wait = -1;
+    c->hash_wait = -1;
     c->trusted_origins = apr_array_make(p, 2, sizeof(const char *));
     sl_config_defaults(&c->core);
     return c;
@@ -49,11 +54,16 @@ void *siali_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->hash = add->hash_set ? add->hash : base->hash;
     c->throttle_max = MERGE(throttle_max, -1);
     c->throttle_window = MERGE(throttle_window, -1);
+    c->signup_max = MERGE(signup_max, -1);
+    c->signup_window = MERGE(signup_window, -1);
+    c->auth_max = MERGE(auth_max, -1);
+    c->auth_window = MERGE(auth_window, -1);
     c->trusted_origins = apr_array_append(p, base->trusted_origins, add->trusted_origins);
     c->avatar_max_px = MERGE(avatar_max_px, -1);
     c->avatar_max_bytes = MERGE(avatar_max_bytes, 0);
     c->avatar_dir = MERGE(avatar_dir, NULL);
     c->db_wait = MERGE(db_wait, -1);
+    c->hash_wait = MERGE(hash_wait, -1);
     sl_config_defaults(&c->core);
     return c;
 }
@@ -63,6 +73,7 @@ void *siali_config_create_dir(apr_pool_t *p, char *dir)
     siali_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->forward_identity = -1;
+    c->forward_credentials = -1;
     return c;
 }
 
@@ -72,6 +83,7 @@ void *siali_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     siali_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->forward_identity = MERGE(forward_identity, -1);
+    c->forward_credentials = MERGE(forward_credentials, -1);
     c->login_url = MERGE(login_url, NULL);
     return c;
 }
@@ -115,11 +127,11 @@ static const char *set_duration(cmd_parms *cmd, void *dc, const char *arg)
     if (!strcmp(cmd->info, "max_age")) {
         c->session_max_age = v;
     }
-    else if (!strcmp(cmd->info, "db_wait")) {
+    else if (!strcmp(cmd->info, "db_wait") || !strcmp(cmd->info, "hash_wait")) {
         if (v > 600) {
             return apr_psprintf(cmd->pool, "%s: at most 600 seconds", cmd->cmd->name);
         }
-        c->db_wait = apr_time_from_sec(v);
+        *(!strcmp(cmd->info, "db_wait") ? &c->db_wait : &c->hash_wait) = apr_time_from_sec(v);
     }
     else {
         c->session_idle = v;
@@ -168,8 +180,18 @@ static const char *set_throttle(cmd_parms *cmd, void *dc, const char *n,
     if ((e = sl_config_parse_duration(&w, secs))) {
         return apr_psprintf(cmd->pool, "%s: SECONDS: %s", cmd->cmd->name, e);
     }
-    c->throttle_max = (int)v;
-    c->throttle_window = w;
+    if (!strcmp(cmd->info, "signup")) {
+        c->signup_max = (int)v;
+        c->signup_window = w;
+    }
+    else if (!strcmp(cmd->info, "auth")) {
+        c->auth_max = (int)v;
+        c->auth_window = w;
+    }
+    else {
+        c->throttle_max = (int)v;
+        c->throttle_window = w;
+    }
     return NULL;
 }
 
@@ -222,7 +244,12 @@ static const char *set_avatar(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_forward(cmd_parms *cmd, void *dc, int on)
 {
-    ((siali_dir_conf_t *)dc)->forward_identity = on ? 1 : 0;
+    if (cmd->info) {
+        ((siali_dir_conf_t *)dc)->forward_credentials = on ? 1 : 0;
+    }
+    else {
+        ((siali_dir_conf_t *)dc)->forward_identity = on ? 1 : 0;
+    }
     return NULL;
 }
 
@@ -247,6 +274,9 @@ const command_rec siali_cmds[] = {
     AP_INIT_FLAG("SialiForwardIdentity", set_forward, NULL, OR_AUTHCFG,
                  "AuthType Siali: set X-Siali-User-Id / X-Siali-User-Email for a "
                  "backend (removing any the client sent)"),
+    AP_INIT_FLAG("SialiForwardCredentials", set_forward, "credentials", OR_AUTHCFG,
+                 "AuthType Siali: On passes the caller's session cookie and API key on "
+                 "to the backend (default Off: they are removed after authenticating)"),
     AP_INIT_TAKE1("SialiLoginURL", set_login_url, NULL, OR_AUTHCFG,
                   "AuthType Siali: the login page browsers are sent to "
                   "(default /user/login/)"),
@@ -266,12 +296,21 @@ const command_rec siali_cmds[] = {
     AP_INIT_TAKE1("SialiDatabaseWait", set_duration, "db_wait", RSRC_CONF,
                   "longest wait of a request for the database (a pooled connection, "
                   "the SQLite writer, retries of busy work) before 503, e.g. 3s"),
+    AP_INIT_TAKE1("SialiPasswordHashWait", set_duration, "hash_wait", RSRC_CONF,
+                  "longest wait for one of the hashing slots (as many as cores, shared "
+                  "by all children) before 503, e.g. 10s"),
     AP_INIT_TAKE1("SialiPasswordMinLength", set_password_min, NULL, RSRC_CONF,
                   "minimum password length in characters (1-128)"),
     AP_INIT_RAW_ARGS("SialiPasswordHash", set_hash, NULL, RSRC_CONF,
                      "cost of new password hashes: argon2id m=KIB t=N p=N"),
-    AP_INIT_TAKE2("SialiLoginThrottle", set_throttle, NULL, RSRC_CONF,
-                  "failed logins allowed per account and per address in a window: N SECONDS"),
+    AP_INIT_TAKE2("SialiLoginThrottle", set_throttle, "login", RSRC_CONF,
+                  "failed logins allowed per typed login and per address in a window: "
+                  "N SECONDS"),
+    AP_INIT_TAKE2("SialiSignupThrottle", set_throttle, "signup", RSRC_CONF,
+                  "signups allowed per address in a window: N SECONDS (default 50 3600)"),
+    AP_INIT_TAKE2("SialiAuthThrottle", set_throttle, "auth", RSRC_CONF,
+                  "failed token or session-cookie authentications allowed per address "
+                  "in a window: N SECONDS (default 50 60)"),
     AP_INIT_ITERATE("SialiTrustedOrigin", add_origin, NULL, RSRC_CONF,
                     "extra origins allowed for cookie-authenticated writes"),
     { NULL }
@@ -299,6 +338,14 @@ const char *siali_config_freeze(siali_srv_conf_t *c, apr_pool_t *p)
         core->throttle_max = c->throttle_max;
         core->throttle_window = c->throttle_window;
     }
+    if (c->signup_max > 0) {
+        core->signup_max = c->signup_max;
+        core->signup_window = c->signup_window;
+    }
+    if (c->auth_max > 0) {
+        core->auth_max = c->auth_max;
+        core->auth_window = c->auth_window;
+    }
     if (c->avatar_max_px > 0) {
         core->avatar_max_px = c->avatar_max_px;
     }
@@ -307,6 +354,9 @@ const char *siali_config_freeze(siali_srv_conf_t *c, apr_pool_t *p)
     }
     if (c->db_wait > 0) {
         core->db_wait = c->db_wait;
+    }
+    if (c->hash_wait > 0) {
+        core->hash_wait = c->hash_wait;
     }
     if (c->signup_restricted >= 0) {
         core->signup_restricted = c->signup_restricted;

@@ -26,7 +26,7 @@
 #include "mod_siali_config.h"
 #include "mod_siali_db.h"
 #include "sl_account.h"
-#include "sl_dblock.h"
+#include "sl_dbfile.h"
 #include "sl_password.h"
 #include "sl_schema.h"
 #include "sl_sql.h"
@@ -112,67 +112,6 @@ static void scan(apr_pool_t *p, ap_directive_t *d, db_scope_t *scope,
     }
 }
 
-/* SQLite: make the file, its -wal/-shm and (when it is ours) its folder
- * belong to the user the children run as. Never chowns a shared folder. */
-static const char *hand_over_sqlite(apr_pool_t *p, const char *path, int created_dir)
-{
-    const char *dir, *base, *suffixes[] = { "", "-wal", "-shm", "-journal", NULL };
-    uid_t uid = ap_unixd_config.user_id;
-    gid_t gid = ap_unixd_config.group_id;
-    int i, dedicated = created_dir;
-    char *slash;
-
-    if (geteuid() != 0) {
-        return NULL;
-    }
-    for (i = 0; suffixes[i]; i++) {
-        const char *f = apr_pstrcat(p, path, suffixes[i], NULL);
-        if (chown(f, uid, gid) != 0 && errno != ENOENT) {
-            return apr_psprintf(p, "cannot hand %s to uid %d: %s", f, (int)uid,
-                                strerror(errno));
-        }
-    }
-    slash = strrchr(path, '/');
-    dir = slash ? (slash == path ? "/" : apr_pstrmemdup(p, path, slash - path)) : ".";
-    base = slash ? slash + 1 : path;
-    if (!dedicated) {
-        /* a folder that holds nothing but this database is ours too */
-        DIR *dh = opendir(dir);
-        struct dirent *e;
-        dedicated = dh != NULL;
-        while (dh && (e = readdir(dh))) {
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")
-                && strncmp(e->d_name, base, strlen(base))) {
-                dedicated = 0;
-            }
-        }
-        if (dh) {
-            closedir(dh);
-        }
-    }
-    if (dedicated && strcmp(dir, "/") && chown(dir, uid, gid) != 0) {
-        return apr_psprintf(p, "cannot hand folder %s to uid %d: %s", dir, (int)uid,
-                            strerror(errno));
-    }
-    return NULL;
-}
-
-static int make_parent_dir(apr_pool_t *p, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    apr_finfo_t fi;
-    const char *dir;
-
-    if (!slash || slash == path) {
-        return 0;
-    }
-    dir = apr_pstrmemdup(p, path, slash - path);
-    if (apr_stat(&fi, dir, APR_FINFO_TYPE, p) == APR_SUCCESS) {
-        return 0;
-    }
-    return apr_dir_make_recursive(dir, SIALI_DIR_PERMS, p) == APR_SUCCESS;
-}
-
 /* The start-up account: SialiUsername/Password/UserToken or LABEL_STUDIO_*.
  * An existing account is never changed. */
 static const char *bootstrap(apr_pool_t *p, sl_db_t *db, siali_srv_conf_t *c,
@@ -243,8 +182,11 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
      * restart removed the WAL under them. Each child keeps a connection
      * of its own instead (siali_db_child_init). */
     apr_pool_create(&ptemp, p);
-    if (!strcmp(sc->driver, "sqlite3")) {
-        created_dir = make_parent_dir(ptemp, sc->params);
+    /* created 0600 before SQLite would create it 0644: it holds tokens */
+    if (!strcmp(sc->driver, "sqlite3")
+        && (e = sl_dbfile_create(sc->params, &created_dir, ptemp))) {
+        e = apr_psprintf(p, "DBDParams %s: %s", sc->params, e);
+        goto leave;
     }
     if (sl_db_open(&db, sc->driver, sc->params, 0, &err, ptemp) != SL_OK) {
         e = apr_psprintf(p, "DBDParams %s: %s", sc->params, err.message);
@@ -271,19 +213,25 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
         const char *args[2] = { now, idle };
         sl_db_exec(db, ptemp, "siali_session_purge", NULL, 2, args, NULL);
         /* and throttle windows that ended long ago */
-        args[0] = sl_i64(sl_now() - 86400 - c->core.throttle_window, ptemp);
+        apr_int64_t w = c->core.throttle_window;
+        w = c->core.signup_window > w ? c->core.signup_window : w;
+        w = c->core.auth_window > w ? c->core.auth_window : w;
+        args[0] = sl_i64(sl_now() - 86400 - w, ptemp);
         sl_db_exec(db, ptemp, "siali_throttle_purge", NULL, 1, args, NULL);
     }
     e = e ? apr_pstrdup(p, e) : NULL;
 leave:
     apr_pool_destroy(ptemp);
     if (!e && !strcmp(sc->driver, "sqlite3")) {
-        e = hand_over_sqlite(p, sc->params, created_dir);
         /* tells `siali` that an httpd uses this file (no migration then) */
-        if (!e && sl_dblock_hold(sc->params, pconf) != APR_SUCCESS) {
+        if (sl_dbfile_hold(sc->params, pconf) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "SL10007: cannot lock "
                          "%s.lock: the siali command cannot see this httpd", sc->params);
         }
+        /* the files (and the folder when it is theirs alone) to the user the
+         * children run as, readable by nobody else */
+        e = sl_dbfile_hand_over(sc->params, ap_unixd_config.user_id,
+                                ap_unixd_config.group_id, created_dir, p);
     }
     return e;
 }

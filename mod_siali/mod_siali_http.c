@@ -293,11 +293,64 @@ const char *siali_http_session_cookie(request_rec *r)
     return v;
 }
 
+#define REDACTED "REDACTED"
+
+/* raw query text with the value of every token= parameter replaced */
+static char *redact_query(apr_pool_t *p, const char *q, apr_size_t n)
+{
+    char *out = apr_palloc(p, n + sizeof(REDACTED) * (n / 6 + 1) + 1), *d = out;
+    const char *s = q, *end = q + n;
+
+    while (s < end) {
+        const char *amp = memchr(s, '&', end - s), *stop = amp ? amp : end;
+        if (stop - s >= 6 && !strncmp(s, "token=", 6)) {
+            memcpy(d, "token=" REDACTED, 6 + sizeof(REDACTED) - 1);
+            d += 6 + sizeof(REDACTED) - 1;
+        }
+        else {
+            memcpy(d, s, stop - s);
+            d += stop - s;
+        }
+        if (amp) {
+            *d++ = '&';
+        }
+        s = stop + 1;
+    }
+    *d = '\0';
+    return out;
+}
+
+void siali_http_redact_secrets(request_rec *r)
+{
+    const char *q, *space;
+
+    if (!r->args || !strstr(r->args, "token=")) {
+        return;
+    }
+    /* the handler reads the real one; the access log (%r, %q) and any other
+     * module after us see the redacted one */
+    apr_table_setn(r->notes, "siali-args", r->args);
+    r->args = redact_query(r->pool, r->args, strlen(r->args));
+    if (r->the_request && (q = strchr(r->the_request, '?'))) {
+        space = strchr(q, ' ');
+        r->the_request = apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, r->the_request,
+                                                             q + 1 - r->the_request),
+                                     redact_query(r->pool, q + 1,
+                                                  space ? (apr_size_t)(space - q - 1)
+                                                        : strlen(q + 1)),
+                                     space ? space : "", NULL);
+    }
+}
+
 apr_table_t *siali_http_query(request_rec *r)
 {
     apr_table_t *t = apr_table_make(r->pool, 8);
+    const char *args = apr_table_get(r->notes, "siali-args");
 
-    if (r->args && parse_urlencoded(r->pool, r->args, strlen(r->args), t) != OK) {
+    if (!args) {
+        args = r->args;
+    }
+    if (args && parse_urlencoded(r->pool, args, strlen(args), t) != OK) {
         return NULL;
     }
     return t;

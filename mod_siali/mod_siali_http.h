@@ -41,6 +41,11 @@ void siali_http_set_session_cookie(request_rec *r, const char *prefix,
 const char *siali_http_session_cookie(request_rec *r);
 
 
+/* An invite token in the query (GET /user/signup/?token=...) never reaches
+ * the access log: r->args and r->the_request are redacted, the real query
+ * kept for siali_http_query. */
+void siali_http_redact_secrets(request_rec *r);
+
 /* All query arguments (first value of each), NULL when the query string
  * is not valid urlencoded UTF-8. */
 apr_table_t *siali_http_query(request_rec *r);

@@ -13,9 +13,12 @@
 #include "sl_session.h"
 #include "sl_validate.h"
 
+/* Markup escaped, UTF-8 kept as UTF-8 (ap_escape_html2's toasc=1 turned
+ * every byte above 127 into an entity: "Zoë" became "ZoÃ«", and a signup
+ * form shown again held a different email than the one typed). */
 static const char *esc(request_rec *r, const char *s)
 {
-    return ap_escape_html2(r->pool, s ? s : "", 1);
+    return ap_escape_html2(r->pool, s ? s : "", 0);
 }
 
 static int send_page(request_rec *r, siali_req_t *req, int status,
@@ -128,6 +131,12 @@ static int unavailable(request_rec *r, siali_req_t *req)
                             "The database is not available right now; try again shortly.");
 }
 
+/* 503 + Retry-After with the core's sentence ("busy, try again in N s") */
+static int busy(request_rec *r, siali_req_t *req, const sl_err_t *err)
+{
+    return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Busy", err->message);
+}
+
 static int restricted(request_rec *r, siali_req_t *req)
 {
     return siali_page_error(r, req, HTTP_FORBIDDEN, "Sign up",
@@ -197,6 +206,7 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
     password = apr_table_get(form, "password");
     in.password = password ? password : "";
     in.password_len = strlen(in.password);
+    in.address = r->useragent_ip;
     k = sl_auth_signup(siali_db_source(r, req), &out, &in, &req->conf->core, &err, r->pool);
     switch (k) {
     case SL_OK:
@@ -211,8 +221,18 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
                          auth_form(r, req, 1, &st, in.invite, next, NULL));
     case SL_EFORBIDDEN:
         return restricted(r, req);
+    case SL_ETHROTTLED:
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40007: signup from %s refused "
+                      "for %" APR_INT64_T_FMT " s: too many signups from this address",
+                      in.address, out.retry_after);
+        apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(out.retry_after, r->pool));
+        st.form_error = err.message;
+        return send_page(r, req, HTTP_TOO_MANY_REQUESTS, "Sign up",
+                         auth_form(r, req, 1, &st, in.invite, next, NULL));
     case SL_EINTERNAL:
         return HTTP_INTERNAL_SERVER_ERROR;
+    case SL_EBUSY:
+        return busy(r, req, &err);
     default:
         return unavailable(r, req);
     }
@@ -262,13 +282,14 @@ int siali_page_login(request_rec *r, siali_req_t *req)
         return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
                          auth_form(r, req, 0, &st, NULL, next, NULL));
     case SL_EDENIED:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40004: failed login for %s",
+        /* the line fail2ban's filter matches (conf/fail2ban) */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40004: failed login for %s",
                       in.login);
         st.form_error = err.message;
         return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
                          auth_form(r, req, 0, &st, NULL, next, NULL));
     case SL_ETHROTTLED:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40006: login for %s throttled "
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40006: login for %s throttled "
                       "(%s), retry in %" APR_INT64_T_FMT " s", in.login, in.address,
                       out.retry_after);
         apr_table_setn(r->err_headers_out, "Retry-After", sl_i64(out.retry_after, r->pool));
@@ -277,6 +298,8 @@ int siali_page_login(request_rec *r, siali_req_t *req)
                          auth_form(r, req, 0, &st, NULL, next, NULL));
     case SL_EINTERNAL:
         return HTTP_INTERNAL_SERVER_ERROR;
+    case SL_EBUSY:
+        return busy(r, req, &err);
     default:
         return unavailable(r, req);
     }

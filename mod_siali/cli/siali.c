@@ -13,7 +13,7 @@
 
 #include "siali_cli.h"
 #include "sl_account.h"
-#include "sl_dblock.h"
+#include "sl_dbfile.h"
 #include "sl_json.h"
 #include "sl_log.h"
 #include "sl_password.h"
@@ -87,11 +87,13 @@ sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p)
     int version = 0, sqlite = !strcmp(cli->driver, "sqlite3");
 
     if (sqlite) {
-        char *dir = apr_pstrdup(p, cli->params), *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = '\0';
-            apr_dir_make_recursive(dir, SIALI_DIR_PERMS, p);
+        int created_dir = 0;
+        const char *e = sl_dbfile_create(cli->params, &created_dir, p);
+        if (e) {
+            fprintf(stderr, "siali: %s\n", e);
+            return NULL;
         }
+        cli->created_dir = cli->created_dir || created_dir;
     }
     if (sl_db_open(&db, cli->driver, cli->params, 0, &err, p) != SL_OK
         || sl_schema_version(db, &version, &err, p) != SL_OK) {
@@ -99,7 +101,7 @@ sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p)
         return NULL;
     }
     if (version < SL_SCHEMA_VERSION) {
-        if (sqlite && sl_dblock_in_use(cli->params, p)) {
+        if (sqlite && sl_dbfile_in_use(cli->params, p)) {
             fprintf(stderr, "siali: the database %s has schema %d and needs %d, but a "
                     "running httpd uses it: restart httpd (it migrates at start) "
                     "instead of migrating under it\n", cli->params, version,
@@ -118,22 +120,29 @@ sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p)
     return db;
 }
 
-/* Files SQLite creates while root runs the CLI must stay usable by the
- * httpd children: give them the owner of the database file. */
-static void keep_owner(siali_cli_t *cli, apr_pool_t *p)
+/* The files SQLite made while the CLI ran: readable by the database's
+ * owner only; as root, owned like the database (the httpd children's user,
+ * once an httpd has used it) or by `siali start`'s user. */
+void siali_cli_keep_owner(siali_cli_t *cli, apr_pool_t *p)
 {
-    static const char *const sfx[] = { "-wal", "-shm", ".lock", NULL };
     apr_finfo_t fi;
-    int i;
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    const char *e;
 
-    if (geteuid() != 0 || strcmp(cli->driver, "sqlite3")
-        || apr_stat(&fi, cli->params, APR_FINFO_OWNER, p) != APR_SUCCESS) {
+    if (strcmp(cli->driver, "sqlite3")) {
         return;
     }
-    for (i = 0; sfx[i]; i++) {
-        if (chown(apr_pstrcat(p, cli->params, sfx[i], NULL), fi.user, fi.group) != 0) {
-            continue;   /* absent: nothing to hand over */
-        }
+    if (cli->run_uid != (uid_t)-1) {
+        uid = cli->run_uid;
+        gid = cli->run_gid;
+    }
+    else if (apr_stat(&fi, cli->params, APR_FINFO_OWNER, p) == APR_SUCCESS) {
+        uid = fi.user;
+        gid = fi.group;
+    }
+    if ((e = sl_dbfile_hand_over(cli->params, uid, gid, cli->created_dir, p))) {
+        fprintf(stderr, "siali: %s\n", e);
     }
 }
 
@@ -194,7 +203,7 @@ static int cmd_user(siali_cli_t *cli, apr_pool_t *p)
     }
     sl_conn_single(&src, db, p);
     k = find_user(&src, &u, cli->username, p);
-    keep_owner(cli, p);
+    siali_cli_keep_owner(cli, p);
     if (k == SL_ENOTFOUND) {
         j = sl_json_pool(json_pack("{s:s, s:s}", "status", "error", "message",
                                    apr_psprintf(p, "user %s doesn't exist", cli->username)),
@@ -250,7 +259,7 @@ static int cmd_reset_password(siali_cli_t *cli, apr_pool_t *p)
         fprintf(stderr, "siali: %s\n", err.message);
         return 1;
     }
-    keep_owner(cli, p);
+    siali_cli_keep_owner(cli, p);
     printf("Password successfully changed\n");
     return 0;
 }
@@ -274,7 +283,7 @@ int siali_cli_create_user(siali_cli_t *cli, sl_db_t *db, int quiet_if_exists,
                 err.field ? err.field : "", err.field ? ": " : "", err.message);
         return 1;
     }
-    keep_owner(cli, p);
+    siali_cli_keep_owner(cli, p);
     if (!created) {
         if (!quiet_if_exists) {
             fprintf(stderr, "siali: user %s already exists: left unchanged\n",
@@ -306,14 +315,14 @@ static int cmd_migrate(siali_cli_t *cli, apr_pool_t *p)
             fprintf(stderr, "siali: %s\n", err.message);
             return 1;
         }
-        keep_owner(cli, p);
+        siali_cli_keep_owner(cli, p);
         printf("Schema version %d\n", cli->target);
         return 0;
     }
     if (!(db = siali_cli_open_db(cli, p))) {
         return 1;
     }
-    keep_owner(cli, p);
+    siali_cli_keep_owner(cli, p);
     printf("Schema version %d\n", SL_SCHEMA_VERSION);
     return 0;
 }
@@ -339,6 +348,8 @@ int main(int argc, const char *const *argv)
     apr_pool_create(&p, NULL);
     sl_log_set(log_stderr, NULL);
     memset(&cli, 0, sizeof(cli));
+    cli.run_uid = (uid_t)-1;
+    cli.run_gid = (gid_t)-1;
     sl_config_defaults(&cli.cfg);
     cli.httpd_args = apr_array_make(p, 4, sizeof(const char *));
     cli.port = "8080";

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include <apr_strings.h>
 
 #include "siali_cli.h"
+#include "sl_dbfile.h"
 #include "sl_secret.h"
 
 #define RUN_USER "www-data"
@@ -176,6 +178,11 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
         fprintf(stderr, "siali: cannot create the state folder %s\n", state);
         return 1;
     }
+    if (root && pw) {
+        /* the database files it makes go to the children's user */
+        cli->run_uid = pw->pw_uid;
+        cli->run_gid = pw->pw_gid;
+    }
     if (!strcmp(cli->driver, "sqlite3")) {
         params = absolute(cli->params, p);
         cli->params = params;
@@ -208,20 +215,17 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
         }
     }
     apr_pool_destroy(dbp);
+    /* the database (and its folder when it is the state folder or its own)
+     * readable by the children's user only */
+    siali_cli_keep_owner(cli, p);
     if (root && pw && !strcmp(cli->driver, "sqlite3")) {
-        /* the children (www-data) write the database and its folder */
         char *dir = apr_pstrdup(p, params), *slash = strrchr(dir, '/');
-        static const char *const sfx[] = { "", "-wal", "-shm", ".lock", NULL };
         if (slash) {
             *slash = '\0';
-            if (!strcmp(dir, state) && chown(dir, pw->pw_uid, pw->pw_gid) != 0) {
+            if (!strcmp(dir, state) && (chown(dir, pw->pw_uid, pw->pw_gid) != 0
+                                        || chmod(dir, SL_DBFILE_DIR_MODE) != 0)) {
                 fprintf(stderr, "siali: cannot hand %s to %s: %s\n", dir, RUN_USER,
                         strerror(errno));
-            }
-        }
-        for (i = 0; sfx[i]; i++) {
-            if (chown(apr_pstrcat(p, params, sfx[i], NULL), pw->pw_uid, pw->pw_gid) != 0) {
-                continue;   /* absent */
             }
         }
     }

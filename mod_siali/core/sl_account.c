@@ -348,7 +348,7 @@ sl_kind_e sl_account_bootstrap(sl_conn_src_t *src, sl_user_t **out, int *created
     /* hashed between units: no connection held */
     if (sl_password_hash(&nu.password_hash, password, strlen(password), &cfg->hash, p)
         != APR_SUCCESS) {
-        return sl_err_set(err, SL_EINTERNAL, NULL, "cannot hash the password");
+        return sl_err_set(err, SL_EBUSY, NULL, "cannot hash the password now");
     }
     k = sl_account_create(src, out, &nu, err, p);
     if (k == SL_ECONFLICT && !strcmp(err->field ? err->field : "", "email")) {

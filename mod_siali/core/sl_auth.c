@@ -14,6 +14,17 @@
 
 #define RESTRICTED "Signup is restricted: ask for an invitation link"
 #define REQUIRED "This field is required."
+/* the hashing slots were all taken for the whole wait (sl_password) */
+#define HASH_BUSY "The server is busy: try again in 5 seconds."
+
+static sl_kind_e hash_failed(apr_status_t rv, sl_err_t *err)
+{
+    if (rv == APR_TIMEUP) {
+        return sl_err_set(err, SL_EBUSY, NULL, HASH_BUSY);
+    }
+    SL_LOG(SL_LOG_ERR, "SL00601: password hashing failed");
+    return sl_err_set(err, SL_EINTERNAL, NULL, "password hashing failed");
+}
 
 /* ---- API tokens ---- */
 
@@ -65,6 +76,8 @@ typedef struct {
     const char *phc;
     sl_org_t *org;
     int taken;
+    int count_attempt;          /* the form is valid: the attempt counts */
+    int throttled;
 } signup_t;
 
 static int invite_needed(const signup_t *b)
@@ -81,6 +94,19 @@ static sl_kind_e signup_check_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
 
     if ((k = sl_org_get(db, &b->org, err, p)) != SL_OK) {
         return k;
+    }
+    b->throttled = 0;
+    if (b->count_attempt) {
+        /* an attempt that will hash: spent from this address's budget */
+        k = sl_throttle_count(db, "signup", b->in->address, b->cfg->signup_max,
+                              b->cfg->signup_window, &b->out->retry_after, err, p);
+        if (k == SL_ETHROTTLED) {
+            b->throttled = 1;
+            return SL_OK;   /* committed: the attempt counts */
+        }
+        if (k != SL_OK) {
+            return k;
+        }
     }
     b->taken = 0;
     if (b->email) {
@@ -125,6 +151,7 @@ sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_sign
 {
     signup_t b;
     sl_err_t e;
+    apr_status_t rv;
     sl_kind_e k;
 
     memset(out, 0, sizeof(*out));
@@ -141,9 +168,17 @@ sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_sign
                              cfg->password_min, &e, p) != SL_OK) {
         out->password_error = e.message;
     }
-    /* may this person sign up, is the email free: before anything is hashed */
-    if ((k = sl_conn_run(src, SL_CONN_READ, signup_check_unit, &b, err, p)) != SL_OK) {
+    /* may this person sign up, is the email free, is this address within
+     * its budget: before anything is hashed */
+    b.count_attempt = !out->email_error && !out->password_error;
+    if ((k = sl_conn_run(src, b.count_attempt ? SL_CONN_WRITE : SL_CONN_READ,
+                         signup_check_unit, &b, err, p)) != SL_OK) {
         return k;
+    }
+    if (b.throttled) {
+        return sl_err_set(err, SL_ETHROTTLED, NULL, apr_psprintf(
+            p, "Too many signups from this address. Try again in %" APR_INT64_T_FMT
+            " seconds.", out->retry_after));
     }
     if (b.taken) {
         out->email_error = "A user with this email already exists.";
@@ -155,10 +190,9 @@ sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_sign
         return sl_err_set(err, SL_EINVALID, out->email_error ? "email" : "password",
                           out->email_error ? out->email_error : out->password_error);
     }
-    if (sl_password_hash(&b.phc, in->password, in->password_len, &cfg->hash, p)
+    if ((rv = sl_password_hash(&b.phc, in->password, in->password_len, &cfg->hash, p))
         != APR_SUCCESS) {
-        SL_LOG(SL_LOG_ERR, "SL00601: password hashing failed");
-        return sl_err_set(err, SL_EINTERNAL, NULL, "password hashing failed");
+        return hash_failed(rv, err);
     }
     k = sl_conn_run(src, SL_CONN_WRITE, signup_create_unit, &b, err, p);
     if (k == SL_ECONFLICT) {
@@ -176,12 +210,19 @@ sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_sign
 
 /* ---- login ---- */
 
-/* The throttle's name for a login nobody has: the SHA-256 of it lower-cased
- * (bounded, and never a UTF-8 sequence cut in half). */
+/* The throttle's name for what was typed as the login: the SHA-256 of it
+ * trimmed and lower-cased (bounded, and never a UTF-8 sequence cut in half). */
 static const char *login_subject(const char *login, apr_pool_t *p)
 {
-    char *s = apr_pstrdup(p, login), *c;
+    char *s, *c, *e;
 
+    while (*login == ' ' || *login == '\t') {
+        login++;
+    }
+    s = apr_pstrdup(p, login);
+    for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+        ;
+    *e = '\0';
     for (c = s; *c; c++) {
         *c = apr_tolower(*c);
     }
@@ -210,14 +251,23 @@ static sl_kind_e login_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_p
     if (k == SL_ENOTFOUND) {
         b->user = NULL;
     }
-    b->key.account = b->user ? apr_pstrcat(p, "user:", b->user->id, NULL)
-                             : login_subject(b->in->login, p);
+    /* counted by what was typed, known account or not: a limit reached on
+     * one spelling says nothing about which other spellings name the same
+     * account, and the address is counted too */
+    b->key.account = login_subject(b->in->login, p);
     b->key.address = b->in->address;
     /* counted first, then compared, before any hashing: a throttled attempt
      * costs no CPU, and parallel ones cannot all slip past */
     k = sl_throttle_reserve(db, &b->key, b->cfg, &b->out->retry_after, err, p);
     b->throttled = k == SL_ETHROTTLED;
     return b->throttled ? SL_OK : k;
+}
+
+static sl_kind_e login_release_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    login_t *b = baton;
+
+    return sl_throttle_release(db, &b->key, err, p);
 }
 
 static sl_kind_e login_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
@@ -289,17 +339,23 @@ sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_
     /* unknown and deactivated accounts cost one hash too, and get the same
      * answer as a wrong password */
     if (!b.user || !b.user->is_active) {
-        sl_password_verify(cfg->dummy_hash, in->password, in->password_len);
-        ok = 0;
+        ok = sl_password_verify(cfg->dummy_hash, in->password, in->password_len);
+        ok = ok == SL_PASSWORD_BUSY ? ok : 0;
     }
     else {
         ok = sl_password_verify(b.user->password, in->password, in->password_len);
+    }
+    if (ok == SL_PASSWORD_BUSY) {
+        /* not a failed guess: the attempt is given back */
+        sl_conn_run(src, SL_CONN_WRITE, login_release_unit, &b, NULL, p);
+        return sl_err_set(err, SL_EBUSY, NULL, HASH_BUSY);
     }
     if (!ok) {
         /* already counted by the reservation */
         return sl_err_set(err, SL_EDENIED, NULL,
                           "The email and password you entered don't match.");
     }
+    /* an upgrade that finds no hashing slot waits for the next login */
     if (sl_password_needs_upgrade(b.user->password, &cfg->hash)
         && sl_password_hash(&b.upgrade, in->password, in->password_len, &cfg->hash, p)
            != APR_SUCCESS) {
@@ -338,6 +394,13 @@ static sl_kind_e change_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
     return b->throttled ? SL_OK : k;
 }
 
+static sl_kind_e change_release_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    change_t *b = baton;
+
+    return sl_throttle_release(db, &b->key, err, p);
+}
+
 static sl_kind_e change_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     change_t *b = baton;
@@ -372,6 +435,7 @@ sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
                                   apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p)
 {
     change_t b;
+    apr_status_t rv;
     sl_kind_e k;
 
     memset(&b, 0, sizeof(b));
@@ -397,13 +461,45 @@ sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
     if (b.throttled) {
         return sl_err_set(err, SL_ETHROTTLED, NULL, "Too many failed attempts: try again later.");
     }
-    if (!sl_password_verify(user->password, current, strlen(current))) {
+    switch (sl_password_verify(user->password, current, strlen(current))) {
+    case SL_PASSWORD_BUSY:
+        sl_conn_run(src, SL_CONN_WRITE, change_release_unit, &b, NULL, p);
+        return sl_err_set(err, SL_EBUSY, NULL, HASH_BUSY);
+    case 0:
         /* counted by the reservation */
         return sl_err_set(err, SL_EINVALID, "current_password", "The current password is wrong.");
     }
-    if (sl_password_hash(&b.phc, fresh, fresh_len, &cfg->hash, p) != APR_SUCCESS) {
-        SL_LOG(SL_LOG_ERR, "SL00602: password hashing failed");
-        return sl_err_set(err, SL_EINTERNAL, NULL, "password hashing failed");
+    if ((rv = sl_password_hash(&b.phc, fresh, fresh_len, &cfg->hash, p)) != APR_SUCCESS) {
+        return hash_failed(rv, err);
     }
     return sl_conn_run(src, SL_CONN_WRITE, change_finish_unit, &b, err, p);
+}
+
+typedef struct {
+    const char *address;
+    const sl_config_t *cfg;
+    apr_int64_t *retry_after;
+} failure_t;
+
+static sl_kind_e failure_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    failure_t *b = baton;
+    sl_kind_e k = sl_throttle_count(db, "auth", b->address, b->cfg->auth_max,
+                                    b->cfg->auth_window, b->retry_after, err, p);
+
+    /* committed either way: the failure is counted */
+    return k == SL_ETHROTTLED ? SL_OK : k;
+}
+
+sl_kind_e sl_auth_failure(sl_conn_src_t *src, const char *address, const sl_config_t *cfg,
+                          apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p)
+{
+    failure_t b = { address, cfg, retry_after };
+    sl_kind_e k = sl_conn_run(src, SL_CONN_WRITE, failure_unit, &b, err, p);
+
+    if (k == SL_OK && *retry_after > 0) {
+        return sl_err_set(err, SL_ETHROTTLED, NULL, "Too many failed authentications from "
+                          "this address: try again later.");
+    }
+    return k;
 }

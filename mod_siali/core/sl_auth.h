@@ -19,6 +19,7 @@ typedef struct {
     const char *password;
     apr_size_t password_len;
     const char *invite;         /* the invite link's token, or NULL */
+    const char *address;        /* the client's, for the signup budget */
 } sl_signup_in_t;
 
 typedef struct {
@@ -26,13 +27,16 @@ typedef struct {
     const char *password_error;
     sl_user_t *user;            /* SL_OK */
     const char *cookie;
+    apr_int64_t retry_after;    /* SL_ETHROTTLED: seconds */
 } sl_signup_out_t;
 
 /* SL_OK: account, membership, token and a session; SL_EINVALID: field
  * errors in out (a taken email is found before anything is hashed);
  * SL_EFORBIDDEN: signup is restricted and the invite is missing or not the
  * current one, or a wrong invite was given (checked again in the
- * transaction that creates the account); SL_EBUSY / SL_EDB. */
+ * transaction that creates the account); SL_ETHROTTLED: this address used
+ * its signup budget (SialiSignupThrottle), before anything is hashed;
+ * SL_EBUSY / SL_EDB. */
 sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_signup_in_t *in,
                          const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
 
@@ -68,5 +72,11 @@ sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
                                   apr_size_t fresh_len, const char *keep_cookie,
                                   const char *address, const sl_config_t *cfg,
                                   apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p);
+
+/* A token or session cookie that admitted nobody, from address: counted
+ * (SialiAuthThrottle); SL_ETHROTTLED with *retry_after once the address is
+ * over its budget. */
+sl_kind_e sl_auth_failure(sl_conn_src_t *src, const char *address, const sl_config_t *cfg,
+                          apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p);
 
 #endif

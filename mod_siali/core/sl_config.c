@@ -15,9 +15,14 @@ void sl_config_defaults(sl_config_t *cfg)
     cfg->session_idle = SL_DEFAULT_SESSION_IDLE;
     cfg->throttle_max = SL_DEFAULT_THROTTLE_MAX;
     cfg->throttle_window = SL_DEFAULT_THROTTLE_WINDOW;
+    cfg->signup_max = SL_DEFAULT_SIGNUP_MAX;
+    cfg->signup_window = SL_DEFAULT_SIGNUP_WINDOW;
+    cfg->auth_max = SL_DEFAULT_AUTH_MAX;
+    cfg->auth_window = SL_DEFAULT_AUTH_WINDOW;
     cfg->avatar_max_px = SL_DEFAULT_AVATAR_MAX_PX;
     cfg->avatar_max_bytes = SL_DEFAULT_AVATAR_MAX_BYTES;
     cfg->db_wait = SL_DEFAULT_DB_WAIT;
+    cfg->hash_wait = SL_PASSWORD_WAIT_DEFAULT;
 }
 
 const char *sl_config_parse_size(apr_size_t *out, const char *arg)

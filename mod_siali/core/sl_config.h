@@ -16,9 +16,14 @@ typedef struct {
     int signup_restricted;
     int throttle_max;              /* failures per window */
     apr_int64_t throttle_window;   /* seconds */
+    int signup_max;                /* signups per address per window */
+    apr_int64_t signup_window;
+    int auth_max;                  /* failed token/cookie authentications */
+    apr_int64_t auth_window;       /* per address per window */
     long avatar_max_px;            /* per side */
     apr_size_t avatar_max_bytes;
     apr_interval_time_t db_wait;   /* a unit of work's budget (sl_conn) */
+    apr_interval_time_t hash_wait; /* longest wait for a hashing slot */
     const char *dummy_hash;        /* a PHC string at this cost for a
                                     * password nobody knows: unknown accounts
                                     * are checked against it */
@@ -32,6 +37,10 @@ typedef struct {
 #define SL_DEFAULT_SESSION_IDLE (5 * 86400)
 #define SL_DEFAULT_THROTTLE_MAX 10
 #define SL_DEFAULT_THROTTLE_WINDOW 300
+#define SL_DEFAULT_SIGNUP_MAX 50
+#define SL_DEFAULT_SIGNUP_WINDOW 3600
+#define SL_DEFAULT_AUTH_MAX 50
+#define SL_DEFAULT_AUTH_WINDOW 60
 #define SL_DEFAULT_DB_WAIT (3 * APR_USEC_PER_SEC)
 
 /* Fills the defaults of API.md. */

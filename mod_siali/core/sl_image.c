@@ -211,6 +211,15 @@ sl_kind_e sl_image_reencode(sl_image_t *out, const char *data, apr_size_t len,
         out->mime = "image/jpeg";
     }
     else {
+        /* never through libgd's palette writer: a GIF whose pixel indices
+         * pass its palette made it fail ("Wrote palette index exceeding
+         * num_palette") and lose its row buffers, ~w*h bytes a picture
+         * (libgd 2.3.3, Debian 12). As true colour every index reads one
+         * of gd's 256 palette slots and the PNG writer has nothing to fail. */
+        if (!gdImageTrueColor(im) && !gdImagePaletteToTrueColor(im)) {
+            gdImageDestroy(im);
+            return sl_err_set(err, SL_EINTERNAL, NULL, "The image could not be converted.");
+        }
         gdImageSaveAlpha(im, 1);
         enc = gdImagePngPtr(im, &size);
         out->ext = "png";

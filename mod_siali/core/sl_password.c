@@ -2,7 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
-#include <semaphore.h>
+#include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,11 +19,22 @@
 #define SALT_LEN 16
 #define HASH_LEN 32
 
-/* One semaphore in anonymous shared memory, made by the httpd parent and
- * inherited by every child: the cap holds for the whole server, not per
- * process. */
-static sem_t *limit_sem;
-static int limit_max;
+/* The slots of the hashing cap, in anonymous shared memory made by the httpd
+ * parent and inherited by every child: the cap holds for the whole server,
+ * not per process. A slot names the pid that holds it, so a slot of a child
+ * that died mid-hash (SIGKILL, a crash) is taken back instead of lowering
+ * the cap for good; the mutex is robust for the same reason. */
+#define SLOTS_MAX 256
+
+struct sl_password_limit_t {
+    pthread_mutex_t mutex;
+    pthread_cond_t freed;
+    int max;
+    pid_t owner[SLOTS_MAX];
+};
+
+static sl_password_limit_t *limiter;
+static apr_interval_time_t limit_wait = SL_PASSWORD_WAIT_DEFAULT;
 static volatile apr_uint32_t hash_count;
 
 const char *sl_password_parse_params(sl_argon2_params_t *out, const char *arg,
@@ -79,77 +91,162 @@ const char *sl_password_parse_params(sl_argon2_params_t *out, const char *arg,
     return NULL;
 }
 
-static apr_status_t limit_cleanup(void *data)
+apr_status_t sl_password_limit_create(sl_password_limit_t **out, int max_concurrent,
+                                      apr_pool_t *p)
 {
-    /* no sem_destroy: after a graceful restart the old children still use
-     * their mapping of it until they exit */
-    if (limit_sem == data) {
-        limit_sem = NULL;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t sl_password_limit_init(int max_concurrent, apr_pool_t *p)
-{
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    sl_password_limit_t *l;
     apr_shm_t *shm;
     apr_status_t rv;
-    sem_t *sem;
+    int rc;
 
     if (max_concurrent <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         max_concurrent = n > 0 ? (int)n : 1;
     }
-    rv = apr_shm_create(&shm, sizeof(sem_t), NULL, p);
-    if (rv != APR_SUCCESS) {
+    if (max_concurrent > SLOTS_MAX) {
+        max_concurrent = SLOTS_MAX;
+    }
+    if ((rv = apr_shm_create(&shm, sizeof(*l), NULL, p)) != APR_SUCCESS) {
         return rv;
     }
-    sem = apr_shm_baseaddr_get(shm);
-    if (sem_init(sem, 1, (unsigned)max_concurrent) != 0) {
-        return errno;
+    l = apr_shm_baseaddr_get(shm);
+    memset(l, 0, sizeof(*l));
+    l->max = max_concurrent;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    rc = pthread_mutex_init(&l->mutex, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (rc == 0) {
+        rc = pthread_cond_init(&l->freed, &ca);
     }
-    limit_sem = sem;
-    limit_max = max_concurrent;
-    apr_pool_cleanup_register(p, sem, limit_cleanup, apr_pool_cleanup_null);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0) {
+        return rc;
+    }
+    *out = l;
     return APR_SUCCESS;
 }
 
-/* 1 when a slot was taken (give it back with limit_leave). A child that
- * died while hashing never gave its slot back: after 10 s of waiting the
- * hash goes ahead rather than locking everyone out, and says so. */
-static int limit_enter(void)
+void sl_password_limit_use(sl_password_limit_t *limit, apr_interval_time_t wait)
 {
-    struct timespec until;
-    int free_slots = 0;
-
-    if (!limit_sem) {
-        return 0;
-    }
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
-    while (sem_timedwait(limit_sem, &until) != 0) {
-        if (errno == ETIMEDOUT) {
-            SL_LOG(SL_LOG_WARNING, "SL00304: waited 10 s for a hashing slot: going "
-                   "ahead (a crashed process may hold one)");
-            return 0;
-        }
-        if (errno != EINTR) {
-            return 0;
-        }
-    }
-    sem_getvalue(limit_sem, &free_slots);
-    SL_LOG(SL_LOG_DEBUG, "SL00303: hashing slots in use: %d of %d",
-           limit_max - free_slots, limit_max);
-    return 1;
+    limiter = limit;
+    limit_wait = wait > 0 ? wait : SL_PASSWORD_WAIT_DEFAULT;
 }
 
-static void limit_leave(int taken)
+apr_status_t sl_password_limit_init(int max_concurrent, apr_pool_t *p)
 {
-    if (taken && limit_sem) {
-        /* logged before the slot is free: in the log, a "released" line
-         * always comes before the next "in use" line that reuses it */
-        SL_LOG(SL_LOG_DEBUG, "SL00305: hashing slot released");
-        sem_post(limit_sem);
+    sl_password_limit_t *l;
+    apr_status_t rv = sl_password_limit_create(&l, max_concurrent, p);
+
+    if (rv == APR_SUCCESS) {
+        sl_password_limit_use(l, limit_wait);
     }
+    return rv;
+}
+
+static void lock_limiter(sl_password_limit_t *l)
+{
+    if (pthread_mutex_lock(&l->mutex) == EOWNERDEAD) {
+        /* a process died while it held the table's lock (never while
+         * hashing: that runs unlocked); the table itself is consistent */
+        pthread_mutex_consistent(&l->mutex);
+    }
+}
+
+/* A free slot, or one whose owner is gone (taken back, logged). -1 none. */
+static int claim_slot(sl_password_limit_t *l, pid_t me)
+{
+    int i, in_use = 0, found = -1;
+
+    for (i = 0; i < l->max; i++) {
+        if (l->owner[i] && kill(l->owner[i], 0) != 0 && errno == ESRCH) {
+            SL_LOG(SL_LOG_WARNING, "SL00306: hashing slot of pid %ld taken back: that "
+                   "process is gone", (long)l->owner[i]);
+            l->owner[i] = 0;
+        }
+        if (!l->owner[i] && found < 0) {
+            found = i;
+        }
+        else if (l->owner[i]) {
+            in_use++;
+        }
+    }
+    if (found >= 0) {
+        l->owner[found] = me;
+        SL_LOG(SL_LOG_DEBUG, "SL00303: hashing slots in use: %d of %d", in_use + 1, l->max);
+    }
+    return found;
+}
+
+/* The slot taken (give it back with limit_leave), SLOT_NONE without a
+ * limiter, SLOT_BUSY when none came within the wait: the caller answers
+ * busy rather than lifting the cap. */
+#define SLOT_NONE (-1)
+#define SLOT_BUSY (-2)
+
+static int limit_enter(void)
+{
+    sl_password_limit_t *l = limiter;
+    struct timespec now, until, nap;
+    pid_t me = getpid();
+    int slot;
+
+    if (!l) {
+        return SLOT_NONE;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(limit_wait / APR_USEC_PER_SEC);
+    until.tv_nsec += (long)(limit_wait % APR_USEC_PER_SEC) * 1000;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    lock_limiter(l);
+    while ((slot = claim_slot(l, me)) < 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > until.tv_sec
+            || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) {
+            pthread_mutex_unlock(&l->mutex);
+            SL_LOG(SL_LOG_WARNING, "SL00304: no hashing slot within %" APR_INT64_T_FMT
+                   " ms (%d in use): answering busy", (apr_int64_t)apr_time_as_msec(limit_wait),
+                   l->max);
+            return SLOT_BUSY;
+        }
+        /* wake at least once a second: a holder that died signals nothing */
+        nap = now;
+        nap.tv_sec += 1;
+        if (nap.tv_sec > until.tv_sec
+            || (nap.tv_sec == until.tv_sec && nap.tv_nsec > until.tv_nsec)) {
+            nap = until;
+        }
+        if (pthread_cond_timedwait(&l->freed, &l->mutex, &nap) == EOWNERDEAD) {
+            pthread_mutex_consistent(&l->mutex);
+        }
+    }
+    pthread_mutex_unlock(&l->mutex);
+    return slot;
+}
+
+static void limit_leave(int slot)
+{
+    sl_password_limit_t *l = limiter;
+
+    if (slot < 0 || !l) {
+        return;
+    }
+    lock_limiter(l);
+    /* logged before the slot is free: in the log, a "released" line
+     * always comes before the next "in use" line that reuses it */
+    SL_LOG(SL_LOG_DEBUG, "SL00305: hashing slot released");
+    l->owner[slot] = 0;
+    pthread_cond_signal(&l->freed);
+    pthread_mutex_unlock(&l->mutex);
 }
 
 apr_uint64_t sl_password_hash_count(void)
@@ -173,7 +270,9 @@ apr_status_t sl_password_hash(const char **out, const char *pw, apr_size_t len,
     enclen = argon2_encodedlen(params->t, params->m_kib, params->p, SALT_LEN,
                                HASH_LEN, Argon2_id);
     enc = apr_palloc(p, enclen);
-    taken = limit_enter();
+    if ((taken = limit_enter()) == SLOT_BUSY) {
+        return APR_TIMEUP;
+    }
     rc = argon2id_hash_encoded(params->t, params->m_kib, params->p, pw, len,
                                salt, SALT_LEN, HASH_LEN, enc, enclen);
     limit_leave(taken);
@@ -196,7 +295,9 @@ int sl_password_verify(const char *phc, const char *pw, apr_size_t len)
     if (!phc || strncmp(phc, "$argon2id$", 10) != 0) {
         return 0;
     }
-    taken = limit_enter();
+    if ((taken = limit_enter()) == SLOT_BUSY) {
+        return SL_PASSWORD_BUSY;
+    }
     rc = argon2id_verify(phc, pw, len);
     limit_leave(taken);
     apr_atomic_inc32(&hash_count);

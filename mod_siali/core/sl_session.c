@@ -65,9 +65,6 @@ static sl_kind_e lookup_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
     hash = sl_secret_sha256_hex(b->cookie, p);
     k = sl_db_select_one(db, p, "siali_session_user", &row, 1, &hash, "No valid session.",
                          err);
-    if (k == SL_ENOTFOUND) {
-        return sl_err_set(err, SL_EDENIED, NULL, "No valid session.");
-    }
     if (k != SL_OK) {
         return k;
     }
@@ -111,7 +108,7 @@ sl_kind_e sl_session_lookup(sl_conn_src_t *src, sl_user_t **user, const char *co
     lookup_t b = { user, cookie, cfg };
 
     if (!sl_session_cookie_ok(cookie)) {
-        return sl_err_set(err, SL_EDENIED, NULL, "No valid session.");
+        return sl_err_set(err, SL_ENOTFOUND, NULL, "No valid session.");
     }
     return sl_conn_run(src, SL_CONN_READ, lookup_unit, &b, err, p);
 }

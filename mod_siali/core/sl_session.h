@@ -14,9 +14,11 @@
 sl_kind_e sl_session_create(sl_db_t *db, const char **cookie, const char *user_id,
                             const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
 
-/* A unit: the active user of a live session (SL_EDENIED when unknown,
- * expired, idle too long or the user is deactivated; an expired row is
- * removed). Refreshes last_seen and last_activity at most once a minute. */
+/* A unit: the active user of a live session. SL_ENOTFOUND when nobody
+ * ever had that cookie (malformed or unknown: a guess, as far as the
+ * server can tell), SL_EDENIED when it expired, idled out or the user is
+ * deactivated (an expired row is removed). Refreshes last_seen and
+ * last_activity at most once a minute. */
 sl_kind_e sl_session_lookup(sl_conn_src_t *src, sl_user_t **user, const char *cookie,
                             const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
 

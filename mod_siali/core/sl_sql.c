@@ -89,6 +89,7 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "WHERE id = " N },
     { "siali_user_set_active", "UPDATE users SET is_active = " N " WHERE id = " N },
     { "siali_user_set_avatar", "UPDATE users SET avatar = %s WHERE id = " N },
+    { "siali_user_avatars", "SELECT avatar FROM users WHERE avatar IS NOT NULL" },
     { "siali_user_username_taken_by_other",
       "SELECT 1 FROM users WHERE lower(username) = lower(%s) AND id <> " N },
     /* no foreign keys on SQLite (see sl_db_conn_init): dependents by hand */

@@ -1,6 +1,8 @@
 #include <stdlib.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 
 #include "sl_throttle.h"
 
@@ -118,4 +120,111 @@ sl_kind_e sl_throttle_success(sl_db_t *db, const sl_throttle_key_t *key,
         k = sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err);
     }
     return k;
+}
+
+sl_kind_e sl_throttle_release(sl_db_t *db, const sl_throttle_key_t *key,
+                              sl_err_t *err, apr_pool_t *p)
+{
+    const char *args[2] = { KIND_ACCOUNT, key->account };
+    sl_kind_e k = SL_OK;
+
+    if (key->account) {
+        k = sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err);
+    }
+    if (k == SL_OK && key->address) {
+        args[0] = KIND_ADDRESS;
+        args[1] = key->address;
+        k = sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err);
+    }
+    return k;
+}
+
+sl_kind_e sl_throttle_count(sl_db_t *db, const char *kind, const char *subject, int max,
+                            apr_int64_t window, apr_int64_t *retry_after, sl_err_t *err,
+                            apr_pool_t *p)
+{
+    apr_int64_t t = sl_now(), start, left;
+    const char *expired = sl_i64(t - window, p);
+    const char *args[5] = { kind, subject, sl_i64(t, p), expired, expired };
+    const char **row;
+    sl_kind_e k;
+
+    *retry_after = 0;
+    if (!subject || max <= 0) {
+        return SL_OK;
+    }
+    if ((k = sl_db_exec(db, p, "siali_throttle_fail", NULL, 5, args, err)) != SL_OK
+        || (k = sl_db_select_one(db, p, "siali_throttle_get", &row, 2, args, "", err))
+           != SL_OK) {
+        return k == SL_ENOTFOUND ? SL_OK : k;
+    }
+    start = apr_atoi64(row[0]);
+    left = start + window - t;
+    if (left > 0 && atoi(row[1]) > max) {
+        *retry_after = left;
+        return sl_err_set(err, SL_ETHROTTLED, NULL, "Too many attempts from this address: "
+                          "try again later.");
+    }
+    return SL_OK;
+}
+
+struct sl_blocklist_t {
+    apr_pool_t *pool;           /* cleared when the table is full */
+    apr_hash_t *until;          /* address -> apr_int64_t * */
+    apr_thread_mutex_t *mutex;
+    int max;
+};
+
+sl_blocklist_t *sl_blocklist_create(int max_entries, apr_pool_t *p)
+{
+    sl_blocklist_t *b = apr_pcalloc(p, sizeof(*b));
+
+    if (apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS
+        || apr_pool_create(&b->pool, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    b->until = apr_hash_make(b->pool);
+    b->max = max_entries;
+    return b;
+}
+
+apr_int64_t sl_blocklist_left(sl_blocklist_t *b, const char *address, apr_int64_t now)
+{
+    apr_int64_t *until, left = 0;
+
+    if (!b || !address) {
+        return 0;
+    }
+    apr_thread_mutex_lock(b->mutex);
+    until = apr_hash_get(b->until, address, APR_HASH_KEY_STRING);
+    if (until && *until > now) {
+        left = *until - now;
+    }
+    apr_thread_mutex_unlock(b->mutex);
+    return left;
+}
+
+void sl_blocklist_add(sl_blocklist_t *b, const char *address, apr_int64_t until,
+                      apr_int64_t now)
+{
+    apr_int64_t *v;
+
+    if (!b || !address) {
+        return;
+    }
+    apr_thread_mutex_lock(b->mutex);
+    if ((int)apr_hash_count(b->until) >= b->max) {
+        /* full: start again (every entry is also in the database, which the
+         * next failure from a blocked address consults) */
+        apr_pool_clear(b->pool);
+        b->until = apr_hash_make(b->pool);
+    }
+    v = apr_hash_get(b->until, address, APR_HASH_KEY_STRING);
+    if (!v) {
+        v = apr_palloc(b->pool, sizeof(*v));
+        apr_hash_set(b->until, apr_pstrdup(b->pool, address), APR_HASH_KEY_STRING, v);
+    }
+    *v = until;
+    apr_thread_mutex_unlock(b->mutex);
+    (void)now;
 }

@@ -25,9 +25,35 @@ sl_kind_e sl_throttle_reserve(sl_db_t *db, const sl_throttle_key_t *key,
 sl_kind_e sl_throttle_fail(sl_db_t *db, const sl_throttle_key_t *key,
                            const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
 
+/* An attempt that was not made after all (the server was too busy to hash
+ * it): its reservation is given back to both subjects. */
+sl_kind_e sl_throttle_release(sl_db_t *db, const sl_throttle_key_t *key,
+                              sl_err_t *err, apr_pool_t *p);
+
 /* A success clears the account's count and gives back the address's
  * reserved attempt. */
 sl_kind_e sl_throttle_success(sl_db_t *db, const sl_throttle_key_t *key,
                               sl_err_t *err, apr_pool_t *p);
+
+/* Inside a write unit: one more event of `kind` for subject (a signup,
+ * a failed token or cookie, by address), then SL_ETHROTTLED (*retry_after)
+ * when more than max are in the window. Shared by every child and node. */
+sl_kind_e sl_throttle_count(sl_db_t *db, const char *kind, const char *subject, int max,
+                            apr_int64_t window, apr_int64_t *retry_after, sl_err_t *err,
+                            apr_pool_t *p);
+
+/* Addresses this process refuses without asking the database, until a
+ * time: filled when the shared counter says an address is over its budget,
+ * so a guesser is stopped before any lookup while a good request costs no
+ * extra read. Thread-safe, bounded (expired entries go first, then all). */
+typedef struct sl_blocklist_t sl_blocklist_t;
+
+sl_blocklist_t *sl_blocklist_create(int max_entries, apr_pool_t *p);
+
+/* Seconds the address stays refused, 0 when it is not. */
+apr_int64_t sl_blocklist_left(sl_blocklist_t *b, const char *address, apr_int64_t now);
+
+void sl_blocklist_add(sl_blocklist_t *b, const char *address, apr_int64_t until,
+                      apr_int64_t now);
 
 #endif

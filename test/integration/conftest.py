@@ -109,6 +109,10 @@ Alias {mount}/static/ "{self.root}/htdocs/static/"
 DBDriver sqlite3
 DBDParams "{self.db}"
 SialiPasswordHash {hash_cost}
+# every test signs up and guesses from 127.0.0.1: budgets out of the way,
+# except where a test sets them
+SialiSignupThrottle 1000000 60
+SialiAuthThrottle 1000000 60
 <Location {mount or "/"}>
   SetHandler siali
 </Location>
@@ -142,7 +146,9 @@ SialiPasswordHash {hash_cost}
                 if expect_fail:
                     raise AssertionError("httpd started although it should not have")
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # listening already while post_config hashes (a costly
+                # SialiPasswordHash makes that last)
                 time.sleep(0.05)
         raise AssertionError("httpd did not answer in 15 s:\n" + self.log())
 

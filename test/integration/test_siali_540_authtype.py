@@ -56,6 +56,13 @@ Alias /private/ "{{root}}/private/"
     RequestHeader set X-Remote-User "expr=%{{REMOTE_USER}}"
     ProxyPass http://127.0.0.1:{backend}/
 </Location>
+<Location /backend-with-credentials/>
+    SetHandler none
+    AuthType Siali
+    Require valid-user
+    SialiForwardCredentials On
+    ProxyPass http://127.0.0.1:{backend}/
+</Location>
 """)
     with open(h.conf) as f:
         conf = f.read().replace("{root}", h.root)
@@ -114,3 +121,30 @@ def test_siali_540_03_cross_site_and_underscore_spoofs(protected):
                                                 "X-Siali_User_Email": "boss@example.org"}).json()
     assert "x_siali_user_id" not in seen and "x-siali_user_email" not in seen
     assert seen["x-siali-user-email"] == "guarded@example.org"
+
+
+def test_siali_540_04_backend_never_gets_the_credentials(protected):
+    """The backend learns who the caller is, not how to act as them: the
+    session cookie, "Authorization: Token" and X-Api-Key are removed after
+    authenticating; other cookies stay. SialiForwardCredentials On keeps them."""
+    h = protected
+    s, _ = h.signup("keeps-secrets@example.org")
+    token = s.get(h.url + "/api/current-user/token").json()["token"]
+    session = s.cookies["siali_session"]
+    s.cookies.set("theme", "dark")
+    seen = s.get(h.url + "/backend/anything").json()
+    assert session not in seen.get("cookie", "") and "theme=dark" in seen["cookie"]
+    assert seen["x-siali-user-email"] == "keeps-secrets@example.org"
+    for header in ({"Authorization": "Token " + token}, {"X-Api-Key": token}):
+        seen = requests.get(h.url + "/backend/anything", headers=header).json()
+        assert token not in str(seen), seen
+        assert seen["x-remote-user"] == "keeps-secrets@example.org"
+    # another scheme is the backend's own business
+    seen = requests.get(h.url + "/backend/anything", cookies={"siali_session": session},
+                        headers={"Authorization": "Basic Zm9vOmJhcg=="}).json()
+    assert seen["authorization"] == "Basic Zm9vOmJhcg==" and "siali_session" not in str(seen)
+    seen = s.get(h.url + "/backend-with-credentials/x").json()
+    assert session in seen["cookie"]
+    seen = requests.get(h.url + "/backend-with-credentials/x",
+                        headers={"Authorization": "Token " + token}).json()
+    assert seen["authorization"] == "Token " + token

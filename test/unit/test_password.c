@@ -1,6 +1,9 @@
 /* sl_password: argon2id parameters, hashing, verification, upgrades and
  * the dummy hash. Always cheap parameters (m=64 t=1 p=1) here. */
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -252,6 +255,33 @@ static void *APR_THREAD_FUNC hash_thread(apr_thread_t *t, void *data)
     return NULL;
 }
 
+static const sl_argon2_params_t cheap_params = { 64, 1, 1 };
+
+static const char *phc_cheap(void)
+{
+    static const char *phc;
+    static apr_pool_t *keep;
+
+    if (!phc) {
+        apr_pool_create(&keep, NULL);
+        ck_assert_int_eq(sl_password_hash(&phc, "pw", 2, &cheap_params, keep), APR_SUCCESS);
+    }
+    return phc;
+}
+
+static void *APR_THREAD_FUNC slow_hash_thread(apr_thread_t *t, void *data)
+{
+    static const sl_argon2_params_t slow = { 65536, 10, 1 };
+    const char *out = NULL;
+    apr_pool_t *p;
+
+    apr_pool_create(&p, NULL);
+    *(int *)data = sl_password_hash(&out, "pw", 2, &slow, p) == APR_SUCCESS;
+    apr_pool_destroy(p);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
 START_TEST(test_password_limit_serialises)
 {
     static apr_pool_t *forever;
@@ -278,6 +308,64 @@ START_TEST(test_password_limit_serialises)
 }
 END_TEST
 
+/* past the wait: busy, never a hash beyond the cap */
+START_TEST(test_password_busy_past_the_wait)
+{
+    static const sl_argon2_params_t slow = { 65536, 20, 1 };
+    sl_password_limit_t *lim;
+    apr_thread_t *th;
+    apr_status_t rv;
+    const char *out = NULL, *phc = phc_cheap();
+    int ok = 0;
+    static apr_pool_t *forever;
+
+    if (!forever) {
+        ck_assert_int_eq(apr_pool_create(&forever, NULL), APR_SUCCESS);
+    }
+    ck_assert_int_eq(sl_password_limit_create(&lim, 1, forever), APR_SUCCESS);
+    sl_password_limit_use(lim, 50 * 1000);
+    ck_assert_int_eq(apr_thread_create(&th, NULL, slow_hash_thread, &ok, test_pool),
+                     APR_SUCCESS);
+    apr_sleep(apr_time_from_msec(100));   /* it holds the one slot now */
+    ck_assert_int_eq(sl_password_hash(&out, "pw", 2, &cheap_params, test_pool), APR_TIMEUP);
+    ck_assert_int_eq(sl_password_verify(phc, "pw", 2), SL_PASSWORD_BUSY);
+    apr_thread_join(&rv, th);
+    ck_assert_int_eq(ok, 1);
+    ck_assert_int_eq(sl_password_hash(&out, "pw", 2, &cheap_params, test_pool), APR_SUCCESS);
+    sl_password_limit_use(NULL, 0);
+    (void)slow;
+}
+END_TEST
+
+/* a process that died holding a slot does not keep it */
+START_TEST(test_password_slot_of_a_dead_process_taken_back)
+{
+    static const sl_argon2_params_t forever_hash = { 8, 1000000, 1 };
+    sl_password_limit_t *lim;
+    static apr_pool_t *forever;
+    const char *out = NULL;
+    pid_t child;
+    int status;
+
+    if (!forever) {
+        ck_assert_int_eq(apr_pool_create(&forever, NULL), APR_SUCCESS);
+    }
+    ck_assert_int_eq(sl_password_limit_create(&lim, 1, forever), APR_SUCCESS);
+    sl_password_limit_use(lim, apr_time_from_sec(5));
+    child = fork();
+    if (child == 0) {
+        /* takes the only slot and never gives it back */
+        sl_password_hash(&out, "pw", 2, &forever_hash, test_pool);
+        _exit(0);
+    }
+    apr_sleep(apr_time_from_msec(300));
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    ck_assert_int_eq(sl_password_hash(&out, "pw", 2, &cheap_params, test_pool), APR_SUCCESS);
+    sl_password_limit_use(NULL, 0);
+}
+END_TEST
+
 Suite *test_password_suite(void)
 {
     Suite *s = suite_create("password");
@@ -297,6 +385,8 @@ Suite *test_password_suite(void)
     tcase_add_test(tc, test_password_hash_count);
     tcase_add_test(tc, test_password_dummy_is_argon2id);
     tcase_add_test(tc, test_password_limit_serialises);
+    tcase_add_test(tc, test_password_busy_past_the_wait);
+    tcase_add_test(tc, test_password_slot_of_a_dead_process_taken_back);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,36 @@
+/* The SQLite database on disk: its files are readable by the user the
+ * children run as and by root only (it holds API tokens and password
+ * hashes), whoever creates it (the httpd parent, siali start, create_user,
+ * migrate), whatever the umask; and "is an httpd using it?" (the parent
+ * holds a shared flock on <db>.lock for as long as it runs; the CLI asks
+ * for an exclusive one before it migrates). */
+#ifndef SL_DBFILE_H
+#define SL_DBFILE_H
+
+#include <sys/types.h>
+
+#include <apr_pools.h>
+
+#define SL_DBFILE_MODE 0600     /* the database, -wal, -shm, -journal, .lock */
+#define SL_DBFILE_DIR_MODE 0750 /* a folder that is the database's alone */
+
+/* Before SQLite opens path: its folder made (SL_DBFILE_DIR_MODE) when
+ * missing (*created_dir = 1), the file created empty with SL_DBFILE_MODE
+ * when missing, so SQLite never creates it with its own 0644; SQLite gives
+ * -wal and -shm the mode of the database file. NULL or an error sentence. */
+const char *sl_dbfile_create(const char *path, int *created_dir, apr_pool_t *p);
+
+/* The database's files get SL_DBFILE_MODE and, when we run as root and uid
+ * is not (uid_t)-1, the owner uid:gid; so does its folder (mode
+ * SL_DBFILE_DIR_MODE) when we created it or it holds nothing but the
+ * database's files. A shared folder is never touched. NULL or an error. */
+const char *sl_dbfile_hand_over(const char *path, uid_t uid, gid_t gid, int created_dir,
+                                apr_pool_t *p);
+
+/* Takes and keeps (until p is destroyed) a shared lock on <path>.lock. */
+apr_status_t sl_dbfile_hold(const char *path, apr_pool_t *p);
+
+/* 1 when some process holds it (a running httpd). */
+int sl_dbfile_in_use(const char *path, apr_pool_t *p);
+
+#endif

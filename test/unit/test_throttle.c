@@ -1,0 +1,167 @@
+/* sl_throttle (budgets counted in the database, the per-process blocklist)
+ * and sl_dbfile (the SQLite files on disk), on real files. */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+
+#include "test_core.h"
+#include "sl_dbfile.h"
+#include "sl_schema.h"
+#include "sl_throttle.h"
+
+static char dir[80];
+static sl_db_t *db;
+
+static void setup(void)
+{
+    test_pool_setup();
+    snprintf(dir, sizeof(dir), "/tmp/siali-unit-%ld-XXXXXX", (long)getpid());
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+
+    test_pool_teardown();
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void open_db(void)
+{
+    const char *path = apr_pstrcat(test_pool, dir, "/t.db", NULL);
+    int created = 0;
+
+    ck_assert_ptr_null(sl_dbfile_create(path, &created, test_pool));
+    ck_assert_int_eq(sl_db_open(&db, "sqlite3", path, 0, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_schema_migrate(db, 0, NULL, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_db_prepare_all(db, NULL), SL_OK);
+}
+
+START_TEST(test_throttle_count_budget)
+{
+    apr_int64_t retry = -1;
+    sl_err_t err;
+    int i;
+
+    open_db();
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(sl_throttle_count(db, "signup", "10.0.0.1", 3, 60, &retry, &err,
+                                           test_pool), SL_OK);
+        ck_assert_int_eq(retry, 0);
+    }
+    ck_assert_int_eq(sl_throttle_count(db, "signup", "10.0.0.1", 3, 60, &retry, &err,
+                                       test_pool), SL_ETHROTTLED);
+    ck_assert_int_gt(retry, 0);
+    ck_assert_int_le(retry, 60);
+    /* other subjects, other kinds: their own budgets */
+    ck_assert_int_eq(sl_throttle_count(db, "signup", "10.0.0.2", 3, 60, &retry, &err,
+                                       test_pool), SL_OK);
+    ck_assert_int_eq(sl_throttle_count(db, "auth", "10.0.0.1", 3, 60, &retry, &err,
+                                       test_pool), SL_OK);
+    /* a window that ended starts again */
+    ck_assert_int_eq(sl_db_exec_raw(db, test_pool, "UPDATE login_failures SET window_start "
+                                    "= window_start - 61 WHERE kind = 'signup'", NULL), SL_OK);
+    ck_assert_int_eq(sl_throttle_count(db, "signup", "10.0.0.1", 3, 60, &retry, &err,
+                                       test_pool), SL_OK);
+}
+END_TEST
+
+START_TEST(test_throttle_blocklist)
+{
+    sl_blocklist_t *b = sl_blocklist_create(3, test_pool);
+    int i;
+
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(sl_blocklist_left(b, "10.0.0.1", 100), 0);
+    sl_blocklist_add(b, "10.0.0.1", 130, 100);
+    ck_assert_int_eq(sl_blocklist_left(b, "10.0.0.1", 100), 30);
+    ck_assert_int_eq(sl_blocklist_left(b, "10.0.0.1", 129), 1);
+    ck_assert_int_eq(sl_blocklist_left(b, "10.0.0.1", 130), 0);
+    ck_assert_int_eq(sl_blocklist_left(b, "10.0.0.2", 100), 0);
+    /* bounded: it starts again rather than grow */
+    for (i = 0; i < 10; i++) {
+        sl_blocklist_add(b, apr_psprintf(test_pool, "192.0.2.%d", i), 1000, 100);
+        ck_assert_int_eq(sl_blocklist_left(b, apr_psprintf(test_pool, "192.0.2.%d", i), 100),
+                         900);
+    }
+    ck_assert_int_eq(sl_blocklist_left(NULL, "x", 1), 0);
+}
+END_TEST
+
+START_TEST(test_dbfile_modes_whatever_the_umask)
+{
+    const char *path = apr_pstrcat(test_pool, dir, "/new/siali.db", NULL);
+    mode_t old = umask(0);
+    struct stat st;
+    int created = 0;
+    FILE *f;
+
+    ck_assert_ptr_null(sl_dbfile_create(path, &created, test_pool));
+    umask(old);
+    ck_assert_int_eq(created, 1);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(stat(apr_pstrcat(test_pool, dir, "/new", NULL), &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0750);
+    /* side files an older version made 0644 are tightened */
+    f = fopen(apr_pstrcat(test_pool, path, "-wal", NULL), "w");
+    fclose(f);
+    chmod(apr_pstrcat(test_pool, path, "-wal", NULL), 0644);
+    ck_assert_ptr_null(sl_dbfile_hand_over(path, (uid_t)-1, (gid_t)-1, 0, test_pool));
+    ck_assert_int_eq(stat(apr_pstrcat(test_pool, path, "-wal", NULL), &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    /* an existing file is kept as it is (created again: no) */
+    ck_assert_ptr_null(sl_dbfile_create(path, &created, test_pool));
+    ck_assert_int_eq(created, 0);
+}
+END_TEST
+
+START_TEST(test_dbfile_lock_says_in_use)
+{
+    const char *path = apr_pstrcat(test_pool, dir, "/l.db", NULL);
+    apr_pool_t *held;
+    struct stat st;
+
+    ck_assert_int_eq(sl_dbfile_in_use(path, test_pool), 0);
+    apr_pool_create(&held, test_pool);
+    ck_assert_int_eq(sl_dbfile_hold(path, held), APR_SUCCESS);
+    ck_assert_int_eq(stat(apr_pstrcat(test_pool, path, ".lock", NULL), &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    /* a shared lock of another process: flock locks of one open file
+     * description do not conflict within a process, so ask from a child */
+    if (fork() == 0) {
+        _exit(sl_dbfile_in_use(path, test_pool) ? 0 : 1);
+    }
+    else {
+        int status;
+        wait(&status);
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+    }
+    apr_pool_destroy(held);
+    ck_assert_int_eq(sl_dbfile_in_use(path, test_pool), 0);
+}
+END_TEST
+
+Suite *test_throttle_suite(void)
+{
+    Suite *s = suite_create("throttle");
+    TCase *tc = tcase_create("sl_throttle");
+    TCase *tf = tcase_create("sl_dbfile");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_throttle_count_budget);
+    tcase_add_test(tc, test_throttle_blocklist);
+    suite_add_tcase(s, tc);
+    tcase_add_checked_fixture(tf, setup, teardown);
+    tcase_add_test(tf, test_dbfile_modes_whatever_the_umask);
+    tcase_add_test(tf, test_dbfile_lock_says_in_use);
+    suite_add_tcase(s, tf);
+    return s;
+}
