@@ -33,6 +33,17 @@ pytest_count() {
     | grep -oE "[0-9]+ ($2)" | awk '{s+=$1} END {print s+0}'
 }
 
+# fail2ban-regex for the test of conf/fail2ban (unpacked, not installed: no
+# service starts on the machine)
+fail2ban_tools() {
+  local dir="$PWD/out/tools/fail2ban"
+  if [ ! -x "$dir/usr/bin/fail2ban-regex" ]; then
+    mkdir -p "$dir" && (cd "$dir/.." && apt-get download -q fail2ban >/dev/null 2>&1 \
+      && dpkg -x fail2ban_*.deb "$dir") || echo "build.sh: fail2ban-regex not available"
+  fi
+  export SIALI_FAIL2BAN="$dir"
+}
+
 build() {
   [ -x configure ] || ./autogen.sh
   [ -f Makefile ] || ./configure --with-apxs="$(command -v apxs)"
@@ -50,6 +61,7 @@ case "${1:-}" in
     install_packages
     build
     command -v npm >/dev/null || { $SUDO apt-get install -y -qq npm; }
+    fail2ban_tools
     status=0
     make check || status=1
     grep -E "Checks:|:[EF]:" test/unit/test_core.log || true

@@ -270,19 +270,33 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     siali_account_sweep_avatars(ptemp, s);
-    /* one dummy hash per cost in use, for logins nobody has */
+    /* one dummy hash per cost in use, for logins nobody has, and how long
+     * checking one takes (the longest of three: a padded answer should not
+     * come sooner than a real one) */
     for (sp = s; sp; sp = sp->next) {
         sl_config_t *core = &siali_config_get(sp)->core;
         const char *key = apr_psprintf(ptemp, "%u:%u:%u", core->hash.m_kib, core->hash.t,
                                        core->hash.p);
-        core->dummy_hash = apr_hash_get(dummies, key, APR_HASH_KEY_STRING);
-        if (!core->dummy_hash) {
-            if (!(core->dummy_hash = sl_password_dummy(&core->hash, pconf))) {
-                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10011: cannot compute a dummy hash");
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
-            apr_hash_set(dummies, key, APR_HASH_KEY_STRING, core->dummy_hash);
+        sl_config_t *same = apr_hash_get(dummies, key, APR_HASH_KEY_STRING);
+        int i;
+
+        if (same) {
+            core->dummy_hash = same->dummy_hash;
+            core->verify_time = same->verify_time;
+            continue;
         }
+        if (!(core->dummy_hash = sl_password_dummy(&core->hash, pconf))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10011: cannot compute a dummy hash");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        for (i = 0; i < 3; i++) {
+            apr_time_t t0 = apr_time_now();
+            sl_password_verify(core->dummy_hash, "x", 1);
+            if (!i || apr_time_now() - t0 > core->verify_time) {
+                core->verify_time = apr_time_now() - t0;
+            }
+        }
+        apr_hash_set(dummies, key, APR_HASH_KEY_STRING, core);
     }
     /* one cap for the life of the parent: across a graceful restart the old
      * children and the new ones hash within the same slots */
@@ -323,6 +337,7 @@ static void siali_register_hooks(apr_pool_t *p)
     ap_hook_post_config(siali_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* before mod_dbd's: its first connections prepare their statements */
     ap_hook_child_init(siali_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(siali_http_redact_early, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(siali_handler, NULL, NULL, APR_HOOK_MIDDLE);
     siali_db_hooks();
     siali_authn_hooks();

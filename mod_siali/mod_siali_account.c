@@ -19,6 +19,7 @@
 #include "sl_json.h"
 #include "sl_multipart.h"
 #include "sl_auth.h"
+#include "sl_dbfile.h"
 #include "sl_secret.h"
 
 #define MULTIPART_OVERHEAD (64 * 1024)   /* headers and boundaries */
@@ -31,7 +32,7 @@ const char *siali_account_prepare_avatar_dirs(apr_pool_t *pconf, server_rec *s,
 
     for (sp = s; sp; sp = sp->next) {
         siali_srv_conf_t *c = siali_config_get(sp);
-        apr_finfo_t fi;
+        const char *e;
 
         if (!c->avatar_dir) {
             const char *slash = main_sqlite_path ? strrchr(main_sqlite_path, '/') : NULL;
@@ -39,20 +40,12 @@ const char *siali_account_prepare_avatar_dirs(apr_pool_t *pconf, server_rec *s,
                                                 slash - main_sqlite_path), "/avatars", NULL)
                                   : ap_server_root_relative(pconf, "avatars");
         }
-        if (apr_stat(&fi, c->avatar_dir, APR_FINFO_TYPE, pconf) != APR_SUCCESS) {
-            if (apr_dir_make_recursive(c->avatar_dir, APR_FPROT_OS_DEFAULT, pconf)
-                != APR_SUCCESS) {
-                return apr_psprintf(pconf, "SialiAvatarDir %s: cannot create it",
-                                    c->avatar_dir);
-            }
-        }
         /* the children write here, nobody else reads here (the module serves
-         * the pictures to members): the mode exactly, whatever the umask */
-        if ((geteuid() == 0 && chown(c->avatar_dir, ap_unixd_config.user_id,
-                                     ap_unixd_config.group_id) != 0)
-            || chmod(c->avatar_dir, 0700) != 0) {
-            return apr_psprintf(pconf, "SialiAvatarDir %s: cannot hand it to the "
-                                "children's user: %s", c->avatar_dir, strerror(errno));
+         * the pictures to members): the mode exactly, whatever the umask, and
+         * never through a symbolic link the children's user put there */
+        if ((e = sl_dbfile_hand_folder(c->avatar_dir, 0700, ap_unixd_config.user_id,
+                                       ap_unixd_config.group_id, pconf))) {
+            return apr_psprintf(pconf, "SialiAvatarDir %s: %s", c->avatar_dir, e);
         }
     }
     return NULL;
@@ -62,29 +55,55 @@ static int avatar_name_ok(const char *name);
 
 #define SWEEP_AGE 3600   /* seconds: younger files may be an upload in flight */
 
-/* The avatar files of one folder that no account names (left by a crash
- * between writing a file and saving its name, or by older versions), and
- * temporary files, once they are an hour old. */
-static void sweep_one(apr_pool_t *p, server_rec *s, siali_srv_conf_t *c)
+/* The names the accounts of one database give their pictures, added to
+ * named; 0 when the database could not be read (then nothing is swept). */
+static int names_of(apr_pool_t *p, const char *driver, const char *params, apr_hash_t *named)
 {
-    apr_hash_t *named = apr_hash_make(p);
-    apr_time_t old = apr_time_now() - apr_time_from_sec(SWEEP_AGE);
-    apr_dir_t *dir;
-    apr_finfo_t fi;
     sl_rows_t res;
     sl_db_t *db;
-    int i, removed = 0;
+    int i, ok;
 
-    if (!c->db_driver || !c->db_params
-        || sl_db_open(&db, c->db_driver, c->db_params, 1, NULL, p) != SL_OK
-        || sl_db_select(db, p, "siali_user_avatars", &res, 0, NULL, NULL) != SL_OK) {
-        return;
+    if (!driver || !params || sl_db_open(&db, driver, params, 1, NULL, p) != SL_OK) {
+        return 0;
     }
-    for (i = 0; i < res.rows->nelts; i++) {
+    ok = sl_db_select(db, p, "siali_user_avatars", &res, 0, NULL, NULL) == SL_OK;
+    for (i = 0; ok && i < res.rows->nelts; i++) {
         apr_hash_set(named, SL_ROW(&res, i)[0], APR_HASH_KEY_STRING, "");
     }
     sl_db_close(db);
-    if (apr_dir_open(&dir, c->avatar_dir, p) != APR_SUCCESS) {
+    return ok;
+}
+
+/* The avatar files of one folder that no account of any database using it
+ * names (left by a crash between writing a file and saving its name, or by
+ * older versions), and temporary files, once they are an hour old. */
+static void sweep_one(apr_pool_t *p, server_rec *s, const char *folder)
+{
+    apr_hash_t *named = apr_hash_make(p), *dbs = apr_hash_make(p);
+    apr_time_t old = apr_time_now() - apr_time_from_sec(SWEEP_AGE);
+    apr_dir_t *dir;
+    apr_finfo_t fi;
+    server_rec *sp;
+    int removed = 0;
+
+    /* virtual hosts with databases of their own may share the folder */
+    for (sp = s; sp; sp = sp->next) {
+        siali_srv_conf_t *c = siali_config_get(sp);
+        const char *key;
+        if (!c->avatar_dir || strcmp(c->avatar_dir, folder)) {
+            continue;
+        }
+        key = apr_pstrcat(p, c->db_driver ? c->db_driver : "", ":",
+                          c->db_params ? c->db_params : "", NULL);
+        if (apr_hash_get(dbs, key, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        apr_hash_set(dbs, key, APR_HASH_KEY_STRING, "");
+        if (!names_of(p, c->db_driver, c->db_params, named)) {
+            return;
+        }
+    }
+    if (apr_dir_open(&dir, folder, p) != APR_SUCCESS) {
         return;
     }
     while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE | APR_FINFO_MTIME, dir)
@@ -97,15 +116,14 @@ static void sweep_one(apr_pool_t *p, server_rec *s, siali_srv_conf_t *c)
                          || apr_hash_get(named, fi.name, APR_HASH_KEY_STRING)))) {
             continue;
         }
-        if (apr_file_remove(apr_pstrcat(p, c->avatar_dir, "/", fi.name, NULL), p)
-            == APR_SUCCESS) {
+        if (apr_file_remove(apr_pstrcat(p, folder, "/", fi.name, NULL), p) == APR_SUCCESS) {
             removed++;
         }
     }
     apr_dir_close(dir);
     if (removed) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "SL70005: removed %d avatar file(s) "
-                     "that no account names from %s", removed, c->avatar_dir);
+                     "that no account names from %s", removed, folder);
     }
 }
 
@@ -118,7 +136,7 @@ void siali_account_sweep_avatars(apr_pool_t *ptemp, server_rec *s)
         siali_srv_conf_t *c = siali_config_get(sp);
         if (c->avatar_dir && !apr_hash_get(done, c->avatar_dir, APR_HASH_KEY_STRING)) {
             apr_hash_set(done, c->avatar_dir, APR_HASH_KEY_STRING, "");
-            sweep_one(ptemp, s, c);
+            sweep_one(ptemp, s, c->avatar_dir);
         }
     }
 }

@@ -67,7 +67,8 @@ static siali_found_e failed(request_rec *r, siali_req_t *req, const char *what,
     k = sl_auth_failure(siali_db_source(r, req), r->useragent_ip, &req->conf->core,
                         &req->retry_after, &err, r->pool);
     if (k == SL_ETHROTTLED) {
-        sl_blocklist_add(blocked, r->useragent_ip, sl_now() + req->retry_after, sl_now());
+        sl_blocklist_add(blocked, sl_throttle_address(r->useragent_ip, r->pool),
+                         sl_now() + req->retry_after, sl_now());
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL30011: address %s refused for %"
                       APR_INT64_T_FMT " s: too many failed authentications",
                       r->useragent_ip, req->retry_after);
@@ -90,7 +91,9 @@ siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
         return SIALI_FOUND_NONE;
     }
     /* an address over its budget is refused before anything is looked up */
-    if ((req->retry_after = sl_blocklist_left(blocked, r->useragent_ip, sl_now())) > 0) {
+    if ((req->retry_after = sl_blocklist_left(blocked, sl_throttle_address(r->useragent_ip,
+                                                                             r->pool),
+                                              sl_now())) > 0) {
         return SIALI_FOUND_THROTTLED;
     }
     src = siali_db_source(r, req);
@@ -117,6 +120,10 @@ siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
     /* an expired session is simply none; a cookie nobody was ever given is
      * a guess as far as we can tell */
     if (k == SL_ENOTFOUND) {
+        /* and the browser forgets it: a cookie of a session the server
+         * ended (a password change elsewhere) counts once, not on every
+         * request until it logs in again */
+        siali_http_set_session_cookie(r, req->prefix, NULL, 0);
         return failed(r, req, "unknown session cookie", SIALI_FOUND_NONE);
     }
     return k == SL_EDENIED ? SIALI_FOUND_NONE : SIALI_FOUND_UNAVAILABLE;

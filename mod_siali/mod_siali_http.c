@@ -295,17 +295,32 @@ const char *siali_http_session_cookie(request_rec *r)
 
 #define REDACTED "REDACTED"
 
-/* raw query text with the value of every token= parameter replaced */
+/* 1 when the raw key k[0..n) is "token" once percent-decoded (the parser
+ * decodes keys: ?%74oken= is the invite too) */
+static int is_token_key(apr_pool_t *p, const char *k, apr_size_t n)
+{
+    char *key = apr_pstrmemdup(p, k, n);
+
+    return ap_unescape_urlencoded(key) == OK && !strcmp(key, "token");
+}
+
+/* raw query text with the value of every token parameter replaced; NULL
+ * when there is none */
 static char *redact_query(apr_pool_t *p, const char *q, apr_size_t n)
 {
-    char *out = apr_palloc(p, n + sizeof(REDACTED) * (n / 6 + 1) + 1), *d = out;
+    char *out = apr_palloc(p, n + sizeof(REDACTED) * (n / 2 + 1) + 1), *d = out;
     const char *s = q, *end = q + n;
+    int found = 0;
 
     while (s < end) {
         const char *amp = memchr(s, '&', end - s), *stop = amp ? amp : end;
-        if (stop - s >= 6 && !strncmp(s, "token=", 6)) {
-            memcpy(d, "token=" REDACTED, 6 + sizeof(REDACTED) - 1);
-            d += 6 + sizeof(REDACTED) - 1;
+        const char *eq = memchr(s, '=', stop - s);
+        if (eq && is_token_key(p, s, eq - s)) {
+            memcpy(d, s, eq + 1 - s);
+            d += eq + 1 - s;
+            memcpy(d, REDACTED, sizeof(REDACTED) - 1);
+            d += sizeof(REDACTED) - 1;
+            found = 1;
         }
         else {
             memcpy(d, s, stop - s);
@@ -317,36 +332,58 @@ static char *redact_query(apr_pool_t *p, const char *q, apr_size_t n)
         s = stop + 1;
     }
     *d = '\0';
-    return out;
+    return found ? out : NULL;
 }
 
 void siali_http_redact_secrets(request_rec *r)
 {
     const char *q, *space;
+    char *args;
 
-    if (!r->args || !strstr(r->args, "token=")) {
+    if (!r->args || apr_table_get(r->notes, "siali-args")
+        || !(args = redact_query(r->pool, r->args, strlen(r->args)))) {
         return;
     }
     /* the handler reads the real one; the access log (%r, %q) and any other
      * module after us see the redacted one */
     apr_table_setn(r->notes, "siali-args", r->args);
-    r->args = redact_query(r->pool, r->args, strlen(r->args));
+    r->args = args;
     if (r->the_request && (q = strchr(r->the_request, '?'))) {
+        const char *rq;
         space = strchr(q, ' ');
-        r->the_request = apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, r->the_request,
-                                                             q + 1 - r->the_request),
-                                     redact_query(r->pool, q + 1,
-                                                  space ? (apr_size_t)(space - q - 1)
-                                                        : strlen(q + 1)),
-                                     space ? space : "", NULL);
+        rq = redact_query(r->pool, q + 1, space ? (apr_size_t)(space - q - 1) : strlen(q + 1));
+        if (rq) {
+            r->the_request = apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, r->the_request,
+                                                                 q + 1 - r->the_request),
+                                         rq, space ? space : "", NULL);
+        }
     }
+}
+
+int siali_http_redact_early(request_rec *r)
+{
+    apr_size_t n = r->uri ? strlen(r->uri) : 0;
+
+    /* our signup page only (wherever it is mounted): other applications of
+     * this server keep their query strings as they are */
+    if (r->args && n >= 12 && (!strcmp(r->uri + n - 12, "/user/signup")
+                               || (n >= 13 && !strcmp(r->uri + n - 13, "/user/signup/")))) {
+        siali_http_redact_secrets(r);
+    }
+    return DECLINED;
 }
 
 apr_table_t *siali_http_query(request_rec *r)
 {
     apr_table_t *t = apr_table_make(r->pool, 8);
-    const char *args = apr_table_get(r->notes, "siali-args");
+    const char *args = NULL;
+    request_rec *o;
 
+    /* the query before redaction, kept on this request or the one an
+     * internal redirect started from */
+    for (o = r; o && !args; o = o->prev) {
+        args = apr_table_get(o->notes, "siali-args");
+    }
     if (!args) {
         args = r->args;
     }

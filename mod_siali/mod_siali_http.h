@@ -46,6 +46,11 @@ const char *siali_http_session_cookie(request_rec *r);
  * kept for siali_http_query. */
 void siali_http_redact_secrets(request_rec *r);
 
+/* post_read_request: the same for the signup page before anything else sees
+ * the request (the original request is what %r logs, also after an internal
+ * redirect, and also when the request never reaches the handler). */
+int siali_http_redact_early(request_rec *r);
+
 /* All query arguments (first value of each), NULL when the query string
  * is not valid urlencoded UTF-8. */
 apr_table_t *siali_http_query(request_rec *r);

@@ -23,6 +23,33 @@
 #include "sl_secret.h"
 
 #define RUN_USER "www-data"
+#define SIALI_RUN_BASE "/run/siali"
+
+/* A folder of the generated files, 0755 whatever the umask (read by the
+ * children, written by nobody but its owner). */
+static apr_status_t make_dir(const char *dir, apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, dir), *c;
+    struct stat st;
+
+    for (c = copy + 1; ; c++) {
+        if (*c == '/' || *c == '\0') {
+            char keep = *c;
+            *c = '\0';
+            if (lstat(copy, &st) != 0) {
+                if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
+                    return errno;
+                }
+                chmod(copy, 0755);
+            }
+            *c = keep;
+            if (!keep) {
+                break;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
 
 static int exists(const char *path, apr_pool_t *p)
 {
@@ -38,8 +65,7 @@ static apr_status_t copy_tree(const char *from, const char *to, apr_pool_t *p)
     apr_finfo_t fi;
     apr_status_t rv;
 
-    if ((rv = apr_dir_make_recursive(to, APR_FPROT_OS_DEFAULT, p)) != APR_SUCCESS
-        || (rv = apr_dir_open(&dir, from, p)) != APR_SUCCESS) {
+    if ((rv = make_dir(to, p)) != APR_SUCCESS || (rv = apr_dir_open(&dir, from, p)) != APR_SUCCESS) {
         return rv;
     }
     while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, dir) == APR_SUCCESS) {
@@ -52,6 +78,9 @@ static apr_status_t copy_tree(const char *from, const char *to, apr_pool_t *p)
         rv = fi.filetype == APR_DIR ? copy_tree(src, dst, p)
              : apr_file_copy(src, dst, APR_FPROT_UREAD | APR_FPROT_UWRITE
                              | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
+        if (rv == APR_SUCCESS && fi.filetype != APR_DIR) {
+            chmod(dst, 0644);   /* exactly, whatever the umask */
+        }
         if (rv != APR_SUCCESS) {
             break;
         }
@@ -89,13 +118,17 @@ static const char *quoted(const char *s, apr_pool_t *p)
 
 /* The folder of one instance's generated files (httpd.conf, pid file,
  * htdocs copy): one per database and address, so two instances never
- * share or overwrite them. */
+ * share or overwrite them. As root never inside the state folder: that one
+ * holds the database and belongs to the children's user, who could then
+ * swap the configuration root starts httpd with; /run/siali is root's. */
 static const char *instance_dir(siali_cli_t *cli, const char *state, apr_pool_t *p)
 {
     const char *id = sl_secret_sha256_hex(apr_pstrcat(p, cli->driver, ":", cli->params,
                                                       NULL), p);
+    const char *base = geteuid() == 0 ? SIALI_RUN_BASE : apr_pstrcat(p, state, "/instances",
+                                                                        NULL);
 
-    return apr_psprintf(p, "%s/instances/%s_%s-%.10s", state, cli->host, cli->port, id);
+    return apr_psprintf(p, "%s/%s_%s-%.10s", base, cli->host, cli->port, id);
 }
 
 /* 1 when the pid file names a live httpd */
@@ -174,7 +207,7 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
     apr_pool_t *dbp;
     long pid;
 
-    if (apr_dir_make_recursive(state, APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
+    if (make_dir(state, p) != APR_SUCCESS) {
         fprintf(stderr, "siali: cannot create the state folder %s\n", state);
         return 1;
     }
@@ -200,7 +233,7 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
         fprintf(stderr, "siali: cannot serve: %s (choose another with --port)\n", why);
         return 1;
     }
-    if (apr_dir_make_recursive(inst, APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
+    if (make_dir(inst, p) != APR_SUCCESS) {
         fprintf(stderr, "siali: cannot create the instance folder %s\n", inst);
         return 1;
     }
@@ -220,12 +253,14 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
     siali_cli_keep_owner(cli, p);
     if (root && pw && !strcmp(cli->driver, "sqlite3")) {
         char *dir = apr_pstrdup(p, params), *slash = strrchr(dir, '/');
+        const char *e;
         if (slash) {
             *slash = '\0';
-            if (!strcmp(dir, state) && (chown(dir, pw->pw_uid, pw->pw_gid) != 0
-                                        || chmod(dir, SL_DBFILE_DIR_MODE) != 0)) {
-                fprintf(stderr, "siali: cannot hand %s to %s: %s\n", dir, RUN_USER,
-                        strerror(errno));
+            if (!strcmp(dir, state)
+                && (e = sl_dbfile_hand_folder(dir, SL_DBFILE_DIR_MODE, pw->pw_uid,
+                                              pw->pw_gid, p))) {
+                fprintf(stderr, "siali: %s\n", e);
+                return 1;
             }
         }
     }
@@ -241,7 +276,7 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
         fprintf(stderr, "siali: cannot copy %s to %s\n", htdocs_src, htdocs);
         return 1;
     }
-    apr_dir_make_recursive(apr_pstrcat(p, inst, "/run", NULL), APR_FPROT_OS_DEFAULT, p);
+    make_dir(apr_pstrcat(p, inst, "/run", NULL), p);
 
     text = apr_pstrcat(p,
         "# generated by `siali start`: edit the flags, not this file\n"
@@ -283,7 +318,8 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
     conf = apr_pstrcat(p, inst, "/httpd.conf", NULL);
     if (apr_file_open(&f, conf, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
                       APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS
-        || apr_file_puts(text, f) != APR_SUCCESS || apr_file_close(f) != APR_SUCCESS) {
+        || apr_file_puts(text, f) != APR_SUCCESS || apr_file_close(f) != APR_SUCCESS
+        || chmod(conf, 0644) != 0) {
         fprintf(stderr, "siali: cannot write %s\n", conf);
         return 1;
     }

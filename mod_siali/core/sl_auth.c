@@ -98,7 +98,8 @@ static sl_kind_e signup_check_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
     b->throttled = 0;
     if (b->count_attempt) {
         /* an attempt that will hash: spent from this address's budget */
-        k = sl_throttle_count(db, "signup", b->in->address, b->cfg->signup_max,
+        k = sl_throttle_count(db, "signup", sl_throttle_address(b->in->address, p),
+                              b->cfg->signup_max,
                               b->cfg->signup_window, &b->out->retry_after, err, p);
         if (k == SL_ETHROTTLED) {
             b->throttled = 1;
@@ -117,6 +118,13 @@ static sl_kind_e signup_check_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
         b->taken = res.rows->nelts > 0;
     }
     return SL_OK;
+}
+
+static sl_kind_e signup_release_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    signup_t *b = baton;
+
+    return sl_throttle_uncount(db, "signup", sl_throttle_address(b->in->address, p), err, p);
 }
 
 static sl_kind_e signup_create_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
@@ -192,6 +200,10 @@ sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_sign
     }
     if ((rv = sl_password_hash(&b.phc, in->password, in->password_len, &cfg->hash, p))
         != APR_SUCCESS) {
+        if (rv == APR_TIMEUP) {
+            /* not an attempt after all: the address's budget is given back */
+            sl_conn_run(src, SL_CONN_WRITE, signup_release_unit, &b, NULL, p);
+        }
         return hash_failed(rv, err);
     }
     k = sl_conn_run(src, SL_CONN_WRITE, signup_create_unit, &b, err, p);
@@ -210,17 +222,27 @@ sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_sign
 
 /* ---- login ---- */
 
-/* The throttle's name for what was typed as the login: the SHA-256 of it
- * trimmed and lower-cased (bounded, and never a UTF-8 sequence cut in half). */
+/* The throttle's name for what was typed as the login, normalised as the
+ * lookup normalises it (sl_account_find): an email as sl_validate_email
+ * makes it (trimmed of all white space, lower-cased), anything else trimmed
+ * the same way and lower-cased; then its SHA-256 (bounded, and never a
+ * UTF-8 sequence cut in half). Spellings that find one account therefore
+ * share a counter, except the email and the username of one account, which
+ * the caller typed differently (and the address counter covers both). */
 static const char *login_subject(const char *login, apr_pool_t *p)
 {
+    const char *norm = NULL;
     char *s, *c, *e;
 
-    while (*login == ' ' || *login == '\t') {
+    if (strchr(login, '@')
+        && sl_validate_email(&norm, login, strlen(login), NULL, p) == SL_OK) {
+        return apr_pstrcat(p, "login:", sl_secret_sha256_hex(norm, p), NULL);
+    }
+    while (apr_isspace(*login)) {
         login++;
     }
     s = apr_pstrdup(p, login);
-    for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+    for (e = s + strlen(s); e > s && apr_isspace(e[-1]); e--)
         ;
     *e = '\0';
     for (c = s; *c; c++) {
@@ -255,7 +277,7 @@ static sl_kind_e login_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_p
      * one spelling says nothing about which other spellings name the same
      * account, and the address is counted too */
     b->key.account = login_subject(b->in->login, p);
-    b->key.address = b->in->address;
+    b->key.address = sl_throttle_address(b->in->address, p);
     /* counted first, then compared, before any hashing: a throttled attempt
      * costs no CPU, and parallel ones cannot all slip past */
     k = sl_throttle_reserve(db, &b->key, b->cfg, &b->out->retry_after, err, p);
@@ -343,7 +365,18 @@ sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_
         ok = ok == SL_PASSWORD_BUSY ? ok : 0;
     }
     else {
+        apr_time_t t0 = apr_time_now();
         ok = sl_password_verify(b.user->password, in->password, in->password_len);
+        /* a hash of an older, cheaper cost answers sooner than the dummy of
+         * an unknown account would: the difference is waited out (asleep,
+         * holding nothing), so the time says nothing about who exists */
+        if (ok != SL_PASSWORD_BUSY && cfg->verify_time > 0
+            && sl_password_needs_upgrade(b.user->password, &cfg->hash)) {
+            apr_interval_time_t took = apr_time_now() - t0;
+            if (took < cfg->verify_time) {
+                apr_sleep(cfg->verify_time - took);
+            }
+        }
     }
     if (ok == SL_PASSWORD_BUSY) {
         /* not a failed guess: the attempt is given back */
@@ -449,7 +482,7 @@ sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
         return k;
     }
     b.key.account = apr_pstrcat(p, "user:", user->id, NULL);
-    b.key.address = address;
+    b.key.address = sl_throttle_address(address, p);
     b.cfg = cfg;
     b.retry_after = retry_after;
     b.user_id = user->id;
@@ -484,7 +517,8 @@ typedef struct {
 static sl_kind_e failure_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     failure_t *b = baton;
-    sl_kind_e k = sl_throttle_count(db, "auth", b->address, b->cfg->auth_max,
+    sl_kind_e k = sl_throttle_count(db, "auth", sl_throttle_address(b->address, p),
+                                    b->cfg->auth_max,
                                     b->cfg->auth_window, b->retry_after, err, p);
 
     /* committed either way: the failure is counted */

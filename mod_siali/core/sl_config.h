@@ -27,6 +27,9 @@ typedef struct {
     const char *dummy_hash;        /* a PHC string at this cost for a
                                     * password nobody knows: unknown accounts
                                     * are checked against it */
+    apr_interval_time_t verify_time; /* how long checking it takes here: a
+                                    * login checked against a cheaper hash
+                                    * waits out the difference */
 } sl_config_t;
 
 #define SL_DEFAULT_AVATAR_MAX_PX 512

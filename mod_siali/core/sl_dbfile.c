@@ -6,8 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <apr_file_info.h>
-#include <apr_file_io.h>
 #include <apr_strings.h>
 
 #include "sl_dbfile.h"
@@ -21,28 +19,106 @@ static const char *folder_of(const char *path, apr_pool_t *p)
     return slash ? (slash == path ? "/" : apr_pstrmemdup(p, path, slash - path)) : ".";
 }
 
+/* Every missing folder of dir, each made with exactly `mode` (the umask
+ * cannot widen one, and no intermediate folder is left open to others). */
+static const char *make_folders(const char *dir, mode_t mode, int *created, apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, dir), *c;
+    struct stat st;
+
+    for (c = copy + 1; ; c++) {
+        if (*c == '/' || *c == '\0') {
+            char keep = *c;
+            *c = '\0';
+            if (lstat(copy, &st) != 0) {
+                if (mkdir(copy, mode) != 0 && errno != EEXIST) {
+                    return apr_psprintf(p, "cannot create the folder %s: %s", copy,
+                                        strerror(errno));
+                }
+                chmod(copy, mode);
+                *created = 1;
+            }
+            *c = keep;
+            if (!keep) {
+                break;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* A folder holding the database that others could write to lets them put
+ * files of their choosing under the names we open as root. */
+static const char *folder_safe(const char *dir, apr_pool_t *p)
+{
+    struct stat st;
+
+    if (lstat(dir, &st) != 0) {
+        return apr_psprintf(p, "cannot read %s: %s", dir, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return apr_psprintf(p, "%s is not a folder (a symbolic link is not accepted)", dir);
+    }
+    if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+        return apr_psprintf(p, "the folder %s can be written by every user: give it to the "
+                            "user the children run as, mode 0750", dir);
+    }
+    return NULL;
+}
+
+/* Opens a database file without following a symbolic link, and refuses
+ * anything but a regular file. -1 with errno ENOENT when it is not there. */
+static int open_file(const char *path, int flags, apr_pool_t *p, const char **why)
+{
+    struct stat st;
+    int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, SL_DBFILE_MODE);
+
+    *why = NULL;
+    if (fd < 0) {
+        if (errno != ENOENT) {
+            *why = apr_psprintf(p, "cannot open %s: %s%s", path, strerror(errno),
+                                errno == ELOOP ? " (a symbolic link is not accepted)" : "");
+        }
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        *why = apr_psprintf(p, "%s is not a regular file", path);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
 const char *sl_dbfile_create(const char *path, int *created_dir, apr_pool_t *p)
 {
-    const char *dir = folder_of(path, p);
-    struct stat st;
-    int fd;
+    const char *dir = folder_of(path, p), *e;
+    int fd, i;
 
     *created_dir = 0;
-    if (stat(dir, &st) != 0) {
-        if (apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
-            return apr_psprintf(p, "cannot create the folder %s: %s", dir, strerror(errno));
+    if ((e = make_folders(dir, SL_DBFILE_DIR_MODE, created_dir, p))) {
+        return e;
+    }
+    if (geteuid() == 0 && (e = folder_safe(dir, p))) {
+        return e;
+    }
+    fd = open_file(path, O_RDWR | O_CREAT, p, &e);
+    if (fd < 0) {
+        return e ? e : apr_psprintf(p, "cannot create %s: %s", path, strerror(errno));
+    }
+    fchmod(fd, SL_DBFILE_MODE);
+    close(fd);
+    /* side files an older version left readable: tightened before SQLite
+     * opens the database, so there is no moment they can be opened */
+    for (i = 1; side_files[i]; i++) {
+        const char *f = apr_pstrcat(p, path, side_files[i], NULL);
+        if ((fd = open_file(f, O_RDONLY, p, &e)) >= 0) {
+            fchmod(fd, SL_DBFILE_MODE);
+            close(fd);
         }
-        /* the mode exactly, whatever the umask */
-        chmod(dir, SL_DBFILE_DIR_MODE);
-        *created_dir = 1;
-    }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, SL_DBFILE_MODE);
-    if (fd >= 0) {
-        fchmod(fd, SL_DBFILE_MODE);
-        close(fd);
-    }
-    else if (errno != EEXIST) {
-        return apr_psprintf(p, "cannot create %s: %s", path, strerror(errno));
+        else if (e) {
+            return e;
+        }
     }
     return NULL;
 }
@@ -66,33 +142,86 @@ static int dedicated(const char *dir, const char *base)
     return only;
 }
 
+/* Mode and owner through the open descriptor (never through a name that may
+ * have become a link), only for what is ours: made by root or already the
+ * target's. */
+static const char *hand_fd(int fd, const char *name, mode_t mode, uid_t uid, gid_t gid,
+                           int root, apr_pool_t *p)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0) {
+        return apr_psprintf(p, "cannot read %s: %s", name, strerror(errno));
+    }
+    if (root && st.st_uid != 0 && st.st_uid != uid) {
+        return apr_psprintf(p, "%s belongs to uid %d, neither root nor the children's user "
+                            "(%d): refused", name, (int)st.st_uid, (int)uid);
+    }
+    if (fchmod(fd, mode) != 0) {
+        return apr_psprintf(p, "cannot set the mode of %s: %s", name, strerror(errno));
+    }
+    if (root && fchown(fd, uid, gid) != 0) {
+        return apr_psprintf(p, "cannot hand %s to uid %d: %s", name, (int)uid,
+                            strerror(errno));
+    }
+    return NULL;
+}
+
 const char *sl_dbfile_hand_over(const char *path, uid_t uid, gid_t gid, int created_dir,
                                 apr_pool_t *p)
 {
-    const char *dir = folder_of(path, p), *slash = strrchr(path, '/');
-    int root = geteuid() == 0 && uid != (uid_t)-1, i;
+    const char *dir = folder_of(path, p), *slash = strrchr(path, '/'), *e;
+    int root = geteuid() == 0 && uid != (uid_t)-1, i, fd;
 
+    if (geteuid() == 0 && (e = folder_safe(dir, p))) {
+        return e;
+    }
     for (i = 0; side_files[i]; i++) {
         const char *f = apr_pstrcat(p, path, side_files[i], NULL);
-        if (chmod(f, SL_DBFILE_MODE) != 0) {
-            if (errno == ENOENT) {
-                continue;
+        if ((fd = open_file(f, O_RDONLY, p, &e)) < 0) {
+            if (e) {
+                return e;
             }
-            return apr_psprintf(p, "cannot set the mode of %s: %s", f, strerror(errno));
+            continue;   /* not there */
         }
-        if (root && chown(f, uid, gid) != 0) {
-            return apr_psprintf(p, "cannot hand %s to uid %d: %s", f, (int)uid,
-                                strerror(errno));
+        e = hand_fd(fd, f, SL_DBFILE_MODE, uid, gid, root, p);
+        close(fd);
+        if (e) {
+            return e;
         }
     }
     if (strcmp(dir, "/") && (created_dir || dedicated(dir, slash ? slash + 1 : path))) {
-        if (root && chown(dir, uid, gid) != 0) {
-            return apr_psprintf(p, "cannot hand folder %s to uid %d: %s", dir, (int)uid,
-                                strerror(errno));
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            return apr_psprintf(p, "cannot open the folder %s: %s", dir, strerror(errno));
         }
-        chmod(dir, SL_DBFILE_DIR_MODE);
+        e = hand_fd(fd, dir, SL_DBFILE_DIR_MODE, uid, gid, root, p);
+        close(fd);
+        if (e) {
+            return e;
+        }
     }
     return NULL;
+}
+
+const char *sl_dbfile_hand_folder(const char *dir, mode_t mode, uid_t uid, gid_t gid,
+                                  apr_pool_t *p)
+{
+    int created = 0, fd;
+    const char *e;
+
+    if ((e = make_folders(dir, mode, &created, p))) {
+        return e;
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return apr_psprintf(p, "cannot open the folder %s: %s%s", dir, strerror(errno),
+                            errno == ELOOP || errno == ENOTDIR
+                            ? " (a symbolic link is not accepted)" : "");
+    }
+    e = hand_fd(fd, dir, mode, uid, gid, geteuid() == 0 && uid != (uid_t)-1, p);
+    close(fd);
+    return e;
 }
 
 static apr_status_t close_fd(void *data)
@@ -103,12 +232,13 @@ static apr_status_t close_fd(void *data)
 
 apr_status_t sl_dbfile_hold(const char *path, apr_pool_t *p)
 {
-    const char *lock = apr_pstrcat(p, path, ".lock", NULL);
-    int fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, SL_DBFILE_MODE);
+    const char *lock = apr_pstrcat(p, path, ".lock", NULL), *why;
+    int fd = open_file(lock, O_RDONLY | O_CREAT, p, &why);
 
     if (fd < 0) {
-        return errno;
+        return errno ? errno : APR_EGENERAL;
     }
+    fchmod(fd, SL_DBFILE_MODE);
     if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
         int e = errno;
         close(fd);
@@ -121,8 +251,8 @@ apr_status_t sl_dbfile_hold(const char *path, apr_pool_t *p)
 
 int sl_dbfile_in_use(const char *path, apr_pool_t *p)
 {
-    const char *lock = apr_pstrcat(p, path, ".lock", NULL);
-    int fd = open(lock, O_RDONLY | O_CLOEXEC), busy;
+    const char *lock = apr_pstrcat(p, path, ".lock", NULL), *why;
+    int fd = open_file(lock, O_RDONLY, p, &why), busy;
 
     if (fd < 0) {
         return 0;

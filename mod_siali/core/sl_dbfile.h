@@ -14,18 +14,29 @@
 #define SL_DBFILE_MODE 0600     /* the database, -wal, -shm, -journal, .lock */
 #define SL_DBFILE_DIR_MODE 0750 /* a folder that is the database's alone */
 
-/* Before SQLite opens path: its folder made (SL_DBFILE_DIR_MODE) when
+/* Before SQLite opens path: its folders made (each SL_DBFILE_DIR_MODE) when
  * missing (*created_dir = 1), the file created empty with SL_DBFILE_MODE
- * when missing, so SQLite never creates it with its own 0644; SQLite gives
- * -wal and -shm the mode of the database file. NULL or an error sentence. */
+ * when missing and existing files (from older versions) tightened to it,
+ * so SQLite never creates one with its own 0644 (it gives -wal and -shm the
+ * mode of the database file). Never through a symbolic link; as root, a
+ * folder every user may write to is refused. NULL or an error sentence. */
 const char *sl_dbfile_create(const char *path, int *created_dir, apr_pool_t *p);
 
 /* The database's files get SL_DBFILE_MODE and, when we run as root and uid
  * is not (uid_t)-1, the owner uid:gid; so does its folder (mode
  * SL_DBFILE_DIR_MODE) when we created it or it holds nothing but the
- * database's files. A shared folder is never touched. NULL or an error. */
+ * database's files. A shared folder is never touched. Everything through
+ * descriptors opened without following symbolic links; a file of a third
+ * user is refused (as root). NULL or an error. */
 const char *sl_dbfile_hand_over(const char *path, uid_t uid, gid_t gid, int created_dir,
                                 apr_pool_t *p);
+
+/* A folder (made with exactly mode when missing, its parents too) given
+ * mode and, as root, uid:gid, through a descriptor opened without
+ * following a symbolic link: a link or a folder of a third user is
+ * refused. NULL or an error sentence. */
+const char *sl_dbfile_hand_folder(const char *dir, mode_t mode, uid_t uid, gid_t gid,
+                                  apr_pool_t *p);
 
 /* Takes and keeps (until p is destroyed) a shared lock on <path>.lock. */
 apr_status_t sl_dbfile_hold(const char *path, apr_pool_t *p);

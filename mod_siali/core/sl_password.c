@@ -31,6 +31,8 @@ struct sl_password_limit_t {
     pthread_cond_t freed;
     int max;
     pid_t owner[SLOTS_MAX];
+    unsigned long long started[SLOTS_MAX];   /* the owner's start time: a pid
+                                              * used again names another process */
 };
 
 static sl_password_limit_t *limiter;
@@ -159,26 +161,80 @@ static void lock_limiter(sl_password_limit_t *l)
     }
 }
 
-/* A free slot, or one whose owner is gone (taken back, logged). -1 none. */
+/* When a process started, in clock ticks since boot (/proc/PID/stat,
+ * field 22); 0 when it cannot be read. */
+static unsigned long long start_time(pid_t pid)
+{
+    char path[64], buf[1024], *c;
+    unsigned long long t = 0;
+    int field;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    if (!(f = fopen(path, "r"))) {
+        return 0;
+    }
+    if (!fgets(buf, sizeof(buf), f)) {
+        buf[0] = '\0';
+    }
+    fclose(f);
+    /* after the command, which is in parentheses and may hold anything */
+    if (!(c = strrchr(buf, ')'))) {
+        return 0;
+    }
+    for (field = 2; *c && field < 22; c++) {
+        if (*c == ' ') {
+            field++;
+        }
+    }
+    sscanf(c, "%llu", &t);
+    return t;
+}
+
+/* 1 when the slot's owner is gone: no such process, or a process that
+ * started after the owner did (its pid was used again) */
+static int owner_gone(sl_password_limit_t *l, int i)
+{
+    unsigned long long now;
+
+    if (kill(l->owner[i], 0) != 0 && errno == ESRCH) {
+        return 1;
+    }
+    now = start_time(l->owner[i]);
+    return l->started[i] && now && now != l->started[i];
+}
+
+/* A free slot, or one whose owner is gone (taken back, logged). -1 none.
+ * Owners are looked at only when every slot is taken. */
 static int claim_slot(sl_password_limit_t *l, pid_t me)
 {
+    static __thread pid_t cached_pid;
+    static __thread unsigned long long cached_start;
     int i, in_use = 0, found = -1;
 
-    for (i = 0; i < l->max; i++) {
-        if (l->owner[i] && kill(l->owner[i], 0) != 0 && errno == ESRCH) {
+    if (cached_pid != me) {
+        cached_pid = me;
+        cached_start = start_time(me);
+    }
+    for (i = 0; i < l->max && found < 0; i++) {
+        if (!l->owner[i]) {
+            found = i;
+        }
+    }
+    for (i = 0; i < l->max && found < 0; i++) {
+        if (owner_gone(l, i)) {
             SL_LOG(SL_LOG_WARNING, "SL00306: hashing slot of pid %ld taken back: that "
                    "process is gone", (long)l->owner[i]);
             l->owner[i] = 0;
-        }
-        if (!l->owner[i] && found < 0) {
             found = i;
         }
-        else if (l->owner[i]) {
-            in_use++;
-        }
+    }
+    for (i = 0; i < l->max; i++) {
+        in_use += l->owner[i] != 0;
     }
     if (found >= 0) {
         l->owner[found] = me;
+        l->started[found] = cached_start;
         SL_LOG(SL_LOG_DEBUG, "SL00303: hashing slots in use: %d of %d", in_use + 1, l->max);
     }
     return found;

@@ -1,4 +1,6 @@
 #include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -227,4 +229,33 @@ void sl_blocklist_add(sl_blocklist_t *b, const char *address, apr_int64_t until,
     *v = until;
     apr_thread_mutex_unlock(b->mutex);
     (void)now;
+}
+
+const char *sl_throttle_address(const char *address, apr_pool_t *p)
+{
+    unsigned char a[16];
+    char buf[INET6_ADDRSTRLEN];
+    int i;
+
+    if (!address || !strchr(address, ':') || inet_pton(AF_INET6, address, a) != 1) {
+        return address;
+    }
+    if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+        return apr_psprintf(p, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+    }
+    for (i = 8; i < 16; i++) {
+        a[i] = 0;
+    }
+    if (!inet_ntop(AF_INET6, a, buf, sizeof(buf))) {
+        return address;
+    }
+    return apr_pstrcat(p, buf, "/64", NULL);
+}
+
+sl_kind_e sl_throttle_uncount(sl_db_t *db, const char *kind, const char *subject,
+                              sl_err_t *err, apr_pool_t *p)
+{
+    const char *args[2] = { kind, subject };
+
+    return subject ? sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err) : SL_OK;
 }

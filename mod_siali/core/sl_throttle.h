@@ -35,12 +35,22 @@ sl_kind_e sl_throttle_release(sl_db_t *db, const sl_throttle_key_t *key,
 sl_kind_e sl_throttle_success(sl_db_t *db, const sl_throttle_key_t *key,
                               sl_err_t *err, apr_pool_t *p);
 
+/* The subject a client address is counted as: IPv4 as it is, an IPv4
+ * mapped into IPv6 as IPv4, any other IPv6 address as its /64 (one host
+ * usually has the whole /64: every address in it is one budget). */
+const char *sl_throttle_address(const char *address, apr_pool_t *p);
+
 /* Inside a write unit: one more event of `kind` for subject (a signup,
  * a failed token or cookie, by address), then SL_ETHROTTLED (*retry_after)
  * when more than max are in the window. Shared by every child and node. */
 sl_kind_e sl_throttle_count(sl_db_t *db, const char *kind, const char *subject, int max,
                             apr_int64_t window, apr_int64_t *retry_after, sl_err_t *err,
                             apr_pool_t *p);
+
+/* Inside a write unit: the last count of `kind` for subject given back
+ * (an attempt the server was too busy to make). */
+sl_kind_e sl_throttle_uncount(sl_db_t *db, const char *kind, const char *subject,
+                              sl_err_t *err, apr_pool_t *p);
 
 /* Addresses this process refuses without asking the database, until a
  * time: filled when the shared counter says an address is over its budget,

@@ -59,8 +59,12 @@ def side_by_side(state, user=None):
         b.start()
         requests.post(a.url + "/user/signup/", data={"email": "only-a@example.org",
                       "password": "secret-pass-1"}, allow_redirects=False)
-        confs = [os.path.join(root, f) for root, _, files in os.walk(state)
-                 for f in files if f == "httpd.conf"]
+        # as root the generated files live in /run/siali (root's), else
+        # under the state folder: one folder each
+        where = "/run/siali" if os.geteuid() == 0 and not user else state
+        confs = [os.path.join(root, f) for root, _, files in os.walk(where)
+                 for f in files if f == "httpd.conf"
+                 and (str(a.port) in root or str(b.port) in root)]
         assert len(confs) == 2, confs
         for inst in (a, b):
             assert requests.get(inst.url + "/api/health").status_code == 200

@@ -149,6 +149,20 @@ START_TEST(test_dbfile_lock_says_in_use)
 }
 END_TEST
 
+START_TEST(test_throttle_address_subjects)
+{
+    ck_assert_str_eq(sl_throttle_address("192.0.2.7", test_pool), "192.0.2.7");
+    ck_assert_str_eq(sl_throttle_address("::ffff:192.0.2.7", test_pool), "192.0.2.7");
+    /* one host has its whole /64: one budget for all of it */
+    ck_assert_str_eq(sl_throttle_address("2001:db8:1:2:3:4:5:6", test_pool), "2001:db8:1:2::/64");
+    ck_assert_str_eq(sl_throttle_address("2001:DB8:1:2::ffff", test_pool), "2001:db8:1:2::/64");
+    ck_assert_str_eq(sl_throttle_address("2001:0db8:0001:0002:0:0:0:1", test_pool),
+                     "2001:db8:1:2::/64");
+    ck_assert_str_eq(sl_throttle_address("not an address", test_pool), "not an address");
+    ck_assert_ptr_null(sl_throttle_address(NULL, test_pool));
+}
+END_TEST
+
 Suite *test_throttle_suite(void)
 {
     Suite *s = suite_create("throttle");
@@ -158,6 +172,7 @@ Suite *test_throttle_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_throttle_count_budget);
     tcase_add_test(tc, test_throttle_blocklist);
+    tcase_add_test(tc, test_throttle_address_subjects);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(tf, setup, teardown);
     tcase_add_test(tf, test_dbfile_modes_whatever_the_umask);
