@@ -7,8 +7,8 @@ cd "$(dirname "$0")"
 
 PKGS="chromium nodejs build-essential autoconf automake libtool pkg-config apache2 apache2-dev
   libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libjansson-dev
-  libargon2-dev libsqlite3-dev libpq-dev libssl-dev check libsubunit-dev sqlite3
-  python3-pytest python3-requests python3-pil openssl wrk libgd-dev postgresql"
+  libargon2-dev libsqlite3-dev libpq-dev libunistring-dev libssl-dev check libsubunit-dev sqlite3
+  python3-pytest python3-requests python3-pil python3-psycopg2 openssl wrk libgd-dev postgresql"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -73,9 +73,12 @@ case "${1:-}" in
       | tee -a "$log" | grep -E "^(not )?ok |^# (tests|pass|fail)" || true
     grep -qE "^# fail 0$" "$log" || status=1
     # the same unit and integration suites with ASan+UBSan (a sanitized copy
-    # of the tree in out/asan); any sanitizer report fails the run
+    # of the tree in out/asan); any sanitizer report fails the run. Every
+    # test once: the SQLite run of the modules that run on both databases,
+    # and the PostgreSQL-only ones (the caller cache), so that one CI run
+    # stays under 20 minutes on 2 cores
     asan=$(mktemp)
-    make check-asan 2>&1 | tee "$asan" | grep -E "Checks:|passed|failed|check-asan:" || true
+    make check-asan PYTEST_ARGS="-k 'not pgsql or caller_cache'" 2>&1 | tee "$asan" | grep -E "Checks:|passed|failed|check-asan:" || true
     grep -q "check-asan: 0 sanitizer reports" "$asan" || status=1
     a_pass=$(pytest_count "$asan" passed)
     a_fail=$(pytest_count "$asan" "failed|errors?")

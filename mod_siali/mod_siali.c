@@ -13,8 +13,10 @@
 #include "mod_siali_api.h"
 #include "mod_siali_auth.h"
 #include "mod_siali_authn.h"
+#include "mod_siali_avatar.h"
 #include "mod_siali_config.h"
 #include "mod_siali_db.h"
+#include "mod_siali_notify.h"
 #include "mod_siali_http.h"
 #include "mod_siali_pages.h"
 #include "mod_siali_people.h"
@@ -248,7 +250,6 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
     server_rec *sp;
-    apr_hash_t *dummies = apr_hash_make(ptemp);
     const char *e;
     int rc;
 
@@ -265,38 +266,48 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if ((rc = siali_db_prepare_databases(pconf, ptemp, s)) != OK) {
         return rc;
     }
-    if ((e = siali_account_prepare_avatar_dirs(pconf, s, siali_db_main_sqlite_path()))) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10013: mod_siali: %s", e);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    siali_account_sweep_avatars(ptemp, s);
+    siali_avatar_import_files(ptemp, s, siali_db_main_sqlite_path());
+    siali_notify_post_config(s);
     /* one dummy hash per cost in use, for logins nobody has, and how long
      * checking one takes (the longest of three: a padded answer should not
-     * come sooner than a real one) */
-    for (sp = s; sp; sp = sp->next) {
-        sl_config_t *core = &siali_config_get(sp)->core;
-        const char *key = apr_psprintf(ptemp, "%u:%u:%u", core->hash.m_kib, core->hash.t,
-                                       core->hash.p);
-        sl_config_t *same = apr_hash_get(dummies, key, APR_HASH_KEY_STRING);
-        int i;
+     * come sooner than a real one); kept for the life of the parent, so the
+     * start's second configuration pass and graceful restarts reuse them
+     * (with a costly hash each costs seconds) */
+    {
+        apr_hash_t **known = ap_retained_data_get("siali-dummy-hashes");
 
-        if (same) {
+        if (!known) {
+            known = ap_retained_data_create("siali-dummy-hashes", sizeof(*known));
+            *known = apr_hash_make(s->process->pool);
+        }
+        for (sp = s; sp; sp = sp->next) {
+            sl_config_t *core = &siali_config_get(sp)->core;
+            const char *key = apr_psprintf(ptemp, "%u:%u:%u", core->hash.m_kib, core->hash.t,
+                                           core->hash.p);
+            sl_config_t *same = apr_hash_get(*known, key, APR_HASH_KEY_STRING);
+            int i;
+
+            if (!same) {
+                apr_pool_t *keep = s->process->pool;
+
+                same = apr_pcalloc(keep, sizeof(*same));
+                if (!(same->dummy_hash = sl_password_dummy(&core->hash, keep))) {
+                    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                                 "SL10011: cannot compute a dummy hash");
+                    return HTTP_INTERNAL_SERVER_ERROR;
+                }
+                for (i = 0; i < 3; i++) {
+                    apr_time_t t0 = apr_time_now();
+                    sl_password_verify(same->dummy_hash, "x", 1);
+                    if (!i || apr_time_now() - t0 > same->verify_time) {
+                        same->verify_time = apr_time_now() - t0;
+                    }
+                }
+                apr_hash_set(*known, apr_pstrdup(keep, key), APR_HASH_KEY_STRING, same);
+            }
             core->dummy_hash = same->dummy_hash;
             core->verify_time = same->verify_time;
-            continue;
         }
-        if (!(core->dummy_hash = sl_password_dummy(&core->hash, pconf))) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10011: cannot compute a dummy hash");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        for (i = 0; i < 3; i++) {
-            apr_time_t t0 = apr_time_now();
-            sl_password_verify(core->dummy_hash, "x", 1);
-            if (!i || apr_time_now() - t0 > core->verify_time) {
-                core->verify_time = apr_time_now() - t0;
-            }
-        }
-        apr_hash_set(dummies, key, APR_HASH_KEY_STRING, core);
     }
     /* one cap for the life of the parent: across a graceful restart the old
      * children and the new ones hash within the same slots */
@@ -319,6 +330,7 @@ static void siali_child_init(apr_pool_t *p, server_rec *s)
 {
     sl_log_set(log_to_httpd, s);
     siali_db_child_init(p, s);
+    siali_notify_child_init(p, s);
     siali_auth_child_init(p);
     /* argon2 takes m KiB (19 MiB by default) per hash. glibc raises its mmap
      * threshold after the first such block is freed, and the next ones come

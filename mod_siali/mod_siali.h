@@ -42,6 +42,7 @@ typedef struct {
     const char *avatar_dir;            /* NULL: next to the SQLite file */
     apr_interval_time_t db_wait;       /* -1 unset */
     apr_interval_time_t hash_wait;     /* -1 unset */
+    apr_interval_time_t auth_cache;    /* SialiAuthCache: -1 unset, 0 off */
     sl_config_t core;                  /* frozen after post_config */
     /* the database this server's requests use, found in post_config */
     const char *db_driver;
@@ -49,6 +50,7 @@ typedef struct {
     int db_max;                        /* DBDMax: connections per child */
     sl_lock_t *write_lock;             /* SQLite: one writer at a time */
     struct siali_gate_t *gate;         /* per child: bounded wait for mod_dbd */
+    struct sl_authcache_t *authcache;  /* per child, PostgreSQL: who callers are */
 } siali_srv_conf_t;
 
 typedef struct {

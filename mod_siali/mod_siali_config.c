@@ -30,6 +30,7 @@ void *siali_config_create_srv(apr_pool_t *p, server_rec *s)
     c->auth_window = -1;
     c->avatar_max_px = -1;
     c->db_wait = -1;
+    c->auth_cache = -1;
     c->hash_wait = -1;
     c->trusted_origins = apr_array_make(p, 2, sizeof(const char *));
     sl_config_defaults(&c->core);
@@ -63,6 +64,7 @@ void *siali_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->avatar_max_bytes = MERGE(avatar_max_bytes, 0);
     c->avatar_dir = MERGE(avatar_dir, NULL);
     c->db_wait = MERGE(db_wait, -1);
+    c->auth_cache = MERGE(auth_cache, -1);
     c->hash_wait = MERGE(hash_wait, -1);
     sl_config_defaults(&c->core);
     return c;
@@ -115,6 +117,18 @@ static const char *set_bootstrap(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_duration(cmd_parms *cmd, void *dummy, const char *arg);
+
+/* "Off" or a duration (0 is Off too) */
+static const char *set_auth_cache(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    if (!strcasecmp(arg, "off")) {
+        siali_config_get(cmd->server)->auth_cache = 0;
+        return NULL;
+    }
+    return set_duration(cmd, dummy, arg);
+}
+
 static const char *set_duration(cmd_parms *cmd, void *dc, const char *arg)
 {
     siali_srv_conf_t *c = siali_config_get(cmd->server);
@@ -126,6 +140,12 @@ static const char *set_duration(cmd_parms *cmd, void *dc, const char *arg)
     }
     if (!strcmp(cmd->info, "max_age")) {
         c->session_max_age = v;
+    }
+    else if (!strcmp(cmd->info, "auth_cache")) {
+        if (v > 3600) {
+            return apr_psprintf(cmd->pool, "%s: at most 1h", cmd->cmd->name);
+        }
+        c->auth_cache = apr_time_from_sec(v);
     }
     else if (!strcmp(cmd->info, "db_wait") || !strcmp(cmd->info, "hash_wait")) {
         if (v > 600) {
@@ -293,6 +313,9 @@ const command_rec siali_cmds[] = {
                   "session lifetime, e.g. 14d"),
     AP_INIT_TAKE1("SialiSessionIdleTimeout", set_duration, "idle", RSRC_CONF,
                   "session ends after this long without use, e.g. 5d"),
+    AP_INIT_TAKE1("SialiAuthCache", set_auth_cache, "auth_cache", RSRC_CONF,
+                  "PostgreSQL: how long a child may keep who a token or session is "
+                  "between changes the database announces (Off, or e.g. 30s)"),
     AP_INIT_TAKE1("SialiDatabaseWait", set_duration, "db_wait", RSRC_CONF,
                   "longest wait of a request for the database (a pooled connection, "
                   "the SQLite writer, retries of busy work) before 503, e.g. 3s"),

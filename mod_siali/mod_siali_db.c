@@ -495,6 +495,7 @@ sl_conn_src_t *siali_db_source(request_rec *r, siali_req_t *req)
     rs->src.release = src_release;
     rs->src.baton = rs;
     rs->src.write_lock = req->conf->write_lock;
+    rs->src.authcache = req->conf->authcache;
     rs->src.wait = req->conf->core.db_wait;
     rs->src.pool = r->pool;
     rs->src.avatar_base = apr_pstrcat(r->pool, req->prefix, SL_AVATAR_BASE, NULL);

@@ -4,7 +4,6 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 
-#include "mod_siali_account.h"
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "mod_siali_people.h"
@@ -52,13 +51,19 @@ static const char *page_url(request_rec *r, siali_req_t *req, apr_table_t *q,
 }
 
 int siali_api_page_reply(request_rec *r, siali_req_t *req, apr_table_t *q, json_t *results,
-                         apr_int64_t count, apr_int64_t page, apr_int64_t page_size)
+                         apr_int64_t count, int capped, apr_int64_t page, apr_int64_t page_size)
 {
     json_t *j = sl_json_pool(json_object(), r->pool);
+    /* a capped count says nothing of the end: a full page may have a next */
+    int more = capped ? (apr_int64_t)json_array_size(results) == page_size
+                      : page * page_size < count;
 
     json_object_set_new(j, "count", json_integer(count));
-    json_object_set_new(j, "next", page * page_size < count
-                        ? json_string(page_url(r, req, q, page + 1)) : json_null());
+    if (capped) {
+        json_object_set_new(j, "count_capped", json_true());
+    }
+    json_object_set_new(j, "next", more ? json_string(page_url(r, req, q, page + 1))
+                                        : json_null());
     json_object_set_new(j, "previous", page > 1
                         ? json_string(page_url(r, req, q, page - 1)) : json_null());
     json_object_set(j, "results", results);
@@ -79,6 +84,7 @@ int siali_api_memberships(request_rec *r, siali_req_t *req)
     apr_int64_t count;
     json_t *results;
     sl_err_t err;
+    int capped = 0;
 
     if (!own_org(r, req)) {
         return OK;
@@ -106,11 +112,11 @@ int siali_api_memberships(request_rec *r, siali_req_t *req)
     }
     mq.with_projects = flag(q, "contributed_to_projects");
     mq.active_only = flag(q, "active");
-    if (sl_people_members(siali_db_source(r, req), &results, &count, req->ids[0], &mq, &err, r->pool)
-        != SL_OK) {
+    if (sl_people_members(siali_db_source(r, req), &results, &count, &capped, req->ids[0],
+                          &mq, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
-    return siali_api_page_reply(r, req, q, results, count, mq.page, mq.page_size);
+    return siali_api_page_reply(r, req, q, results, count, capped, mq.page, mq.page_size);
 }
 
 int siali_api_member(request_rec *r, siali_req_t *req)
@@ -209,7 +215,6 @@ static int read_patch(request_rec *r, json_t *body, sl_user_patch_t *pa)
 int siali_api_user(request_rec *r, siali_req_t *req)
 {
     sl_conn_src_t *src = siali_db_source(r, req);
-    const char *avatar;
     sl_user_patch_t pa;
     sl_user_t *u;
     json_t *body;
@@ -230,11 +235,9 @@ int siali_api_user(request_rec *r, siali_req_t *req)
                       req->user->id, u->id);
         return siali_http_json(r, HTTP_OK, sl_account_json(u, src->avatar_base, r->pool));
     case M_DELETE:
-        if (sl_account_delete(src, &avatar, req->ids[0], req->user->id, &err, r->pool)
-            != SL_OK) {
+        if (sl_account_delete(src, req->ids[0], req->user->id, &err, r->pool) != SL_OK) {
             return siali_http_core_error(r, &err);
         }
-        siali_account_remove_avatar(r, req, avatar);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "SL50003: user %s deleted user %s",
                       req->user->id, req->ids[0]);
         return siali_http_json(r, HTTP_NO_CONTENT, NULL);

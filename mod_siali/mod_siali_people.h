@@ -12,6 +12,6 @@ int siali_api_user(request_rec *r, siali_req_t *req);
 /* {"count", "next", "previous", "results"} with next/previous as paths
  * carrying the same query but the page. */
 int siali_api_page_reply(request_rec *r, siali_req_t *req, apr_table_t *q, json_t *results,
-                         apr_int64_t count, apr_int64_t page, apr_int64_t page_size);
+                         apr_int64_t count, int capped, apr_int64_t page, apr_int64_t page_size);
 
 #endif

@@ -67,7 +67,7 @@ int siali_api_projects(request_rec *r, siali_req_t *req)
     if (sl_project_page(siali_db_source(r, req), &j, &count, page, size, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
-    return siali_api_page_reply(r, req, q, j, count, page, size);
+    return siali_api_page_reply(r, req, q, j, count, 0, page, size);
 }
 
 int siali_api_project(request_rec *r, siali_req_t *req)

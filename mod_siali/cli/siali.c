@@ -13,6 +13,7 @@
 
 #include "siali_cli.h"
 #include "sl_account.h"
+#include "sl_copy.h"
 #include "sl_dbfile.h"
 #include "sl_json.h"
 #include "sl_log.h"
@@ -29,6 +30,8 @@ static void usage(FILE *f)
           "  user --username U\n"
           "  reset_password [--username U] [--password P]\n"
           "  migrate\n"
+          "  migrate --from DRIVER:PARAMS --to DRIVER:PARAMS   (copy everything into a\n"
+          "        new database, e.g. from SQLite to PostgreSQL)\n"
           "The database is --db, else $SIALI_DB, else sqlite3:<state>/siali.db\n"
           "(<state> is $SIALI_STATE_DIR, else /var/lib/siali as root, else the\n"
           "build tree's state/).\n", f);
@@ -56,14 +59,20 @@ static const char *default_state_dir(void)
 
 static int parse_db(siali_cli_t *cli, apr_pool_t *p)
 {
-    const char *colon;
-
     if (!cli->db_spec) {
         cli->db_spec = getenv("SIALI_DB");
     }
     if (!cli->db_spec || !*cli->db_spec) {
         cli->db_spec = apr_pstrcat(p, "sqlite3:", cli->state_dir, "/siali.db", NULL);
     }
+    return siali_cli_parse_spec(cli, cli->db_spec, p);
+}
+
+int siali_cli_parse_spec(siali_cli_t *cli, const char *spec, apr_pool_t *p)
+{
+    const char *colon;
+
+    cli->db_spec = spec;
     colon = strchr(cli->db_spec, ':');
     if (!colon || colon == cli->db_spec || !colon[1]) {
         fprintf(stderr, "siali: --db takes DRIVER:PARAMS, e.g. sqlite3:/var/lib/siali/"
@@ -108,9 +117,16 @@ sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p)
                     SL_SCHEMA_VERSION);
             return NULL;
         }
-        if (sl_schema_migrate(db, 0, NULL, &err, p) != SL_OK) {
+        int from = 0;
+        if (sl_schema_migrate(db, 0, &from, &err, p) != SL_OK) {
             fprintf(stderr, "siali: cannot migrate %s: %s\n", cli->params, err.message);
             return NULL;
+        }
+        /* (from is what was found under the migration's lock: another
+         * process may have migrated it meanwhile) */
+        if (from < SL_SCHEMA_VERSION) {
+            fprintf(stderr, "siali: migrated the %s database from schema %d to %d\n",
+                    cli->driver, from, SL_SCHEMA_VERSION);
         }
     }
     if (sl_db_prepare_all(db, &err) != SL_OK) {
@@ -302,11 +318,63 @@ static int cmd_create_user(siali_cli_t *cli, apr_pool_t *p)
     return db ? siali_cli_create_user(cli, db, 0, p) : 1;
 }
 
+static void copy_progress(void *baton, const char *table, long rows)
+{
+    printf("  %-15s %ld\n", table, rows);
+}
+
+/* siali migrate --from A --to B: both migrated to the current schema, then
+ * everything copied in one transaction on B */
+static int cmd_copy(siali_cli_t *cli, apr_pool_t *p)
+{
+    siali_cli_t from = *cli, to = *cli;
+    sl_db_t *a, *b;
+    sl_err_t err;
+
+    if (!cli->from || !cli->to) {
+        fprintf(stderr, "siali: migrate --from and --to go together\n");
+        return 2;
+    }
+    if (siali_cli_parse_spec(&from, cli->from, p) || siali_cli_parse_spec(&to, cli->to, p)) {
+        return 2;
+    }
+    if (!strcmp(from.driver, to.driver) && !strcmp(from.params, to.params)) {
+        fprintf(stderr, "siali: --from and --to are the same database\n");
+        return 2;
+    }
+    if (!strcmp(from.driver, "sqlite3") && access(from.params, F_OK) != 0) {
+        fprintf(stderr, "siali: %s does not exist\n", from.params);
+        return 1;
+    }
+    if (!strcmp(from.driver, "sqlite3") && sl_dbfile_in_use(from.params, p)) {
+        /* a snapshot would be consistent, but what is written after it
+         * would be lost to the new database */
+        fprintf(stderr, "siali: a running httpd uses %s: stop it first, so that nothing "
+                "written after the copy is lost\n", from.params);
+        return 1;
+    }
+    if (!(a = siali_cli_open_db(&from, p)) || !(b = siali_cli_open_db(&to, p))) {
+        return 1;
+    }
+    printf("Copying %s:%s to %s (rows per table):\n", from.driver, from.params, to.driver);
+    if (sl_copy_database(a, b, copy_progress, NULL, &err, p) != SL_OK) {
+        fprintf(stderr, "siali: copy failed, nothing was written to the target: %s\n",
+                err.message);
+        return 1;
+    }
+    siali_cli_keep_owner(&to, p);
+    printf("Done: point DBDriver/DBDParams at the new database\n");
+    return 0;
+}
+
 static int cmd_migrate(siali_cli_t *cli, apr_pool_t *p)
 {
     sl_db_t *db;
     sl_err_t err;
 
+    if (cli->from || cli->to) {
+        return cmd_copy(cli, p);
+    }
     /* --target N stops at an older version: how the tests make an
      * old-version database for httpd to migrate */
     if (cli->target > 0) {
@@ -374,6 +442,12 @@ int main(int argc, const char *const *argv)
         }
         else if (!strcmp(a, "--host")) {
             cli.host = need_value(argc, argv, &i);
+        }
+        else if (!strcmp(a, "--from")) {
+            cli.from = need_value(argc, argv, &i);
+        }
+        else if (!strcmp(a, "--to")) {
+            cli.to = need_value(argc, argv, &i);
         }
         else if (!strcmp(a, "--target")) {
             cli.target = atoi(need_value(argc, argv, &i));

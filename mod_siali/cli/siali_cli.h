@@ -12,6 +12,8 @@ typedef struct {
     const char *db_spec;       /* DRIVER:PARAMS */
     const char *driver;
     const char *params;
+    const char *from;          /* migrate --from / --to: DRIVER:PARAMS */
+    const char *to;
     const char *state_dir;
     const char *username;
     const char *password;
@@ -29,6 +31,8 @@ typedef struct {
 /* Opens the database, migrating it first when it is behind, unless a
  * running httpd uses it. Prints the reason and returns NULL on failure. */
 sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p);
+/* DRIVER:PARAMS into cli->driver and cli->params; 1 (said) when bad. */
+int siali_cli_parse_spec(siali_cli_t *cli, const char *spec, apr_pool_t *p);
 
 /* The SQLite files after the CLI touched them: mode 0600, owner kept. */
 void siali_cli_keep_owner(siali_cli_t *cli, apr_pool_t *p);

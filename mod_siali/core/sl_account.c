@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_base64.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 
@@ -151,17 +152,13 @@ sl_kind_e sl_account_named(sl_new_user_t *nu, const char *login, sl_err_t *err,
     return k;
 }
 
-/* What the members search looks in: "email username first last",
- * lower-cased as the migration's SQL lower() does it (ASCII). */
-static const char *search_doc(const char *email, const char *username, const char *first,
-                              const char *last, apr_pool_t *p)
+const char *sl_account_search_doc(const char *email, const char *username, const char *first,
+                                  const char *last, apr_pool_t *p)
 {
-    char *d = apr_pstrcat(p, email, " ", username, " ", first, " ", last, NULL), *c;
+    const char *d = apr_pstrcat(p, email, " ", username, " ", first, " ", last, NULL);
+    const char *folded = sl_text_fold(d, p);
 
-    for (c = d; *c; c++) {
-        *c = apr_tolower(*c);
-    }
-    return d;
+    return folded ? folded : d;
 }
 
 static sl_kind_e count_add(sl_db_t *db, const char *org_id, int members, int active,
@@ -282,8 +279,13 @@ sl_kind_e sl_account_insert(sl_db_t *db, sl_user_t **out, const sl_new_user_t *n
         || (k = count_add(db, org->id, 1, 1, err, p)) != SL_OK) {
         return k;
     }
+    args[0] = org->id;
+    args[1] = uid;
+    if ((k = sl_db_exec(db, p, "siali_user_set_org", NULL, 2, args, err)) != SL_OK) {
+        return k;
+    }
     args[0] = uid;
-    args[1] = search_doc(nu->email, username, "", "", p);
+    args[1] = sl_account_search_doc(nu->email, username, "", "", p);
     if ((k = sl_db_exec(db, p, "siali_user_search_insert", NULL, 2, args, err)) != SL_OK) {
         return k;
     }
@@ -446,31 +448,134 @@ sl_kind_e sl_account_reset_token(sl_conn_src_t *src, const char **token,
     return sl_conn_run(src, SL_CONN_WRITE, reset_token_unit, &b, err, p);
 }
 
-static sl_kind_e avatar_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+typedef struct {
+    const char **name;
+    const char *user_id;
+    const char *data;
+    apr_size_t len;
+    const char *ext;
+    const char *content_type;
+    sl_avatar_t *out;
+    const char *want;
+    int want_data;
+} avatar_t;
+
+static const char *sha256_hex_of(const char *data, apr_size_t len, apr_pool_t *p)
 {
-    change_t *b = baton;
-    const char *args[2] = { b->name, b->user_id };
+    return sl_secret_sha256_hex_mem(data, len, p);
+}
+
+sl_kind_e sl_account_import_avatar(sl_db_t *db, const char *user_id, const char *name,
+                                   const char *data, apr_size_t len,
+                                   const char *content_type, sl_err_t *err, apr_pool_t *p)
+{
+    char *b64 = apr_palloc(p, apr_base64_encode_len((int)len));
+    const char *args[6];
+
+    apr_base64_encode(b64, data, (int)len);
+    args[0] = name;
+    args[1] = user_id;
+    args[2] = content_type;
+    args[3] = sha256_hex_of(data, len, p);
+    args[4] = b64;
+    args[5] = sl_i64(sl_now(), p);
+    return sl_db_exec(db, p, "siali_avatar_insert", NULL, 6, args, err);
+}
+
+static sl_kind_e set_avatar_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    avatar_t *b = baton;
+    const char *args[2], *hex, *name = NULL;
     sl_user_t *u;
     sl_kind_e k;
 
-    /* the file named before this write, read under the row's lock in the
-     * same transaction: the caller removes exactly the picture this write
-     * replaced, also when uploads of one user overlap */
+    /* under the row's lock: overlapping uploads of one user queue here, and
+     * each leaves exactly its own picture */
     if ((k = sl_db_exec(db, p, "siali_user_lock", NULL, 1, &b->user_id, err)) != SL_OK
         || (k = sl_account_get(db, &u, b->user_id, err, p)) != SL_OK) {
         return k;
     }
-    *b->old = u->avatar;
-    return sl_db_exec(db, p, "siali_user_set_avatar", NULL, 2, args, err);
+    if (b->data) {
+        /* a new name for every picture: a URL serves one picture for good
+         * (cached long), and the name tells nothing of the bytes */
+        if (sl_secret_hex(&hex, 16, p) != APR_SUCCESS) {
+            return sl_err_set(err, SL_EINTERNAL, NULL, "no randomness available");
+        }
+        name = apr_psprintf(p, "%s-%s.%s", b->user_id, hex, b->ext);
+        if ((k = sl_account_import_avatar(db, b->user_id, name, b->data, b->len,
+                                          b->content_type, err, p)) != SL_OK) {
+            return k;
+        }
+    }
+    args[0] = name;
+    args[1] = b->user_id;
+    if ((k = sl_db_exec(db, p, "siali_user_set_avatar", NULL, 2, args, err)) != SL_OK) {
+        return k;
+    }
+    args[0] = b->user_id;
+    args[1] = name ? name : "";
+    if ((k = sl_db_exec(db, p, "siali_avatar_delete_others", NULL, 2, args, err)) != SL_OK) {
+        return k;
+    }
+    *b->name = name;
+    return SL_OK;
 }
 
-sl_kind_e sl_account_set_avatar(sl_conn_src_t *src, const char **old, const char *user_id,
-                                const char *name, sl_err_t *err, apr_pool_t *p)
+sl_kind_e sl_account_set_avatar(sl_conn_src_t *src, const char **name, const char *user_id,
+                                const char *data, apr_size_t len, const char *ext,
+                                const char *content_type, sl_err_t *err, apr_pool_t *p)
 {
-    change_t b = { user_id, NULL, NULL, NULL, name, old };
+    avatar_t b;
 
-    *old = NULL;
-    return sl_conn_run(src, SL_CONN_WRITE, avatar_unit, &b, err, p);
+    memset(&b, 0, sizeof(b));
+    b.name = name;
+    b.user_id = user_id;
+    b.data = data;
+    b.len = len;
+    b.ext = ext;
+    b.content_type = content_type;
+    *name = NULL;
+    return sl_conn_run(src, SL_CONN_WRITE, set_avatar_unit, &b, err, p);
+}
+
+static sl_kind_e get_avatar_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    avatar_t *b = baton;
+    const char **row;
+    sl_kind_e k = sl_db_select_one(db, p, b->want_data ? "siali_avatar_get"
+                                                       : "siali_avatar_meta",
+                                   &row, 1, &b->want, "No such avatar.", err);
+
+    if (k != SL_OK) {
+        return k;
+    }
+    b->out->name = b->want;
+    b->out->content_type = row[0];
+    b->out->sha256 = row[1];
+    if (b->want_data) {
+        char *bytes = apr_palloc(p, apr_base64_decode_len(row[2]));
+        b->out->len = (apr_size_t)apr_base64_decode(bytes, row[2]);
+        b->out->data = bytes;
+    }
+    return SL_OK;
+}
+
+sl_kind_e sl_account_avatar(sl_conn_src_t *src, sl_avatar_t *out, const char *name,
+                            int want_data, sl_err_t *err, apr_pool_t *p)
+{
+    avatar_t b;
+
+    memset(&b, 0, sizeof(b));
+    memset(out, 0, sizeof(*out));
+    b.out = out;
+    b.want = name;
+    b.want_data = want_data;
+    return sl_conn_run(src, SL_CONN_READ, get_avatar_unit, &b, err, p);
+}
+
+int sl_account_touch_due(const sl_user_t *u)
+{
+    return !u->last_activity || apr_atoi64(u->last_activity) < sl_now() - TOUCH_INTERVAL;
 }
 
 void sl_account_touch(sl_db_t *db, sl_user_t *u, apr_pool_t *p)
@@ -592,7 +697,7 @@ static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
     if ((k = sl_db_exec(db, p, "siali_user_set_names", NULL, 5, args, err)) != SL_OK) {
         return k;
     }
-    args[0] = search_doc(u->email, args[3], args[0], args[1], p);
+    args[0] = sl_account_search_doc(u->email, args[3], args[0], args[1], p);
     args[1] = u->id;
     if ((k = sl_db_exec(db, p, "siali_user_search_update", NULL, 2, args, err)) != SL_OK) {
         return k;
@@ -631,8 +736,8 @@ static sl_kind_e delete_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
 {
     static const char *const steps[] = {
         "siali_session_delete_user", "siali_user_delete_tokens",
-        "siali_user_delete_memberships", "siali_user_search_delete", "siali_user_delete",
-        NULL
+        "siali_user_delete_memberships", "siali_user_search_delete",
+        "siali_avatar_delete_user", "siali_user_delete", NULL
     };
     manage_t *b = baton;
     sl_user_t *u;
@@ -655,16 +760,14 @@ static sl_kind_e delete_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
             return k;
         }
     }
-    *b->avatar = u->avatar;
     return SL_OK;
 }
 
-sl_kind_e sl_account_delete(sl_conn_src_t *src, const char **avatar, const char *target_id,
-                            const char *actor_id, sl_err_t *err, apr_pool_t *p)
+sl_kind_e sl_account_delete(sl_conn_src_t *src, const char *target_id, const char *actor_id,
+                            sl_err_t *err, apr_pool_t *p)
 {
-    manage_t b = { NULL, target_id, actor_id, NULL, avatar };
+    manage_t b = { NULL, target_id, actor_id, NULL, NULL };
 
-    *avatar = NULL;
     return sl_conn_run(src, SL_CONN_WRITE, delete_unit, &b, err, p);
 }
 

@@ -38,6 +38,12 @@ typedef struct {
     const char *token;          /* NULL: generated */
 } sl_new_user_t;
 
+/* What the members search looks in: "email username first last", case
+ * folded (sl_text_fold), so that a search folded the same way finds "Zoë"
+ * as "zoë" or "ZOË" on both databases. */
+const char *sl_account_search_doc(const char *email, const char *username, const char *first,
+                                  const char *last, apr_pool_t *p);
+
 /* Reads a user row in SL_UC_* order starting at column `first`. */
 sl_user_t *sl_account_from_row(const char **cols, int first, apr_pool_t *p);
 
@@ -94,14 +100,40 @@ sl_kind_e sl_account_token(sl_conn_src_t *src, const char **token, const char *u
 sl_kind_e sl_account_reset_token(sl_conn_src_t *src, const char **token,
                                  const char *user_id, sl_err_t *err, apr_pool_t *p);
 
-/* Sets (name) or removes (NULL) the user's picture; *old is the file the
- * account named before, which the caller removes. */
-sl_kind_e sl_account_set_avatar(sl_conn_src_t *src, const char **old, const char *user_id,
-                                const char *name, sl_err_t *err, apr_pool_t *p);
+/* A picture as stored: its bytes, type and SHA-256 (hex; the ETag). */
+typedef struct {
+    const char *name;           /* <user id>-<32 hex>.<png|jpg>: its URL's last part */
+    const char *content_type;
+    const char *sha256;
+    const char *data;
+    apr_size_t len;
+} sl_avatar_t;
+
+/* Sets (pic) or removes (NULL) the user's picture in the database, in one
+ * transaction under the user's row lock: the new one stored, named by the
+ * account, every other of the account's pictures gone. *name is the new
+ * picture's name (NULL when removed). */
+sl_kind_e sl_account_set_avatar(sl_conn_src_t *src, const char **name, const char *user_id,
+                                const char *data, apr_size_t len, const char *ext,
+                                const char *content_type, sl_err_t *err, apr_pool_t *p);
+
+/* The picture named name while its account names it (SL_ENOTFOUND else);
+ * with want_data 0 only its type and hash (answering If-None-Match). */
+sl_kind_e sl_account_avatar(sl_conn_src_t *src, sl_avatar_t *out, const char *name,
+                            int want_data, sl_err_t *err, apr_pool_t *p);
+
+/* Inside a write unit: a picture of an older version's avatar folder
+ * stored under the name the account already has (its URL stays). */
+sl_kind_e sl_account_import_avatar(sl_db_t *db, const char *user_id, const char *name,
+                                   const char *data, apr_size_t len,
+                                   const char *content_type, sl_err_t *err, apr_pool_t *p);
 
 /* Inside a unit: last_activity = now, at most once a minute per user, and
  * only when the write costs no wait (sl_conn_may_write). */
 void sl_account_touch(sl_db_t *db, sl_user_t *u, apr_pool_t *p);
+/* 1 when sl_account_touch would write (a cached caller then goes to the
+ * database once). */
+int sl_account_touch_due(const sl_user_t *u);
 
 /* What PATCH /api/users/{id} may change: NULL / -1 = unchanged. */
 typedef struct {
@@ -119,11 +151,10 @@ sl_kind_e sl_account_patch(sl_conn_src_t *src, sl_user_t **out, const char *targ
                            const char *actor_id, const sl_user_patch_t *patch,
                            sl_err_t *err, apr_pool_t *p);
 
-/* Removes the account, its sessions, token and membership; its projects
- * and annotations stay. Nobody deletes the owner or themselves. *avatar is
- * the picture file the account had (the caller removes it). */
-sl_kind_e sl_account_delete(sl_conn_src_t *src, const char **avatar, const char *target_id,
-                            const char *actor_id, sl_err_t *err, apr_pool_t *p);
+/* Removes the account, its sessions, token, membership and picture; its
+ * projects and annotations stay. Nobody deletes the owner or themselves. */
+sl_kind_e sl_account_delete(sl_conn_src_t *src, const char *target_id, const char *actor_id,
+                            sl_err_t *err, apr_pool_t *p);
 
 /* Every account, ordered by id: a JSON array of User objects. */
 sl_kind_e sl_account_list(sl_conn_src_t *src, json_t **out, sl_err_t *err, apr_pool_t *p);

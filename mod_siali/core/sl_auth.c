@@ -4,11 +4,13 @@
 #include <apr_strings.h>
 
 #include "sl_auth.h"
+#include "sl_authcache.h"
 #include "sl_log.h"
 #include "sl_org.h"
 #include "sl_password.h"
 #include "sl_secret.h"
 #include "sl_session.h"
+#include "sl_sql.h"
 #include "sl_throttle.h"
 #include "sl_validate.h"
 
@@ -31,16 +33,21 @@ static sl_kind_e hash_failed(apr_status_t rv, sl_err_t *err)
 typedef struct {
     sl_user_t **user;
     const char *key;
+    const char *hash;
+    sl_authcache_t *cache;
+    sl_authcache_ticket_t gen;
 } token_t;
+
+#define TOKEN_COLS (1 + SL_UC_COUNT)
 
 static sl_kind_e token_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     token_t *b = baton;
-    const char *hash = sl_secret_sha256_hex(b->key, p), **row;
+    const char **row;
     sl_user_t *u;
     sl_kind_e k;
 
-    k = sl_db_select_one(db, p, "siali_token_user", &row, 1, &hash, "", err);
+    k = sl_db_select_one(db, p, "siali_token_user", &row, 1, &b->hash, "", err);
     if (k != SL_OK && k != SL_ENOTFOUND) {
         return k;
     }
@@ -54,6 +61,11 @@ static sl_kind_e token_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
         return sl_err_set(err, SL_EDENIED, NULL, "Invalid token.");
     }
     sl_account_touch(db, u, p);
+    if (b->cache) {
+        row[1 + SL_UC_ACTIVITY] = u->last_activity;
+        sl_authcache_put(b->cache, b->gen, apr_pstrcat(p, "t:", b->hash, NULL), row,
+                         TOKEN_COLS);
+    }
     *b->user = u;
     return SL_OK;
 }
@@ -61,8 +73,20 @@ static sl_kind_e token_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
 sl_kind_e sl_auth_token(sl_conn_src_t *src, sl_user_t **user, const char *key,
                         sl_err_t *err, apr_pool_t *p)
 {
-    token_t b = { user, key };
+    token_t b = { user, key, sl_secret_sha256_hex(key, p), src->authcache, { 0, 0 } };
 
+    if (b.cache) {
+        const char **row = sl_authcache_get(b.cache, apr_pstrcat(p, "t:", b.hash, NULL),
+                                            TOKEN_COLS, p);
+        if (row && sl_secret_equal(row[0], key)) {
+            sl_user_t *u = sl_account_from_row(row, 1, p);
+            if (u->is_active && !sl_account_touch_due(u)) {
+                *user = u;
+                return SL_OK;
+            }
+        }
+        b.gen = sl_authcache_begin(b.cache);
+    }
     return sl_conn_run(src, SL_CONN_READ, token_unit, &b, err, p);
 }
 

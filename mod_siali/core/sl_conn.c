@@ -1,13 +1,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
+#include "sl_authcache.h"
 #include "sl_conn.h"
 #include "sl_log.h"
 
 #define MAX_ATTEMPTS 50
 #define MAX_LOST 3          /* broken connections in one unit: then 503 */
+#define ACQUIRING "acquiring a connection"
 #define BUSY_MESSAGE "The database is busy right now; try again shortly."
 
 static sl_kind_e take_write_lock(sl_conn_src_t *src, sl_db_t *db, apr_time_t deadline,
@@ -32,13 +35,25 @@ static sl_kind_e take_write_lock(sl_conn_src_t *src, sl_db_t *db, apr_time_t dea
     return SL_OK;
 }
 
+#define BEST_EFFORT_LOCK_MS 10
+
 int sl_conn_may_write(sl_db_t *db)
 {
     sl_conn_src_t *src = db->src;
     int recovered = 0;
 
-    if (db->is_pgsql || db->in_tx) {
-        return 1;   /* PostgreSQL: a row lock waits at most lock_timeout */
+    if (db->in_tx) {
+        return 1;
+    }
+    if (db->is_pgsql) {
+        /* no writer lock for the whole database, but a row another
+         * transaction holds (a psql session left open, a long write) would
+         * make the write wait the whole lock_timeout: this one waits 10 ms,
+         * then fails quietly; restored before the connection goes back */
+        if (!db->lock_wait_short) {
+            db->lock_wait_short = sl_db_pg_lock_wait(db, BEST_EFFORT_LOCK_MS);
+        }
+        return db->lock_wait_short;
     }
     if (src && src->write_lock && !db->write_locked) {
         if (sl_lock_acquire(src->write_lock, 0, &recovered) != APR_SUCCESS) {
@@ -75,6 +90,44 @@ static void backoff(int attempt, apr_time_t deadline)
     }
 }
 
+/* A database that cannot be reached fails every request of every thread:
+ * one line when it goes away, one a minute while it stays away, one when it
+ * is back (with how many requests it failed), instead of a line per request.
+ * Per process: each child reports its own view. */
+static apr_uint32_t outage_failed;      /* requests failed; 0 = reachable */
+static apr_uint32_t outage_logged_sec;  /* when a line was last written */
+
+#define OUTAGE_REMINDER_SEC 60
+
+static void note_unreachable(const char *msg)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t last = apr_atomic_read32(&outage_logged_sec);
+
+    if (apr_atomic_inc32(&outage_failed) == 0) {
+        apr_atomic_set32(&outage_logged_sec, now);
+        SL_LOG(SL_LOG_ERR, "SL00101: database error in acquiring a connection: %s "
+               "(the database cannot be reached: answering 503 until it can; "
+               "further failures are counted, not logged)", msg ? msg : "-");
+    }
+    else if (now - last >= OUTAGE_REMINDER_SEC
+             && apr_atomic_cas32(&outage_logged_sec, now, last) == last) {
+        SL_LOG(SL_LOG_ERR, "SL00119: the database is still unreachable: %u requests "
+               "answered 503 so far (%s)", apr_atomic_read32(&outage_failed),
+               msg ? msg : "-");
+    }
+}
+
+static void note_reachable(void)
+{
+    apr_uint32_t n = apr_atomic_read32(&outage_failed);
+
+    if (n && apr_atomic_cas32(&outage_failed, 0, n) == n) {
+        SL_LOG(SL_LOG_NOTICE, "SL00120: the database is reachable again (%u requests "
+               "answered 503 while it was not)", n);
+    }
+}
+
 /* One try on one connection: the connection goes back on every path. */
 static sl_kind_e attempt_once(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *fn,
                               void *baton, apr_time_t deadline, const char **what,
@@ -87,7 +140,7 @@ static sl_kind_e attempt_once(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_w
 
     k = src->acquire(src, &db, left > 0 ? left : 0, err);
     if (k != SL_OK) {
-        *what = "acquiring a connection";
+        *what = ACQUIRING;
         *msg = err && err->message ? err->message : "";
         /* a connection that broke while it was being made (a backend killed
          * during its prepares) is tried once more; a database that is down
@@ -152,6 +205,10 @@ static sl_kind_e attempt_once(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_w
         db->write_locked = 0;
         sl_lock_release(src->write_lock);
     }
+    if (db->lock_wait_short) {
+        db->lock_wait_short = 0;
+        sl_db_pg_lock_wait(db, (long)apr_time_as_msec(src->wait));
+    }
     *what = db->failed_what;
     *msg = db->failed_msg;
     db->src = NULL;
@@ -189,6 +246,14 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
         }
     }
     src->running = 0;
+    if (mode == SL_CONN_WRITE && k == SL_OK && src->authcache) {
+        /* this process's own change, seen by its next request at once (the
+         * database's notification follows for the other processes) */
+        sl_authcache_flush(src->authcache);
+    }
+    if (k != SL_EDB && k != SL_ELOST && apr_atomic_read32(&outage_failed)) {
+        note_reachable();
+    }
     if (k == SL_ESTALE || k == SL_ELOST) {
         k = sl_err_set(err, SL_EDB, NULL, "The database is not available right now.");
     }
@@ -198,6 +263,9 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
                (apr_int64_t)apr_time_as_msec(apr_time_now() - start), attempt,
                what ? what : "-", msg ? msg : "-");
         sl_err_set(err, SL_EBUSY, NULL, BUSY_MESSAGE);
+    }
+    else if (k == SL_EDB && what && !strcmp(what, ACQUIRING)) {
+        note_unreachable(msg);
     }
     else if (k == SL_EDB) {
         SL_LOG(SL_LOG_ERR, "SL00101: database error in %s: %s", what ? what : "-",

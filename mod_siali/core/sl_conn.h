@@ -58,6 +58,8 @@ struct sl_conn_src_t {
     apr_pool_t *pool;               /* scratch for failures (a request's pool) */
     int running;                    /* a unit runs now: no nesting */
     int open;                       /* connections out now (0 between units) */
+    struct sl_authcache_t *authcache;  /* who callers are, or NULL (sl_authcache.h);
+                                        * flushed by every write unit */
 };
 
 #define SL_CONN_WAIT_DEFAULT (3 * APR_USEC_PER_SEC)

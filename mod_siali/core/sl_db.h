@@ -35,6 +35,8 @@ typedef struct sl_db_t {
                                     * PostgreSQL COMMIT of an aborted
                                     * transaction reports success) */
     int write_locked;              /* holds the source's writer lock */
+    int lock_wait_short;           /* PostgreSQL: lock_timeout lowered for a
+                                    * best-effort write, restored on release */
     apr_time_t deadline;           /* the unit's budget ends (0: none) */
     int busy_ms;                   /* SQLite's busy timeout on it (0: none) */
     const char *failed_what;       /* the last failure, logged once by the */
@@ -74,6 +76,11 @@ sl_kind_e sl_db_conn_init(sl_db_t *db, apr_interval_time_t wait, sl_err_t *err);
  * after SL_ESTALE: the new statements replace the old in db->prepared). */
 sl_kind_e sl_db_prepare_all(sl_db_t *db, sl_err_t *err);
 
+/* A statement outside the catalogue, built by the core from constant
+ * parts (the copy between databases), prepared under label on this
+ * connection only: a connection of the CLI, never a pooled one. */
+sl_kind_e sl_db_prepare_extra(sl_db_t *db, const char *label, const char *sql,
+                              sl_err_t *err);
 /* Runs a prepared statement by label; args are text (NULL = SQL NULL).
  * A failure is SL_EBUSY (locked, deadlock, serialization failure, a unique
  * index that a concurrent transaction filled first: run the unit again),
@@ -108,6 +115,15 @@ sl_kind_e sl_db_tx_end(sl_db_t *db, int commit, sl_err_t *err);
  * once (1), for a write that is not worth waiting for. 0 on PostgreSQL. */
 int sl_db_tx_try_begin(sl_db_t *db);
 
+/* PostgreSQL: a row lock is waited for at most ms (0: as long as it takes)
+ * by what this connection runs next. 1 when set. */
+int sl_db_pg_lock_wait(sl_db_t *db, long ms);
+
+/* PostgreSQL: the statements this connection runs next are planned for
+ * their parameters each time (on) or as usual (off). A search's pattern
+ * decides between two plans that differ a hundredfold, which a plan made
+ * once for every pattern cannot know. 1 when set. */
+int sl_db_pg_custom_plans(sl_db_t *db, int on);
 /* 1 when the driver says a transaction is open on this connection. */
 int sl_db_tx_open(sl_db_t *db);
 

@@ -6,6 +6,7 @@
 #include "sl_json.h"
 #include "sl_people.h"
 #include "sl_sql.h"
+#include "sl_validate.h"
 
 static const char *const orderings[] = {
     "username", "email", "last_activity", "-last_activity", "date_joined",
@@ -26,15 +27,17 @@ int sl_people_ordering_ok(const char *ordering)
 
 const char *sl_people_like_pattern(const char *search, apr_pool_t *p)
 {
-    char *out = apr_palloc(p, strlen(search) * 2 + 3), *d = out;
-    const char *s;
+    const char *folded = sl_text_fold(search, p), *s;
+    char *out, *d;
 
+    folded = folded ? folded : search;
+    d = out = apr_palloc(p, strlen(folded) * 2 + 3);
     *d++ = '%';
-    for (s = search; *s; s++) {
+    for (s = folded; *s; s++) {
         if (*s == '%' || *s == '_' || *s == '!') {
             *d++ = '!';
         }
-        *d++ = apr_tolower(*s);
+        *d++ = *s;
     }
     *d++ = '%';
     *d = '\0';
@@ -66,13 +69,14 @@ static const char *search_kind(const char *search)
 typedef struct {
     json_t **out;
     apr_int64_t *count;
+    int *capped;
     const char *org_id;
     const char *user_id;
     const sl_members_query_t *q;
 } people_t;
 
 static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
-                            const char *org_id, const sl_members_query_t *q,
+                            int *capped, const char *org_id, const sl_members_query_t *q,
                             sl_err_t *err, apr_pool_t *p)
 {
     const char *ordering = q->ordering ? q->ordering : "username";
@@ -89,20 +93,28 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
         return sl_err_set(err, SL_EINVALID, "ordering", "Unknown ordering.");
     }
     if (search) {
-        args[nargs++] = *kind == '_' && kind[1] == 'e'
-                        ? sl_people_like_pattern(search, p)
-                        : apr_pstrcat(p, "%", search, "%", NULL);
-        if (kind[1] == 's') {
-            char *pat = (char *)args[nargs - 1];
-            for (; *pat; pat++) {
-                *pat = apr_tolower(*pat);
-            }
+        /* folded as the documents are (sl_account_search_doc) */
+        {
+            const char *folded = sl_text_fold(search, p);
+            args[nargs++] = kind[1] == 'e' ? sl_people_like_pattern(search, p)
+                            : apr_pstrcat(p, "%", folded ? folded : search, "%", NULL);
         }
+        /* the members that match, counted no further than the cap: few go
+         * through the trigram index, many by walking the ordering (SEARCH_W
+         * in sl_sql.c). Counted with the filters, never from the documents
+         * alone: a word most deactivated accounts share is not "many" for
+         * the active ones */
+        args[3] = sl_i64(SL_PEOPLE_COUNT_CAP + 1, p);
         if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_count", kind, NULL),
-                              &res, nargs, args, err)) != SL_OK) {
+                              &res, 4, args, err)) != SL_OK) {
             return k;
         }
         *count = apr_atoi64(SL_ROW(&res, 0)[0]);
+        if (*count > SL_PEOPLE_COUNT_CAP) {
+            *count = SL_PEOPLE_COUNT_CAP;
+            *capped = 1;
+            kind = kind[1] == 'e' ? "_we" : "_w";
+        }
     }
     else {
         if ((k = sl_db_select(db, p, "siali_org_counts", &res, 1, &org_id, err)) != SL_OK) {
@@ -113,7 +125,7 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
         }
         *count = apr_atoi64(SL_ROW(&res, 0)[q->active_only ? 1 : 0]);
     }
-    if ((q->page - 1) * q->page_size >= *count && q->page > 1) {
+    if (!*capped && (q->page - 1) * q->page_size >= *count && q->page > 1) {
         return sl_err_set(err, SL_ENOTFOUND, "page", "Invalid page: past the last one.");
     }
     args[nargs++] = sl_i64(q->page_size, p);
@@ -168,16 +180,23 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
 static sl_kind_e members_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     people_t *b = baton;
+    int custom = b->q->search && *b->q->search && sl_db_pg_custom_plans(db, 1);
+    sl_kind_e k = members_in(db, b->out, b->count, b->capped, b->org_id, b->q, err, p);
 
-    return members_in(db, b->out, b->count, b->org_id, b->q, err, p);
+    if (custom && !sl_db_pg_custom_plans(db, 0) && k == SL_OK) {
+        /* the next unit on this connection would plan everything anew */
+        k = sl_err_set(err, SL_ELOST, NULL, "The database is not available right now.");
+    }
+    return k;
 }
 
 sl_kind_e sl_people_members(sl_conn_src_t *src, json_t **results, apr_int64_t *count,
-                            const char *org_id, const sl_members_query_t *q,
+                            int *capped, const char *org_id, const sl_members_query_t *q,
                             sl_err_t *err, apr_pool_t *p)
 {
-    people_t b = { results, count, org_id, NULL, q };
+    people_t b = { results, count, capped, org_id, NULL, q };
 
+    *capped = 0;
     return sl_conn_run(src, SL_CONN_READ, members_unit, &b, err, p);
 }
 
@@ -233,7 +252,7 @@ static sl_kind_e member_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
 sl_kind_e sl_people_member(sl_conn_src_t *src, json_t **out, const char *org_id,
                            const char *user_id, sl_err_t *err, apr_pool_t *p)
 {
-    people_t b = { out, NULL, org_id, user_id, NULL };
+    people_t b = { out, NULL, NULL, org_id, user_id, NULL };
 
     return sl_conn_run(src, SL_CONN_READ, member_unit, &b, err, p);
 }

@@ -27,10 +27,17 @@ int sl_people_ordering_ok(const char *ordering);
  * '%', '_' and the escape '!' taken literally. */
 const char *sl_people_like_pattern(const char *search, apr_pool_t *p);
 
-/* One page: *results is an array of Member objects, *count all matches.
- * A page past the end is SL_ENOTFOUND (except page 1 of nothing). */
+/* A search is counted no further than this: past it *capped is 1 and
+ * *count the cap (counting every match of a common word would cost as much
+ * as reading them all). */
+#define SL_PEOPLE_COUNT_CAP 1000
+
+/* One page: *results is an array of Member objects, *count all matches
+ * (or SL_PEOPLE_COUNT_CAP with *capped 1). A page past the end is
+ * SL_ENOTFOUND (except page 1 of nothing; not known when capped: then an
+ * empty page). */
 sl_kind_e sl_people_members(sl_conn_src_t *src, json_t **results, apr_int64_t *count,
-                            const char *org_id, const sl_members_query_t *q,
+                            int *capped, const char *org_id, const sl_members_query_t *q,
                             sl_err_t *err, apr_pool_t *p);
 
 /* The detail panel: user, organization, created and contributed projects,

@@ -8,6 +8,8 @@
 #include "sl_log.h"
 #include "sl_org.h"
 #include "sl_secret.h"
+#include "sl_account.h"
+#include "sl_validate.h"
 
 /* @ID@ is the one type that differs between the two databases */
 static const char *const v1[] = {
@@ -88,7 +90,141 @@ static const char *const v3[] = {
     NULL
 };
 
-static const char *const *const migrations[] = { NULL, v1, v2, v3 };
+/* Avatars in the database: every node serves the same pictures, and a
+ * picture removed or replaced on one is gone from all at once (they were
+ * files of one node's disk). The bytes as base64 text: one column type and
+ * one code path on SQLite and PostgreSQL (apr_dbd returns a bytea escaped,
+ * a BLOB raw). Then emails and search documents are folded again in C
+ * (sl_validate_email, sl_account_search_doc): v3 folded ASCII only, with
+ * each database's own lower(). */
+static const char *const v4[] = {
+    "CREATE TABLE avatars (name TEXT PRIMARY KEY, user_id BIGINT NOT NULL, "
+    "content_type TEXT NOT NULL, sha256 TEXT NOT NULL, data TEXT NOT NULL, "
+    "created_at BIGINT NOT NULL)",
+    "CREATE INDEX avatars_user_idx ON avatars (user_id)",
+    NULL
+};
+
+/* v5. People at scale, then (PostgreSQL only) every change that can alter
+ * who a token or a session cookie is, or what whoami says of them,
+ * announced on the channel siali_auth at commit: the nodes' caches of
+ * callers (sl_authcache.h) are flushed by it. In the database, so that
+ * changes from psql or the CLI are announced too. Not announced:
+ * last_activity and last_seen (written once a minute, carried by the
+ * cache itself) and new rows (never cached before they exist). A column
+ * added to users must be added to the WHEN list. SQLite has no cache (a
+ * query there costs microseconds). */
+static const char *const v5[] = {
+    /* People at scale: a page is found by walking one index that holds all
+     * the members list filters and sorts on (the organization, kept on the
+     * user's row; the ordering; the id; is_active), so the rows before a
+     * deep page are skipped inside the index. PostgreSQL: NULLS FIRST as
+     * the ordering says, and the username itself for index-only scans of
+     * lower(username). */
+    "ALTER TABLE users ADD COLUMN org_member BIGINT",
+    "UPDATE users SET org_member = (SELECT m.organization_id FROM memberships m "
+    "WHERE m.user_id = users.id AND m.deleted_at IS NULL ORDER BY m.id LIMIT 1)",
+    "DROP INDEX users_activity_idx",
+    "DROP INDEX users_joined_idx",
+    "CREATE INDEX users_org_joined_idx ON users (org_member, date_joined, id, is_active)",
+    "CREATE INDEX users_org_email_idx ON users (org_member, email, id, is_active)",
+    "@SQLITE@CREATE INDEX users_org_activity_idx ON users "
+    "(org_member, last_activity, id, is_active)",
+    "@PGSQL@CREATE INDEX users_org_activity_idx ON users "
+    "(org_member, last_activity NULLS FIRST, id, is_active)",
+    "@SQLITE@CREATE INDEX users_org_username_idx ON users "
+    "(org_member, lower(username), id, is_active)",
+    "@PGSQL@CREATE INDEX users_org_username_idx ON users "
+    "(org_member, lower(username), id, is_active) INCLUDE (username)",
+    /* PostgreSQL: a search's matches filtered without reading their rows
+     * (SQLite finds the two columns in the row it reaches by rowid) */
+    "@PGSQL@CREATE INDEX users_filter_idx ON users (id) INCLUDE (org_member, is_active)",
+    "@PGSQL@CREATE OR REPLACE FUNCTION siali_auth_changed() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('siali_auth', ''); RETURN NULL; END $$",
+    "@PGSQL@CREATE TRIGGER siali_users_changed AFTER UPDATE ON users FOR EACH ROW "
+    "WHEN ((OLD.id, OLD.email, OLD.username, OLD.password, OLD.first_name, OLD.last_name, "
+    "OLD.phone, OLD.avatar, OLD.is_active, OLD.date_joined, OLD.org_member) "
+    "IS DISTINCT FROM (NEW.id, NEW.email, NEW.username, NEW.password, NEW.first_name, "
+    "NEW.last_name, NEW.phone, NEW.avatar, NEW.is_active, NEW.date_joined, "
+    "NEW.org_member)) "
+    "EXECUTE FUNCTION siali_auth_changed()",
+    "@PGSQL@CREATE TRIGGER siali_users_gone AFTER DELETE OR TRUNCATE ON users "
+    "FOR EACH STATEMENT EXECUTE FUNCTION siali_auth_changed()",
+    "@PGSQL@CREATE TRIGGER siali_tokens_changed AFTER UPDATE OR DELETE OR TRUNCATE "
+    "ON api_tokens FOR EACH STATEMENT EXECUTE FUNCTION siali_auth_changed()",
+    "@PGSQL@CREATE TRIGGER siali_sessions_gone AFTER DELETE OR TRUNCATE ON sessions "
+    "FOR EACH STATEMENT EXECUTE FUNCTION siali_auth_changed()",
+    "@PGSQL@CREATE TRIGGER siali_sessions_changed AFTER UPDATE OF id_hash, user_id, "
+    "created_at, expires_at ON sessions FOR EACH STATEMENT "
+    "EXECUTE FUNCTION siali_auth_changed()",
+    "@PGSQL@CREATE TRIGGER siali_memberships_changed AFTER INSERT OR UPDATE OR DELETE "
+    "OR TRUNCATE ON memberships FOR EACH STATEMENT EXECUTE FUNCTION siali_auth_changed()",
+    NULL
+};
+
+static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5 };
+
+/* v4: every email and search document folded by the core's rule. Two
+ * accounts whose emails differ only in case stay apart (the second keeps
+ * its spelling, said in the log) rather than making the migration fail. */
+static sl_kind_e refold(sl_db_t *db, sl_err_t *err, apr_pool_t *p)
+{
+    sl_rows_t res, taken;
+    sl_kind_e k;
+    int i, changed = 0;
+
+    /* statements of this version's tables only: the catalogue's are those
+     * of the newest schema, which a migration from before v4 has not yet */
+    if ((k = sl_db_prepare_extra(db, "refold_list", "SELECT id, email, username, password, "
+                                 "first_name, last_name, phone, avatar, is_active, "
+                                 "date_joined, last_activity, NULL FROM users ORDER BY id",
+                                 err)) != SL_OK
+        || (k = sl_db_prepare_extra(db, "refold_taken", "SELECT 1 FROM users WHERE email = "
+                                    "%s AND id <> %lld", err)) != SL_OK
+        || (k = sl_db_prepare_extra(db, "refold_set", "UPDATE users SET email = %s "
+                                    "WHERE id = %lld", err)) != SL_OK
+        || (k = sl_db_prepare_extra(db, "refold_doc", "UPDATE user_search SET doc = %s "
+                                    "WHERE rowid = %lld", err)) != SL_OK
+        || (k = sl_db_select(db, p, "refold_list", &res, 0, NULL, err)) != SL_OK) {
+        return k;
+    }
+    for (i = 0; i < res.rows->nelts; i++) {
+        sl_user_t *u = sl_account_from_row(SL_ROW(&res, i), 0, p);
+        const char *email = u->email, *args[2];
+
+        if (sl_validate_email(&email, u->email, strlen(u->email), NULL, p) == SL_OK
+            && strcmp(email, u->email)) {
+            args[0] = email;
+            args[1] = u->id;
+            if ((k = sl_db_select(db, p, "refold_taken", &taken, 2, args,
+                                  err)) != SL_OK) {
+                return k;
+            }
+            if (taken.rows->nelts) {
+                SL_LOG(SL_LOG_WARNING, "SL00202: the email of account %s differs from "
+                       "another account's only in case: it keeps its spelling; merge or "
+                       "rename one of them", u->id);
+                email = u->email;
+            }
+            else if ((k = sl_db_exec(db, p, "refold_set", NULL, 2, args, err))
+                     != SL_OK) {
+                return k;
+            }
+            else {
+                changed++;
+            }
+        }
+        args[0] = sl_account_search_doc(email, u->username, u->first_name, u->last_name, p);
+        args[1] = u->id;
+        if ((k = sl_db_exec(db, p, "refold_doc", NULL, 2, args, err)) != SL_OK) {
+            return k;
+        }
+    }
+    if (changed) {
+        SL_LOG(SL_LOG_NOTICE, "SL00203: %d email(s) folded to their lower case", changed);
+    }
+    return SL_OK;
+}
 
 /* The statement for this driver: "@SQLITE@..." and "@PGSQL@..." run on
  * that one only (NULL elsewhere); @ID@ becomes its identity column. */
@@ -194,7 +330,8 @@ sl_kind_e sl_schema_migrate(sl_db_t *db, int target, int *from, sl_err_t *err,
         return k;
     }
     if (db->is_pgsql
-        && (k = sl_db_select_raw(db, p, "SELECT pg_advisory_xact_lock(7367616961)", &lockrow, err)) != SL_OK) {
+        && (k = sl_db_select_raw(db, p, "SELECT pg_advisory_xact_lock(7367616961)", &lockrow,
+                                 err)) != SL_OK) {
         goto leave;
     }
     if ((k = sl_schema_version(db, &version, err, p)) != SL_OK) {
@@ -218,6 +355,9 @@ sl_kind_e sl_schema_migrate(sl_db_t *db, int target, int *from, sl_err_t *err,
             }
         }
         if (v == 1 && (k = create_organization(db, err, p)) != SL_OK) {
+            goto leave;
+        }
+        if (v == 4 && (k = refold(db, err, p)) != SL_OK) {
             goto leave;
         }
         k = sl_db_exec_raw(db, p, apr_psprintf(p, "UPDATE schema_version SET version = %d",

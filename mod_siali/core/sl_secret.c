@@ -78,15 +78,20 @@ apr_status_t sl_secret_b64url(const char **out, apr_size_t nbytes, apr_pool_t *p
     return APR_SUCCESS;
 }
 
-const char *sl_secret_sha256_hex(const char *s, apr_pool_t *p)
+const char *sl_secret_sha256_hex_mem(const void *data, apr_size_t n, apr_pool_t *p)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
 
-    if (!EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL)) {
+    if (!EVP_Digest(data, n, md, &len, EVP_sha256(), NULL)) {
         return NULL;
     }
     return to_hex(md, len, p);
+}
+
+const char *sl_secret_sha256_hex(const char *s, apr_pool_t *p)
+{
+    return sl_secret_sha256_hex_mem(s, strlen(s), p);
 }
 
 int sl_secret_equal(const char *a, const char *b)

@@ -13,6 +13,9 @@ apr_status_t sl_secret_hex(const char **out, apr_size_t nbytes, apr_pool_t *p);
 /* Random bytes encoded as base64url without padding: cookies, invite tokens. */
 apr_status_t sl_secret_b64url(const char **out, apr_size_t nbytes, apr_pool_t *p);
 
+/* Lowercase hex SHA-256 of len bytes (64 chars). */
+const char *sl_secret_sha256_hex_mem(const void *data, apr_size_t len, apr_pool_t *p);
+
 /* Lowercase hex SHA-256 of a NUL-terminated string (64 chars). */
 const char *sl_secret_sha256_hex(const char *s, apr_pool_t *p);
 

@@ -3,9 +3,11 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "sl_authcache.h"
 #include "sl_log.h"
 #include "sl_secret.h"
 #include "sl_session.h"
+#include "sl_sql.h"
 
 #define COOKIE_LEN 43   /* base64url of 32 bytes, unpadded */
 
@@ -50,54 +52,70 @@ typedef struct {
     sl_user_t **user;
     const char *cookie;
     const sl_config_t *cfg;
+    const char *hash;
+    sl_authcache_t *cache;
+    sl_authcache_ticket_t gen;
 } lookup_t;
+
+#define SESSION_COLS (3 + SL_UC_COUNT)
+
+/* at most once a minute, but often enough that a session in use never
+ * idles out under a short SialiSessionIdleTimeout */
+static apr_int64_t touch_every(const sl_config_t *cfg)
+{
+    return cfg->session_idle / 4 < SL_SESSION_TOUCH ? cfg->session_idle / 4
+                                                    : SL_SESSION_TOUCH;
+}
+
+/* the directives may have shortened the limits since the row was written:
+ * checked against both the stored expiry and today's config */
+static int expired(const char *const *row, const sl_config_t *cfg, apr_int64_t now)
+{
+    return now >= apr_atoi64(row[2]) || now >= apr_atoi64(row[0]) + cfg->session_max_age
+           || now >= apr_atoi64(row[1]) + cfg->session_idle;
+}
 
 static sl_kind_e lookup_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     lookup_t *b = baton;
     const sl_config_t *cfg = b->cfg;
-    apr_int64_t now = sl_now(), created, last_seen, expires, touch;
-    const char *hash, **row, *args[3];
+    apr_int64_t now = sl_now(), touch = touch_every(cfg);
+    const char **row, *args[3];
     sl_user_t *u;
     sl_kind_e k;
     int n = 0;
 
-    hash = sl_secret_sha256_hex(b->cookie, p);
-    k = sl_db_select_one(db, p, "siali_session_user", &row, 1, &hash, "No valid session.",
-                         err);
+    k = sl_db_select_one(db, p, "siali_session_user", &row, 1, &b->hash,
+                         "No valid session.", err);
     if (k != SL_OK) {
         return k;
     }
-    created = apr_atoi64(row[0]);
-    last_seen = apr_atoi64(row[1]);
-    expires = apr_atoi64(row[2]);
     u = sl_account_from_row(row, 3, p);
-    /* the directives may have shortened the limits since the row was
-     * written: check against both the stored expiry and today's config */
-    if (now >= expires || now >= created + cfg->session_max_age
-        || now >= last_seen + cfg->session_idle) {
+    if (expired(row, cfg, now)) {
         if (sl_conn_may_write(db)) {
-            sl_db_exec(db, p, "siali_session_delete", NULL, 1, &hash, NULL);
+            sl_db_exec(db, p, "siali_session_delete", NULL, 1, &b->hash, NULL);
         }
         return sl_err_set(err, SL_EDENIED, NULL, "The session has expired.");
     }
     if (!u->is_active) {
         return sl_err_set(err, SL_EDENIED, NULL, "This account is deactivated.");
     }
-    /* at most once a minute, but often enough that a session in use never
-     * idles out under a short SialiSessionIdleTimeout */
-    touch = cfg->session_idle / 4 < SL_SESSION_TOUCH ? cfg->session_idle / 4
-                                                     : SL_SESSION_TOUCH;
-    if (last_seen < now - touch && sl_conn_may_write(db)) {
+    if (apr_atoi64(row[1]) < now - touch && sl_conn_may_write(db)) {
         args[0] = sl_i64(now, p);
-        args[1] = hash;
+        args[1] = b->hash;
         args[2] = sl_i64(now - touch, p);
         /* a failed refresh must not log anyone out: no error from here */
         if (sl_db_exec(db, p, "siali_session_touch", &n, 3, args, NULL) == SL_OK && n > 0) {
             SL_LOG(SL_LOG_DEBUG, "SL00402: session last_seen written for user %s", u->id);
+            row[1] = args[0];
         }
     }
     sl_account_touch(db, u, p);
+    if (b->cache) {
+        row[3 + SL_UC_ACTIVITY] = u->last_activity;
+        sl_authcache_put(b->cache, b->gen, apr_pstrcat(p, "s:", b->hash, NULL), row,
+                         SESSION_COLS);
+    }
     *b->user = u;
     return SL_OK;
 }
@@ -105,10 +123,26 @@ static sl_kind_e lookup_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
 sl_kind_e sl_session_lookup(sl_conn_src_t *src, sl_user_t **user, const char *cookie,
                             const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
 {
-    lookup_t b = { user, cookie, cfg };
+    lookup_t b = { user, cookie, cfg, NULL, src->authcache, { 0, 0 } };
 
     if (!sl_session_cookie_ok(cookie)) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, "No valid session.");
+    }
+    b.hash = sl_secret_sha256_hex(cookie, p);
+    if (b.cache) {
+        /* from the cache only while nothing is due: an expiry, a refresh of
+         * last_seen or last_activity all go to the database */
+        apr_int64_t now = sl_now();
+        const char **row = sl_authcache_get(b.cache, apr_pstrcat(p, "s:", b.hash, NULL),
+                                            SESSION_COLS, p);
+        if (row && !expired(row, cfg, now) && apr_atoi64(row[1]) >= now - touch_every(cfg)) {
+            sl_user_t *u = sl_account_from_row(row, 3, p);
+            if (u->is_active && !sl_account_touch_due(u)) {
+                *user = u;
+                return SL_OK;
+            }
+        }
+        b.gen = sl_authcache_begin(b.cache);
     }
     return sl_conn_run(src, SL_CONN_READ, lookup_unit, &b, err, p);
 }

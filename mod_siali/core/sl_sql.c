@@ -9,52 +9,92 @@
 #define N "%lld"
 
 /* keep in the order of the SL_UC_* enum */
+/* org_member is the organization of the user's membership, kept on the row
+ * (schema v6) so that neither this list nor a members page joins for it */
 #define USER_COLS "u.id, u.email, u.username, u.password, u.first_name, " \
     "u.last_name, u.phone, u.avatar, u.is_active, u.date_joined, " \
-    "u.last_activity, (SELECT m.organization_id FROM memberships m " \
-    "WHERE m.user_id = u.id AND m.deleted_at IS NULL ORDER BY m.id LIMIT 1)"
+    "u.last_activity, u.org_member"
 
 /* The members of one organization, filtered by "active" ('1'/'0'), then
- * optionally by a substring of "email username first last" through the
- * trigram index of user_search (FTS5 / pg_trgm). A LIKE without ESCAPE is
- * what FTS5 can answer from its index, so searches without % _ ! \ use
- * the "_s" statements; the rest take the "_e" ones ('!' escapes), which
- * are right but scan. Parameters: org, active[, pattern]. */
-#define MEMBER_BASE " FROM memberships m JOIN users u ON u.id = m.user_id " \
-    "WHERE m.organization_id = " N " AND m.deleted_at IS NULL " \
-    "AND (%s = '0' OR u.is_active = 1)"
-#define SEARCH_S " AND u.id IN (SELECT rowid FROM user_search WHERE doc LIKE %s)"
-#define SEARCH_E " AND u.id IN (SELECT rowid FROM user_search WHERE doc LIKE %s ESCAPE '!')"
+ * optionally by a substring of "email username first last". A page is
+ * found by walking the ordering's index on users, which holds the
+ * organization, the ordering, the id and is_active (schema v6): the rows
+ * before the page are skipped inside the index, without a join and
+ * without reading a row; only the page's rows are joined. Search:
+ *  - "_s": through the trigram index of user_search (FTS5 / pg_trgm), for
+ *    searches that match at most SL_PEOPLE_COUNT_CAP members (counted
+ *    first, no further than the cap);
+ *  - "_w": beyond that the ordering's index is walked and each member's
+ *    document checked, which finds a page of a common word in a few
+ *    hundred rows instead of sorting thousands of matches;
+ *  - "_e" / "_we": the same with '!' escaping, for searches holding
+ *    % _ ! or \ (FTS5 cannot answer an escaped LIKE from its index).
+ * Parameters: org, the least is_active (1: active members only, 0: all)
+ * [, pattern], limit, offset: is_active is the index's last column, so
+ * either way the filter is part of the index walk. */
+#define MEMBER_WHERE " FROM users u WHERE u.org_member = " N \
+    " AND u.is_active >= " N
+/* the trigram index first, then each match's row by its id: CROSS JOIN is
+ * SQLite's way to keep that order (PostgreSQL chooses by its estimate of
+ * the match count, which is right for the few matches this serves) */
+#define MEMBER_WHERE_S " FROM user_search f CROSS JOIN users u " \
+    "WHERE u.org_member = " N " AND u.is_active >= " N " AND u.id = f.rowid " \
+    "AND f.doc LIKE %s"
+#define MEMBER_WHERE_E MEMBER_WHERE_S " ESCAPE '!'"
+#define SEARCH_W " AND (SELECT s.doc FROM user_search s WHERE s.rowid = u.id) LIKE %s"
+#define SEARCH_WE " AND (SELECT s.doc FROM user_search s WHERE s.rowid = u.id) " \
+    "LIKE %s ESCAPE '!'"
 
 /* One page of members and, with the same filter, ordering and window, the
  * projects those members created and contributed to: three statements a
- * page, whatever its size. Every ordering has its index (schema v1, v3)
- * and ends with the id, so pages never overlap. */
+ * page, whatever its size. Every ordering ends with the id, so pages never
+ * overlap. */
 #define PAGE " LIMIT " N " OFFSET " N
-#define MEMBERS_ONE(name, from, order) \
+#define PAGE_IDS(where, order) "(SELECT u.id" where " ORDER BY " order PAGE ")"
+#define MEMBERS_ONE(name, where, order, inner) \
     { "siali_members_" name, \
-      "SELECT m.id, " USER_COLS from " ORDER BY " order PAGE }, \
+      "SELECT m.id, " USER_COLS " FROM " PAGE_IDS(where, inner) " pg " \
+      "JOIN users u ON u.id = pg.id JOIN memberships m ON m.user_id = u.id " \
+      "AND m.organization_id = u.org_member AND m.deleted_at IS NULL " \
+      "ORDER BY " order }, \
     { "siali_members_created_" name, \
       "SELECT p.created_by, p.id, p.title FROM projects p WHERE p.created_by IN " \
-      "(SELECT u.id" from " ORDER BY " order PAGE ") ORDER BY p.id" }, \
+      PAGE_IDS(where, inner) " ORDER BY p.id" }, \
     { "siali_members_contrib_" name, \
       "SELECT DISTINCT a.completed_by, p.id, p.title FROM annotations a " \
       "JOIN projects p ON p.id = a.project_id WHERE a.completed_by IN " \
-      "(SELECT u.id" from " ORDER BY " order PAGE ") ORDER BY p.id" }
-#define MEMBERS(name, order) \
-    MEMBERS_ONE(name, MEMBER_BASE, order), \
-    MEMBERS_ONE(name "_s", MEMBER_BASE SEARCH_S, order), \
-    MEMBERS_ONE(name "_e", MEMBER_BASE SEARCH_E, order)
+      PAGE_IDS(where, inner) " ORDER BY p.id" }
+/* NULL before every time, as NULLS FIRST sorts it */
+#define NULL_FIRST "-9223372036854775807"
+/* sorted: the same order as an expression no index holds, for the few
+ * matches of "_s" / "_e": sorting them is the plan, never walking the
+ * ordering's index for them (PostgreSQL would, for a LIMIT, whenever its
+ * estimate of the matches came out high, and read every member) */
+#define MEMBERS(name, order, sorted) \
+    MEMBERS_ONE(name, MEMBER_WHERE, order, order), \
+    MEMBERS_ONE(name "_s", MEMBER_WHERE_S, order, sorted), \
+    MEMBERS_ONE(name "_e", MEMBER_WHERE_E, order, sorted), \
+    MEMBERS_ONE(name "_w", MEMBER_WHERE SEARCH_W, order, order), \
+    MEMBERS_ONE(name "_we", MEMBER_WHERE SEARCH_WE, order, order)
 
 const sl_sql_stmt_t sl_sql_statements[] = {
-    MEMBERS("username", "lower(u.username), u.id"),
-    MEMBERS("email", "u.email, u.id"),
-    MEMBERS("last_activity", "COALESCE(u.last_activity, 0), u.id"),
-    MEMBERS("last_activity_desc", "COALESCE(u.last_activity, 0) DESC, u.id DESC"),
-    MEMBERS("date_joined", "u.date_joined, u.id"),
-    MEMBERS("date_joined_desc", "u.date_joined DESC, u.id DESC"),
-    { "siali_members_count_s", "SELECT count(*)" MEMBER_BASE SEARCH_S },
-    { "siali_members_count_e", "SELECT count(*)" MEMBER_BASE SEARCH_E },
+    /* NULLS FIRST / LAST as each database sorts by default (SQLite) or is
+     * told to in its index (PostgreSQL): both walk the index, no sort */
+    MEMBERS("username", "lower(u.username), u.id", "lower(u.username) || '', u.id + 0"),
+    MEMBERS("email", "u.email, u.id", "u.email || '', u.id + 0"),
+    MEMBERS("last_activity", "u.last_activity ASC NULLS FIRST, u.id",
+            "COALESCE(u.last_activity, " NULL_FIRST "), u.id + 0"),
+    MEMBERS("last_activity_desc", "u.last_activity DESC NULLS LAST, u.id DESC",
+            "COALESCE(u.last_activity, " NULL_FIRST ") DESC, u.id + 0 DESC"),
+    MEMBERS("date_joined", "u.date_joined, u.id", "u.date_joined + 0, u.id + 0"),
+    MEMBERS("date_joined_desc", "u.date_joined DESC, u.id DESC",
+            "u.date_joined + 0 DESC, u.id + 0 DESC"),
+    /* the members that match, counted no further than the cap + 1 (more:
+     * walk) */
+    { "siali_members_count_s", "SELECT count(*) FROM (SELECT u.id" MEMBER_WHERE_S
+      " LIMIT " N ") c" },
+    { "siali_members_count_e", "SELECT count(*) FROM (SELECT u.id" MEMBER_WHERE_E
+      " LIMIT " N ") c" },
     /* without a search the count is kept, not counted */
     { "siali_org_counts",
       "SELECT members_count, active_count FROM organization WHERE id = " N },
@@ -90,6 +130,25 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     { "siali_user_set_active", "UPDATE users SET is_active = " N " WHERE id = " N },
     { "siali_user_set_avatar", "UPDATE users SET avatar = %s WHERE id = " N },
     { "siali_user_avatars", "SELECT avatar FROM users WHERE avatar IS NOT NULL" },
+    { "siali_user_set_email", "UPDATE users SET email = %s WHERE id = " N },
+    { "siali_user_email_taken_by_other",
+      "SELECT 1 FROM users WHERE email = %s AND id <> " N },
+
+    /* avatars: the current picture of an account is served only while the
+     * account names it */
+    { "siali_avatar_insert",
+      "INSERT INTO avatars (name, user_id, content_type, sha256, data, created_at) "
+      "VALUES (%s, " N ", %s, %s, %s, " N ")" },
+    { "siali_avatar_delete_others",
+      "DELETE FROM avatars WHERE user_id = " N " AND name <> %s" },
+    { "siali_avatar_delete_user", "DELETE FROM avatars WHERE user_id = " N },
+    { "siali_avatar_get",
+      "SELECT a.content_type, a.sha256, a.data FROM avatars a JOIN users u "
+      "ON u.avatar = a.name WHERE a.name = %s" },
+    { "siali_avatar_meta",
+      "SELECT a.content_type, a.sha256 FROM avatars a JOIN users u "
+      "ON u.avatar = a.name WHERE a.name = %s" },
+    { "siali_avatar_exists", "SELECT 1 FROM avatars WHERE name = %s" },
     { "siali_user_username_taken_by_other",
       "SELECT 1 FROM users WHERE lower(username) = lower(%s) AND id <> " N },
     /* no foreign keys on SQLite (see sl_db_conn_init): dependents by hand */
@@ -158,7 +217,8 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "(last_activity IS NULL OR last_activity < " N ")" },
     { "siali_user_count", "SELECT count(*) FROM users" },
 
-    /* memberships */
+    /* memberships: the organization also on the user's row (USER_COLS) */
+    { "siali_user_set_org", "UPDATE users SET org_member = " N " WHERE id = " N },
     { "siali_membership_insert",
       "INSERT INTO memberships (user_id, organization_id, created_at) "
       "VALUES (" N ", " N ", " N ")" },

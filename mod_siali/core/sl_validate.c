@@ -1,8 +1,11 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <unicase.h>
+#include <uninorm.h>
 
 #include "sl_validate.h"
 
@@ -90,6 +93,36 @@ static int email_domain_char(unsigned char c)
     return c >= 0x80 || apr_isalnum(c) || c == '-' || c == '.';
 }
 
+typedef uint8_t *case_fn(const uint8_t *s, size_t n, const char *lang, uninorm_t nf,
+                         uint8_t *buf, size_t *lengthp);
+
+static const char *map_text(case_fn *fn, const char *s, apr_pool_t *p)
+{
+    size_t n = 0;
+    uint8_t *r;
+    char *out;
+
+    if (!s || sl_utf8_count(s, strlen(s)) < 0) {
+        return NULL;
+    }
+    if (!(r = fn((const uint8_t *)s, strlen(s), NULL, UNINORM_NFC, NULL, &n))) {
+        return NULL;
+    }
+    out = apr_pstrmemdup(p, (const char *)r, n);
+    free(r);
+    return out;
+}
+
+const char *sl_text_lower(const char *s, apr_pool_t *p)
+{
+    return map_text(u8_tolower, s, p);
+}
+
+const char *sl_text_fold(const char *s, apr_pool_t *p)
+{
+    return map_text(u8_casefold, s, p);
+}
+
 sl_kind_e sl_validate_email(const char **out, const char *in, apr_size_t len,
                             sl_err_t *err, apr_pool_t *p)
 {
@@ -114,9 +147,15 @@ sl_kind_e sl_validate_email(const char **out, const char *in, apr_size_t len,
         return sl_err_set(err, SL_EINVALID, "email",
                           "Enter an email address of at most 254 characters.");
     }
-    e = apr_pstrmemdup(p, in + start, end - start);
-    for (i = 0; e[i]; i++) {
-        e[i] = apr_tolower(e[i]);
+    /* lower case for every letter (JÖ@x and jö@x are one address), in NFC
+     * (a precomposed ö and o + combining diaeresis too), by the same rule on
+     * SQLite and PostgreSQL: the database compares what this returns */
+    {
+        const char *lowered = sl_text_lower(apr_pstrmemdup(p, in + start, end - start), p);
+        if (!lowered || strlen(lowered) > SL_EMAIL_MAX) {
+            return sl_err_set(err, SL_EINVALID, "email", "Enter a valid email address.");
+        }
+        e = apr_pstrdup(p, lowered);
     }
     at = strchr(e, '@');
     if (!at || strchr(at + 1, '@')) {

@@ -17,6 +17,13 @@
  * surrogates, nothing past U+10FFFF) and holds no NUL; else -1. */
 long sl_utf8_count(const char *s, apr_size_t len);
 
+/* Unicode text the same way on every database (PostgreSQL's lower() and
+ * SQLite's differ, SQLite's LIKE folds ASCII only): NFC and lower case
+ * (emails), or NFC and full case folding (what search compares). Valid
+ * UTF-8 in; NULL when it is not. (GNU libunistring.) */
+const char *sl_text_lower(const char *s, apr_pool_t *p);
+const char *sl_text_fold(const char *s, apr_pool_t *p);
+
 /* 1 when s holds a C0/C1 control character or DEL. */
 int sl_has_control(const char *s);
 

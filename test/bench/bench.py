@@ -3,11 +3,13 @@
 
 Measures a ~100-byte static file, whoami with a token and whoami with a
 session cookie at 32 and 128 connections, and logins per second next to the
-time of one argon2id hash. Prints req/s, p50/p99, errors and the ratio of
-each to the static file served by the same server. Not a test: it asserts
-nothing about time.
+time of one argon2id hash, on SQLite and on PostgreSQL (a private cluster
+on 127.0.0.1, as the integration suite starts it). Prints req/s, p50/p99,
+errors and the ratio of each to the static file served by the same server
+in the same run. Not a test: it asserts nothing about time.
 
     /usr/bin/python3 test/bench/bench.py [--duration 10] [--threads 2]
+                                         [--driver sqlite|pgsql|both]
 """
 import argparse
 import ctypes
@@ -69,10 +71,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--driver", choices=("sqlite", "pgsql", "both"), default="both")
+    ap.add_argument("--no-logins", action="store_true")
+    ap.add_argument("--warmup", type=int, default=0,
+                    help="seconds of wrk per case before the measured run")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is not installed (apt-get install wrk)")
+    print("mod_siali benchmark: event MPM, %d s per run, wrk -t%d, 127.0.0.1"
+          % (args.duration, args.threads))
+    print("%-7s %-16s %5s %10s %9s %9s %7s %7s" % ("driver", "case", "conns", "req/s",
+                                                   "p50 ms", "p99 ms", "errors", "ratio"))
+    for driver in (("sqlite", "pgsql") if args.driver == "both" else (args.driver,)):
+        run(driver, args)
+    if conftest._cluster:
+        conftest._cluster[0].cleanup()
 
+
+def run(driver, args):
     # A fixed pool with room for every connection: with the defaults the event
     # MPM closes keep-alive connections of a process over its share (and retires
     # spare children), which wrk counts as read errors, for the static file as
@@ -80,7 +96,7 @@ def main():
     mpm = ("MaxKeepAliveRequests 0\nServerLimit 4\nThreadsPerChild 64\n"
            "MaxRequestWorkers 256\nMinSpareThreads 64\nMaxSpareThreads 256")
     h = conftest.Httpd(hash_cost=DEFAULT_HASH, loglevel="siali:warn", start_servers=4,
-                       directives=mpm)
+                       directives=mpm, driver=driver)
     with open(os.path.join(h.root, "htdocs", "static", "bench.txt"), "w") as f:
         f.write("x" * 99 + "\n")
     h.start()
@@ -96,18 +112,18 @@ def main():
             ("whoami session", h.url + "/api/current-user/whoami",
              ("Cookie: siali_session=" + cookie,)),
         ]
-        print("mod_siali benchmark: event MPM, %d s per run, wrk -t%d, 127.0.0.1"
-              % (args.duration, args.threads))
-        print("%-16s %5s %10s %9s %9s %7s %7s" % ("case", "conns", "req/s", "p50 ms",
-                                                  "p99 ms", "errors", "ratio"))
         for conns in (32, 128):
             base = None
             for name, url, hdrs in cases:
+                if args.warmup:
+                    wrk(url, conns, args.warmup, args.threads, hdrs)
                 res = wrk(url, conns, args.duration, args.threads, hdrs)
                 base = base or res["rps"]
-                print("%-16s %5d %10.0f %9.2f %9.2f %7d %6.2fx" % (
-                    name, conns, res["rps"], res["p50"], res["p99"], res["errors"],
+                print("%-7s %-16s %5d %10.0f %9.2f %9.2f %7d %6.2fx" % (
+                    driver, name, conns, res["rps"], res["p50"], res["p99"], res["errors"],
                     res["rps"] / base))
+        if args.no_logins:
+            return
         # logins: the form POST, 302 on success, at the default argon2id cost
         lua = os.path.join(h.root, "login.lua")
         with open(lua, "w") as f:
@@ -116,9 +132,9 @@ def main():
                     'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
         res = wrk(h.url + "/user/login/", 8, args.duration, args.threads, script=lua)
         one = argon2_ms()
-        print("logins (%s, 8 conns): %.0f/s, p50 %.1f ms, p99 %.1f ms, errors %d; "
+        print("%s logins (%s, 8 conns): %.0f/s, p50 %.1f ms, p99 %.1f ms, errors %d; "
               "one hash %.1f ms on one core (%d cores: at most %.0f hashes/s)"
-              % (DEFAULT_HASH, res["rps"], res["p50"], res["p99"], res["errors"], one,
+              % (driver, DEFAULT_HASH, res["rps"], res["p50"], res["p99"], res["errors"], one,
                  os.cpu_count(), os.cpu_count() * 1000 / one))
         bad = h.bad_log_lines()
         if bad:

@@ -3,9 +3,11 @@
 and without project lists, at 1,000, 10,000 and 100,000 accounts seeded
 straight through the core (test/bench/seed). Sequential requests on one
 keep-alive connection against a real httpd; prints the median and the
-ratio to the 1,000-account figure. Not a test: it asserts nothing.
+ratio to the 1,000-account figure, on SQLite and on PostgreSQL (a private
+cluster, as the integration suite starts it). Not a test: it asserts nothing.
 
     /usr/bin/python3 test/bench/people.py [--sizes 1000,10000,100000] [--repeat 50]
+                                          [--driver sqlite|pgsql|both]
 """
 import argparse
 import os
@@ -32,29 +34,45 @@ CASES = [
 ]
 
 
-def seed(n, path):
+def seed(n, spec):
     seed_bin = os.path.join(conftest.BUILD, "test", "bench", "seed")
-    subprocess.run([seed_bin, "sqlite3:" + path, str(n)], check=True, capture_output=True)
+    subprocess.run([seed_bin, spec, str(n)], check=True, capture_output=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--repeat", type=int, default=50)
+    ap.add_argument("--driver", choices=("sqlite", "pgsql", "both"), default="both")
     args = ap.parse_args()
+    for driver in (("sqlite", "pgsql") if args.driver == "both" else (args.driver,)):
+        run(driver, args)
+    if conftest._cluster:
+        conftest._cluster[0].cleanup()
+
+
+def run(driver, args):
     sizes = [int(x) for x in args.sizes.split(",")]
     results = {}
     for n in sizes:
-        h = conftest.Httpd(loglevel="siali:warn")
-        os.makedirs(os.path.dirname(h.db))
+        h = conftest.Httpd(loglevel="siali:warn", driver=driver)
+        if driver == "sqlite":
+            os.makedirs(os.path.dirname(h.db))
         t0 = time.time()
-        seed(n, h.db)
+        seed(n, h.db_spec)
         seeded = time.time() - t0
-        if os.geteuid() == 0:
-            subprocess.run(["chown", "-R", "www-data:www-data", os.path.dirname(h.db)])
-        con = sqlite3.connect(h.db)
-        token = con.execute("SELECT token FROM api_tokens ORDER BY user_id LIMIT 1").fetchone()[0]
-        con.close()
+        if driver == "sqlite":
+            if os.geteuid() == 0:
+                subprocess.run(["chown", "-R", "www-data:www-data", os.path.dirname(h.db)])
+            con = sqlite3.connect(h.db)
+            token = con.execute("SELECT token FROM api_tokens ORDER BY user_id LIMIT 1") \
+                .fetchone()[0]
+            con.close()
+        else:
+            token = conftest.pg_sql(h.db, "SELECT token FROM api_tokens ORDER BY user_id "
+                                          "LIMIT 1")[0][0]
+            # statistics and the visibility map, as autovacuum keeps them
+            conftest.pg_sql(h.db, "VACUUM ANALYZE")
         h.start()
         s = requests.Session()
         s.headers["Authorization"] = "Token " + token
@@ -74,8 +92,9 @@ def main():
         h.stop()
         bad = h.bad_log_lines()
         h.cleanup()
-        print("seeded %d accounts in %.1f s%s" % (n, seeded, "; LOG: %s" % bad[:3] if bad else ""))
-    print("%-28s" % "case" + "".join("%16s" % ("%d accts" % n) for n in sizes)
+        print("%s: seeded %d accounts in %.1f s%s" % (driver, n, seeded,
+                                                     "; LOG: %s" % bad[:3] if bad else ""))
+    print("%-28s" % driver + "".join("%16s" % ("%d accts" % n) for n in sizes)
           + "%10s" % ("ratio"))
     for name, _ in CASES:
         row = "%-28s" % name

@@ -125,6 +125,9 @@ int main(int argc, const char *const *argv)
         args[1] = org->id;
         args[2] = now;
         run(db, "siali_membership_insert", 3, args, NULL, it);
+        args[0] = org->id;
+        args[1] = uid;
+        run(db, "siali_user_set_org", 2, args, NULL, it);
         sl_secret_hex(&token, SL_TOKEN_BYTES, it);
         args[0] = uid;
         args[1] = token;

@@ -2,6 +2,7 @@
 mod_h2 test themselves. Each server gets its own ServerRoot, a generated
 config, a free port on 127.0.0.1, and its error log is checked for crashes
 and unexpected errors when it stops."""
+import atexit
 import glob
 import os
 import re
@@ -24,6 +25,8 @@ HTTPD = shutil.which("apache2") or "/usr/sbin/apache2"
 MODULES = "/usr/lib/apache2/modules"
 SIALI = os.path.join(BUILD, "siali")
 CHEAP_HASH = "argon2id m=64 t=1 p=1"
+with open(os.path.join(SRC, "mod_siali", "core", "sl_schema.h")) as _f:
+    SCHEMA_VERSION = int(re.search(r"#define SL_SCHEMA_VERSION (\d+)", _f.read()).group(1))
 
 # lines in an error log that fail the test that produced them
 BAD_LOG = re.compile(r"\[(?:[a-z_]+:)?(?:error|crit|alert|emerg)\]|AH00052|Segmentation|"
@@ -53,12 +56,18 @@ class Httpd:
 
     def __init__(self, directives="", env=None, mpm="event", start_servers=2,
                  hash_cost=CHEAP_HASH, db=None, waive=(), loglevel="siali:info",
-                 modules=(), mount=""):
+                 modules=(), mount="", driver="sqlite"):
         self.root = tempfile.mkdtemp(prefix="siali-it-")
         os.chmod(self.root, 0o755)   # the children (www-data under root) reach it
         self.port = free_port()
         self.url = "http://127.0.0.1:%d%s" % (self.port, mount)
-        self.db = db or os.path.join(self.root, "state", "siali.db")
+        self.driver = driver
+        if driver == "pgsql":
+            # DBDParams of a database of its own on the session's cluster,
+            # unless the test shares one (db=another server's .db)
+            self.db = db or pg_cluster().create()
+        else:
+            self.db = db or os.path.join(self.root, "state", "siali.db")
         self.error_log = os.path.join(self.root, "error.log")
         self.env = dict(os.environ)
         for k in list(self.env):
@@ -106,7 +115,7 @@ DocumentRoot "{self.root}/htdocs"
   Require all granted
 </Directory>
 Alias {mount}/static/ "{self.root}/htdocs/static/"
-DBDriver sqlite3
+DBDriver {"pgsql" if driver == "pgsql" else "sqlite3"}
 DBDParams "{self.db}"
 SialiPasswordHash {hash_cost}
 # every test signs up and guesses from 127.0.0.1: budgets out of the way,
@@ -184,6 +193,19 @@ SialiAuthThrottle 1000000 60
 
     # helpers
     def sql(self, query, *args):
+        """One statement on the server's database ('?' placeholders on both
+        drivers): the rows as tuples."""
+        if self.driver == "pgsql":
+            import psycopg2
+            con = psycopg2.connect(self.db)
+            try:
+                cur = con.cursor()
+                cur.execute(query.replace("%", "%%").replace("?", "%s"), args)
+                rows = cur.fetchall() if cur.description else []
+                con.commit()
+                return [tuple(r) for r in rows]
+            finally:
+                con.close()
         con = sqlite3.connect(self.db, timeout=10)
         try:
             cur = con.execute(query, args)
@@ -193,10 +215,36 @@ SialiAuthThrottle 1000000 60
         finally:
             con.close()
 
+    def sql_many(self, statements):
+        """(query, args) pairs in one transaction on the server's database
+        ('?' placeholders on both drivers)."""
+        if self.driver == "pgsql":
+            import psycopg2
+            con = psycopg2.connect(self.db)
+            try:
+                cur = con.cursor()
+                for query, args in statements:
+                    cur.execute(query.replace("%", "%%").replace("?", "%s"), args)
+                con.commit()
+            finally:
+                con.close()
+            return
+        con = sqlite3.connect(self.db, timeout=10)
+        try:
+            for query, args in statements:
+                con.execute(query, args)
+            con.commit()
+        finally:
+            con.close()
+
+    @property
+    def db_spec(self):
+        return ("pgsql:" if self.driver == "pgsql" else "sqlite3:") + self.db
+
     def siali(self, *args, input=None, env=None):
         e = dict(os.environ)
         e.update(env or {})
-        return subprocess.run([SIALI, "--db", "sqlite3:" + self.db,
+        return subprocess.run([SIALI, "--db", self.db_spec,
                                "--password-hash", CHEAP_HASH] + list(args),
                               input=input, capture_output=True, text=True, env=e,
                               timeout=60)
@@ -212,12 +260,39 @@ SialiAuthThrottle 1000000 60
         return s, r
 
 
+def pytest_generate_tests(metafunc):
+    """Every module whose tests start servers runs on both databases, unless
+    it says otherwise (DRIVERS = ("sqlite",): it handles PostgreSQL itself,
+    or what it tests is SQLite's alone)."""
+    if "driver" in metafunc.fixturenames:
+        drivers = getattr(metafunc.module, "DRIVERS", ("sqlite", "pgsql"))
+        metafunc.parametrize("driver", drivers, scope="module", indirect=True)
+
+
 @pytest.fixture(scope="module")
-def httpd_factory():
+def driver(request):
+    return getattr(request, "param", "sqlite")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(why): what the test checks exists on "
+                            "SQLite alone (files, WAL, SQLite's own locking)")
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_only(request):
+    m = request.node.get_closest_marker("sqlite_only")
+    if m and "driver" in request.fixturenames and request.getfixturevalue("driver") != "sqlite":
+        pytest.skip("SQLite only: " + (m.args[0] if m.args else ""))
+
+
+@pytest.fixture(scope="module")
+def httpd_factory(driver):
     """Starts servers for one test module and checks their logs at the end."""
     servers = []
 
     def make(**kw):
+        kw.setdefault("driver", driver)
         h = Httpd(**kw)
         servers.append(h)
         return h
@@ -245,44 +320,74 @@ def pg_bin(name):
     return found[-1]
 
 
+class PgCluster:
+    """A private PostgreSQL cluster: initdb in a temp folder (as postgres
+    when we are root), 127.0.0.1, a free port; create() gives a new empty
+    database and its DBDParams."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="siali-pg-")
+        os.chmod(self.root, 0o755)
+        self.port = free_port()
+        self.run_as = []
+        if os.geteuid() == 0:       # initdb refuses root: the cluster runs as postgres
+            shutil.chown(self.root, "postgres")
+            self.run_as = ["runuser", "-u", "postgres", "--"]
+        self.data = os.path.join(self.root, "data")
+        subprocess.run(self.run_as + [pg_bin("initdb"), "-D", self.data, "-A", "trust",
+                                      "-U", "postgres"], check=True, capture_output=True)
+        self.start()
+        self.n = 0
+        self.params = "host=127.0.0.1 port=%d dbname=postgres user=postgres" % self.port
+
+    def start(self):
+        subprocess.run(self.run_as + [pg_bin("pg_ctl"), "-D", self.data, "-l",
+                                      os.path.join(self.root, "log"), "-w", "-o",
+                                      f"-p {self.port} -k {self.root} "
+                                      "-c listen_addresses=127.0.0.1 -c max_connections=500",
+                                      "start"], check=True, capture_output=True)
+
+    def stop(self, mode="fast"):
+        subprocess.run(self.run_as + [pg_bin("pg_ctl"), "-D", self.data, "-m", mode, "stop"],
+                       capture_output=True)
+
+    def create(self):
+        self.n += 1
+        name = "siali_%d_%d" % (os.getpid(), self.n)
+        subprocess.run(["psql", self.params, "-qc", "CREATE DATABASE " + name], check=True,
+                       capture_output=True)
+        # what the reference config recommends (README "Scaling out")
+        return ("host=127.0.0.1 port=%d dbname=%s user=postgres connect_timeout=3 "
+                "keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3"
+                % (self.port, name))
+
+    def cleanup(self):
+        self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+_cluster = []
+
+
+def pg_cluster():
+    """The session's cluster, started on first use, stopped at the end."""
+    if not _cluster:
+        _cluster.append(PgCluster())
+        atexit.register(_cluster[0].cleanup)
+    return _cluster[0]
+
+
 @pytest.fixture(scope="module")
 def pg():
-    """A private PostgreSQL cluster (initdb in a temp folder, 127.0.0.1, a free
-    port) with an empty database "siali"; DBDParams text to reach it."""
-    root = tempfile.mkdtemp(prefix="siali-pg-")
-    os.chmod(root, 0o755)
-    port = free_port()
-    run_as = []
-    if os.geteuid() == 0:       # initdb refuses root: the cluster runs as postgres
-        shutil.chown(root, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data = os.path.join(root, "data")
-    subprocess.run(run_as + [pg_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run(run_as + [pg_bin("pg_ctl"), "-D", data, "-l", os.path.join(root, "log"), "-w",
-                             "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
-                             "-c max_connections=500", "start"],
-                   check=True, capture_output=True)
-    try:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-qc",
-                        "CREATE DATABASE siali"], check=True, capture_output=True)
-        yield f"host=127.0.0.1 port={port} dbname=siali user=postgres"
-    finally:
-        subprocess.run(run_as + [pg_bin("pg_ctl"), "-D", data, "-m", "fast", "stop"],
-                       capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    """DBDParams of a new empty database on the session's cluster."""
+    return pg_cluster().create()
 
 
-_pg_dbs = [0]
 
 
-def pg_fresh(params):
-    """A new empty database on the cluster of params; its DBDParams."""
-    _pg_dbs[0] += 1
-    name = "siali_%d_%d" % (os.getpid(), _pg_dbs[0])
-    subprocess.run(["psql", params, "-qc", "CREATE DATABASE " + name], check=True,
-                   capture_output=True)
-    return params.replace("dbname=siali", "dbname=" + name)
+def pg_fresh(params=None):
+    """A new empty database on the session's cluster; its DBDParams."""
+    return pg_cluster().create()
 
 
 def pg_sql(params, query):
@@ -293,13 +398,7 @@ def pg_sql(params, query):
 
 
 def on_pg(factory, params, **kw):
-    h = factory(**kw)
-    with open(h.conf) as f:
-        conf = f.read()
-    conf = conf.replace("DBDriver sqlite3", "DBDriver pgsql")
-    conf = conf.replace(f'DBDParams "{h.db}"', f'DBDParams "{params}"')
-    with open(h.conf, "w") as f:
-        f.write(conf)
-    return h.start()
+    kw["driver"] = "pgsql"
+    return factory(db=params, **kw).start()
 
 

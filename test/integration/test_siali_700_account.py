@@ -99,16 +99,17 @@ BAD = [
 @pytest.mark.parametrize("name,make,why", BAD, ids=[b[0] for b in BAD])
 def test_siali_700_02_refused_with_a_reason(httpd, me, name, make, why):
     s, user = me
-    before = sorted(os.listdir(avatar_dir(httpd)))
+    before = stored(httpd)
     r = upload(httpd, s, user["id"], make())
     assert r.status_code == 400, (name, r.status_code, r.text)
     assert why in r.json()["detail"], r.json()
     assert "avatar" in r.json()["validation_errors"]
-    assert sorted(os.listdir(avatar_dir(httpd))) == before
+    assert stored(httpd) == before
 
 
-def avatar_dir(h):
-    return os.path.join(os.path.dirname(h.db), "avatars")
+def stored(h):
+    """The pictures in the database: name -> (user, sha256)."""
+    return {n: (u, sha) for n, u, sha in h.sql("SELECT name, user_id, sha256 FROM avatars")}
 
 
 def test_siali_700_03_polyglot_only_pixels_stored(httpd, me):
@@ -142,12 +143,20 @@ def test_siali_700_05_ownership_serving_and_cleanup(httpd, me):
     assert other.delete(httpd.url + "/api/users/%d/avatar" % user["id"]).status_code == 403
     r1 = upload(httpd, s, user["id"], img("PNG", (10, 10)))
     first = r1.json()["avatar"].rsplit("/", 1)[1]
-    assert first in os.listdir(avatar_dir(httpd))
+    assert first in stored(httpd)
     r2 = upload(httpd, s, user["id"], img("JPEG", (10, 10)))
     second = r2.json()["avatar"].rsplit("/", 1)[1]
-    files = os.listdir(avatar_dir(httpd))
-    assert second in files and first not in files          # the old one is gone
+    pics = stored(httpd)
+    assert second in pics and first not in pics            # the old one is gone
+    assert s.get(httpd.url + r1.json()["avatar"]).status_code == 404
     assert second.endswith(".jpg") and "x.txt" not in second
+    # a name is one picture for good: cached long, revalidated by its hash
+    got = other.get(httpd.url + r2.json()["avatar"])
+    assert got.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    import hashlib
+    assert got.headers["ETag"] == '"%s"' % hashlib.sha256(got.content).hexdigest()
+    again = other.get(httpd.url + r2.json()["avatar"], headers={"If-None-Match": got.headers["ETag"]})
+    assert again.status_code == 304 and not again.content
     # logged-in callers only; other members see it
     assert requests.get(httpd.url + r2.json()["avatar"]).status_code == 401
     assert other.get(httpd.url + r2.json()["avatar"]).status_code == 200
@@ -155,14 +164,10 @@ def test_siali_700_05_ownership_serving_and_cleanup(httpd, me):
         assert s.get(httpd.url + "/data/avatars/" + bad).status_code in (400, 404), bad
     r = s.delete(httpd.url + "/api/users/%d/avatar" % user["id"])
     assert r.status_code == 204
-    assert second not in os.listdir(avatar_dir(httpd))
+    assert second not in stored(httpd)
+    assert other.get(httpd.url + r2.json()["avatar"], headers={
+        "If-None-Match": got.headers["ETag"]}).status_code == 404   # gone, cached or not
     assert s.get(httpd.url + "/api/current-user/whoami").json()["avatar"] is None
-    if os.geteuid() == 0:
-        r = upload(httpd, s, user["id"], img("PNG"))
-        name = r.json()["avatar"].rsplit("/", 1)[1]
-        st = os.stat(os.path.join(avatar_dir(httpd), name))
-        import pwd
-        assert pwd.getpwuid(st.st_uid).pw_name == "www-data"
 
 
 def test_siali_700_06_multipart_edges(httpd, me):

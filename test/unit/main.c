@@ -37,6 +37,7 @@ int main(void)
     srunner_add_suite(sr, test_multipart_suite());
     srunner_add_suite(sr, test_conn_suite());
     srunner_add_suite(sr, test_throttle_suite());
+    srunner_add_suite(sr, test_authcache_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -14,6 +14,7 @@ Suite *test_store_suite(void);
 Suite *test_multipart_suite(void);
 Suite *test_conn_suite(void);
 Suite *test_throttle_suite(void);
+Suite *test_authcache_suite(void);
 
 /* The per-test pool of the fixture in each file. */
 extern apr_pool_t *test_pool;

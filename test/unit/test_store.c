@@ -11,15 +11,19 @@
 
 #include "test_core.h"
 #include "sl_account.h"
+#include "sl_auth.h"
 #include "sl_config.h"
+#include "sl_copy.h"
 #include "sl_db.h"
 #include "sl_json.h"
 #include "sl_org.h"
+#include "sl_password.h"
 #include "sl_people.h"
 #include "sl_project.h"
 #include "sl_schema.h"
 #include "sl_secret.h"
 #include "sl_session.h"
+#include "sl_validate.h"
 
 static const sl_argon2_params_t cheap = { 64, 1, 1 };
 
@@ -413,6 +417,71 @@ START_TEST(test_account_duplicate_email)
 }
 END_TEST
 
+/* An address differing only in case or composition of letters beyond
+ * ASCII is the same address: one account. */
+START_TEST(test_account_duplicate_email_unicode)
+{
+    sl_user_t *u = NULL;
+    sl_err_t err = { 0 };
+    const char *e1 = NULL, *e2 = NULL;
+
+    ck_assert_int_eq(sl_validate_email(&e1, "J\xc3\x96@x.org", 9, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_validate_email(&e2, "jo\xcc\x88@x.org", 10, NULL, test_pool), SL_OK);
+    create_ok(e1);
+    ck_assert_int_eq(create(&u, e2, "other", NULL, &err), SL_ECONFLICT);
+    ck_assert_str_eq(err.field, "email");
+    ck_assert_int_eq(sl_account_by_login(S(), &u, "J\xc3\x96@X.ORG", NULL, test_pool),
+                     SL_OK);
+    ck_assert_str_eq(u->email, "j\xc3\xb6@x.org");
+    ck_assert_str_eq(scalar("SELECT count(*) FROM users"), "1");
+}
+END_TEST
+
+/* Pictures live in the database: one per account, replaced whole, served
+ * only while the account names it, gone with the account. */
+START_TEST(test_account_avatar_in_database)
+{
+    sl_user_t *a = create_ok("ann@example.org"), *b = create_ok("bob@example.org");
+    const char *n1 = NULL, *n2 = NULL, *nb = NULL;
+    sl_avatar_t pic;
+    static const char png[] = "\x89PNG\r\n\x1a\n\0\0bytes";
+
+    ck_assert_int_eq(sl_account_set_avatar(S(), &n1, a->id, png, sizeof(png) - 1, "png",
+                                           "image/png", NULL, test_pool), SL_OK);
+    ck_assert_ptr_nonnull(n1);
+    ck_assert(strncmp(n1, a->id, strlen(a->id)) == 0);
+    ck_assert_int_eq(sl_account_avatar(S(), &pic, n1, 1, NULL, test_pool), SL_OK);
+    ck_assert_uint_eq(pic.len, sizeof(png) - 1);
+    ck_assert(memcmp(pic.data, png, pic.len) == 0);           /* NULs survive */
+    ck_assert_str_eq(pic.content_type, "image/png");
+    ck_assert_str_eq(pic.sha256, sl_secret_sha256_hex_mem(png, sizeof(png) - 1, test_pool));
+    memset(&pic, 0, sizeof(pic));
+    ck_assert_int_eq(sl_account_avatar(S(), &pic, n1, 0, NULL, test_pool), SL_OK);
+    ck_assert_ptr_null(pic.data);
+    ck_assert_ptr_nonnull(pic.sha256);
+    /* a new picture gets a new name; the old name serves nothing */
+    ck_assert_int_eq(sl_account_set_avatar(S(), &n2, a->id, "\xff\xd8jpeg", 6, "jpg",
+                                           "image/jpeg", NULL, test_pool), SL_OK);
+    ck_assert_str_ne(n1, n2);
+    ck_assert_int_eq(sl_account_avatar(S(), &pic, n1, 1, NULL, test_pool), SL_ENOTFOUND);
+    ck_assert_int_eq(sl_account_avatar(S(), &pic, n2, 1, NULL, test_pool), SL_OK);
+    ck_assert_str_eq(pic.content_type, "image/jpeg");
+    ck_assert_str_eq(scalar("SELECT count(*) FROM avatars"), "1");
+    ck_assert_int_eq(sl_account_set_avatar(S(), &nb, b->id, png, sizeof(png) - 1, "png",
+                                           "image/png", NULL, test_pool), SL_OK);
+    /* removed: nothing served, nothing stored */
+    ck_assert_int_eq(sl_account_set_avatar(S(), &n1, a->id, NULL, 0, NULL, NULL, NULL,
+                                           test_pool), SL_OK);
+    ck_assert_ptr_null(n1);
+    ck_assert_int_eq(sl_account_avatar(S(), &pic, n2, 1, NULL, test_pool), SL_ENOTFOUND);
+    ck_assert_str_eq(scalar("SELECT count(*) FROM avatars"), "1");
+    /* deleting the account takes its picture along */
+    ck_assert_int_eq(sl_account_delete(S(), b->id, a->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_avatar(S(), &pic, nb, 1, NULL, test_pool), SL_ENOTFOUND);
+    ck_assert_str_eq(scalar("SELECT count(*) FROM avatars"), "0");
+}
+END_TEST
+
 START_TEST(test_account_given_token)
 {
     sl_user_t *u = NULL;
@@ -746,6 +815,7 @@ static json_t *members(const char *search, int active_only, int with_projects,
     sl_members_query_t q;
     json_t *out = NULL;
     sl_err_t err = { 0 };
+    int capped = -1;
 
     memset(&q, 0, sizeof(q));
     q.page = page;
@@ -753,7 +823,8 @@ static json_t *members(const char *search, int active_only, int with_projects,
     q.search = search;
     q.active_only = active_only;
     q.with_projects = with_projects;
-    ck_assert_int_eq(sl_people_members(S(), &out, count, "1", &q, &err, test_pool), want);
+    ck_assert_int_eq(sl_people_members(S(), &out, count, &capped, "1", &q, &err, test_pool), want);
+    ck_assert_int_eq(capped, 0);    /* a handful of accounts: counted exactly */
     return out;
 }
 
@@ -761,7 +832,6 @@ START_TEST(test_people_members_counts_search_projects)
 {
     sl_user_t *a = create_ok("ann@example.org"), *b = create_ok("bob@example.org");
     sl_user_t *c = create_ok("cy_x@example.org"), *u = NULL;
-    const char *avatar = NULL;
     sl_user_patch_t pa = { NULL, NULL, NULL, NULL, 0 };
     apr_int64_t count = 0;
     json_t *list, *proj, *tasks;
@@ -799,13 +869,164 @@ START_TEST(test_people_members_counts_search_projects)
     ck_assert_int_eq(json_array_size(json_object_get(json_array_get(list, 0),
                                                      "contributed_to_projects")), 1);
     /* deleting the owner is refused; deleting c keeps the annotation */
-    ck_assert_int_eq(sl_account_delete(S(), &avatar, a->id, c->id, NULL, test_pool),
+    ck_assert_int_eq(sl_account_delete(S(), a->id, c->id, NULL, test_pool),
                      SL_EFORBIDDEN);
-    ck_assert_int_eq(sl_account_delete(S(), &avatar, c->id, a->id, NULL, test_pool), SL_OK);
+    ck_assert_int_eq(sl_account_delete(S(), c->id, a->id, NULL, test_pool), SL_OK);
     members(NULL, 0, 0, 1, &count, SL_OK);
     ck_assert_int_eq(count, 2);
     ck_assert_str_eq(scalar("SELECT count(*) FROM annotations"), "1");
     ck_assert_str_eq(scalar("SELECT count(*) FROM user_search"), "2");
+}
+END_TEST
+
+/* Search compares case-folded NFC text on every database: "zoë", "ZOË"
+ * and "zoe\u0308" all find Zoë; "strasse" finds Straße. */
+START_TEST(test_people_search_unicode)
+{
+    sl_user_t *a = create_ok("ann@example.org"), *z = create_ok("zed@example.org"), *u;
+    sl_user_patch_t pz = { "Zo\xc3\xab", "Stra\xc3\x9f" "e", NULL, NULL, -1 };
+    apr_int64_t count = 0;
+    json_t *list;
+
+    ck_assert_int_eq(sl_account_patch(S(), &u, z->id, a->id, &pz, NULL, test_pool), SL_OK);
+    list = members("zo\xc3\xab", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_array_get(list, 0), "user"), "email")),
+                     "zed@example.org");
+    members("ZO\xc3\x8b", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    members("zoe\xcc\x88", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    members("STRASSE", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    members("zoe", 0, 0, 1, &count, SL_OK);       /* no accent folding: another letter */
+    ck_assert_int_eq(count, 0);
+}
+END_TEST
+
+
+/* ---- sl_copy: a whole installation into another database ---- */
+
+/* every table the migrations make is copied, with exactly its columns and
+ * integer columns marked as such */
+START_TEST(test_copy_tables_match_schema)
+{
+    sl_rows_t tables, cols;
+    sl_err_t err = { 0 };
+    int i, j;
+
+    ck_assert_int_eq(sl_db_select_raw(db, test_pool, "SELECT name FROM sqlite_master "
+                                      "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                                      "AND name NOT LIKE 'user_search_%' "
+                                      "AND name <> 'schema_version'", &tables, &err), SL_OK);
+    ck_assert_int_gt(tables.rows->nelts, 5);
+    for (i = 0; i < tables.rows->nelts; i++) {
+        const char *name = SL_ROW(&tables, i)[0];
+        const sl_copy_table_t *t = sl_copy_tables;
+        const char *want = "";
+
+        while (t->table && strcmp(t->table, name)) {
+            t++;
+        }
+        ck_assert_msg(t->table != NULL, "table %s is not copied", name);
+        ck_assert_int_eq(sl_db_select_raw(db, test_pool, apr_psprintf(test_pool,
+                                          "SELECT name, type FROM pragma_table_info('%s') "
+                                          "ORDER BY cid", name), &cols, &err), SL_OK);
+        /* the FTS5 table's rowid is its key, not a declared column */
+        if (!strcmp(name, "user_search")) {
+            want = "rowid:n";
+        }
+        for (j = 0; j < cols.rows->nelts; j++) {
+            const char *type = SL_ROW(&cols, j)[1];
+            want = apr_pstrcat(test_pool, want, *want ? " " : "", SL_ROW(&cols, j)[0],
+                               type && strstr(type, "INT") ? ":n" : "", NULL);
+        }
+        ck_assert_str_eq(t->columns, want);
+    }
+    for (i = 0; sl_copy_tables[i].table; i++) {
+        int found = 0;
+        for (j = 0; j < tables.rows->nelts; j++) {
+            found = found || !strcmp(SL_ROW(&tables, j)[0], sl_copy_tables[i].table);
+        }
+        ck_assert_msg(found, "%s is not a table of the schema", sl_copy_tables[i].table);
+    }
+}
+END_TEST
+
+static sl_db_t *open_other(char *path, size_t n)
+{
+    sl_db_t *other = NULL;
+    sl_err_t err = { 0 };
+    int fd;
+
+    snprintf(path, n, "/tmp/siali-unit-%ld-XXXXXX", (long)runner_pid);
+    fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(sl_db_open(&other, "sqlite3", path, 0, &err, test_pool), SL_OK);
+    ck_assert_int_eq(sl_schema_migrate(other, 0, NULL, &err, test_pool), SL_OK);
+    ck_assert_int_eq(sl_db_prepare_all(other, &err), SL_OK);
+    return other;
+}
+
+static const char *scalar_on(sl_db_t *d, const char *q)
+{
+    sl_rows_t res;
+    sl_err_t err = { 0 };
+
+    ck_assert_int_eq(sl_db_select_raw(d, test_pool, q, &res, &err), SL_OK);
+    return res.rows->nelts ? SL_ROW(&res, 0)[0] : NULL;
+}
+
+/* more rows than one batch, ids with gaps; afterwards the token, the
+ * session and the password of the source work on the copy, the next
+ * account gets a new id, and a second copy into it is refused */
+START_TEST(test_copy_keeps_ids_tokens_sessions)
+{
+    char path[80];
+    sl_db_t *to;
+    sl_conn_src_t tsrc;
+    sl_user_t *u = NULL, *last = NULL, *found = NULL;
+    const char *token = NULL, *cookie, *q;
+    sl_err_t err = { 0 };
+    int i;
+
+    for (i = 0; i < 620; i++) {
+        last = create_ok(apr_psprintf(test_pool, "copy%03d@example.org", i));
+        if (i == 3) {
+            u = last;
+        }
+    }
+    sql("DELETE FROM users WHERE id = 2");
+    ck_assert_int_eq(sl_account_token(S(), &token, u->id, NULL, test_pool), SL_OK);
+    cookie = login(u);
+    to = open_other(path, sizeof(path));
+    ck_assert_int_eq(sl_copy_database(db, to, NULL, NULL, &err, test_pool), SL_OK);
+    for (i = 0; sl_copy_tables[i].table; i++) {
+        q = apr_psprintf(test_pool, "SELECT count(*) FROM %s", sl_copy_tables[i].table);
+        ck_assert_str_eq(scalar_on(to, q), scalar(q));
+    }
+    ck_assert_str_eq(scalar_on(to, "SELECT invite_token FROM organization"),
+                     scalar("SELECT invite_token FROM organization"));
+    ck_assert_str_eq(scalar_on(to, "SELECT count(*) FROM users WHERE id = 2"), "0");
+    sl_conn_single(&tsrc, to, test_pool);
+    ck_assert_int_eq(sl_auth_token(&tsrc, &found, token, &err, test_pool), SL_OK);
+    ck_assert_str_eq(found->id, u->id);
+    ck_assert_int_eq(sl_session_lookup(&tsrc, &found, cookie, &cfg, &err, test_pool), SL_OK);
+    ck_assert_str_eq(found->id, u->id);
+    ck_assert_int_eq(sl_password_verify(found->password, "password1", 9), 1);
+    /* a new account after the copy: past the largest id copied */
+    ck_assert_int_eq(sl_db_exec_raw(to, test_pool, "INSERT INTO users (email, username, "
+                                    "password, date_joined) VALUES ('new@x.org', 'new', "
+                                    "'x', 1)", &err), SL_OK);
+    ck_assert_int_gt(atoi(scalar_on(to, "SELECT max(id) FROM users")), atoi(last->id));
+    /* never merged into a database that has accounts */
+    q = scalar_on(to, "SELECT count(*) FROM users");
+    ck_assert_int_eq(sl_copy_database(db, to, NULL, NULL, &err, test_pool), SL_EINVALID);
+    ck_assert_ptr_nonnull(strstr(err.message, "not empty"));
+    ck_assert_str_eq(scalar_on(to, "SELECT count(*) FROM users"), q);
+    remove_db_files(path);
 }
 END_TEST
 
@@ -838,7 +1059,8 @@ Suite *test_store_suite(void)
     };
     const TTest *account_tests[] = {
         test_account_create_first_is_owner, test_account_username_suffix,
-        test_account_duplicate_email, test_account_given_token,
+        test_account_duplicate_email, test_account_duplicate_email_unicode,
+        test_account_given_token, test_account_avatar_in_database,
         test_account_check_token, test_account_by_login, test_account_named_rule,
         test_account_json_fields,
         test_account_set_password_ends_sessions, NULL
@@ -851,9 +1073,12 @@ Suite *test_store_suite(void)
         test_session_deactivated_user_denied, NULL
     };
 
+    const TTest *copy_tests[] = {
+        test_copy_tables_match_schema, test_copy_keeps_ids_tokens_sessions, NULL
+    };
     const TTest *people_tests[] = {
         test_people_like_pattern_and_orderings, test_people_members_counts_search_projects,
-        NULL
+        test_people_search_unicode, NULL
     };
 
     add_tcase(s, "sl_db", store_setup_empty, db_tests);
@@ -862,5 +1087,6 @@ Suite *test_store_suite(void)
     add_tcase(s, "sl_account", store_setup, account_tests);
     add_tcase(s, "sl_session", store_setup, session_tests);
     add_tcase(s, "sl_people", store_setup, people_tests);
+    add_tcase(s, "sl_copy", store_setup, copy_tests);
     return s;
 }

@@ -149,6 +149,36 @@ START_TEST(test_validate_email_normalises)
 }
 END_TEST
 
+/* Letters beyond ASCII: one address whatever their case or composition,
+ * the same rule whichever database compares them. */
+START_TEST(test_validate_email_unicode_case_and_nfc)
+{
+    const char *a = NULL, *b = NULL, *c = NULL;
+
+    ck_assert_int_eq(email(&a, "J\xc3\x96@X.org", NULL), SL_OK);       /* JÖ */
+    ck_assert_int_eq(email(&b, "j\xc3\xb6@x.org", NULL), SL_OK);       /* jö */
+    ck_assert_int_eq(email(&c, "jo\xcc\x88@x.org", NULL), SL_OK);      /* o + U+0308 */
+    ck_assert_str_eq(a, "j\xc3\xb6@x.org");
+    ck_assert_str_eq(b, a);
+    ck_assert_str_eq(c, a);
+    ck_assert_int_eq(email(&a, "\xce\xa3\xce\x91@\xce\x95\xce\xa7.gr", NULL), SL_OK);
+    ck_assert_str_eq(a, "\xcf\x83\xce\xb1@\xce\xb5\xcf\x87.gr");  /* σα@εχ.gr */
+}
+END_TEST
+
+START_TEST(test_validate_text_lower_and_fold)
+{
+    /* lower keeps ß (an address is not rewritten), fold compares it as ss */
+    ck_assert_str_eq(sl_text_lower("Stra\xc3\x9f" "E", test_pool), "stra\xc3\x9f" "e");
+    ck_assert_str_eq(sl_text_fold("Stra\xc3\x9f" "E", test_pool), "strasse");
+    ck_assert_str_eq(sl_text_fold("ZO\xc3\x8b", test_pool), "zo\xc3\xab");     /* ZOË */
+    ck_assert_str_eq(sl_text_fold("zoe\xcc\x88", test_pool), "zo\xc3\xab");    /* NFC */
+    ck_assert_str_eq(sl_text_fold("", test_pool), "");
+    ck_assert_ptr_null(sl_text_fold("\xc3", test_pool));                        /* not UTF-8 */
+    ck_assert_ptr_null(sl_text_lower("\xed\xa0\x80", test_pool));             /* surrogate */
+}
+END_TEST
+
 START_TEST(test_validate_email_allows_localhost)
 {
     const char *out = NULL;
@@ -467,6 +497,8 @@ Suite *test_validate_suite(void)
     tcase_add_test(tc, test_validate_has_control);
     tcase_add_test(tc, test_validate_email_normalises);
     tcase_add_test(tc, test_validate_email_allows_localhost);
+    tcase_add_test(tc, test_validate_email_unicode_case_and_nfc);
+    tcase_add_test(tc, test_validate_text_lower_and_fold);
     tcase_add_test(tc, test_validate_email_refuses_bad_shapes);
     tcase_add_test(tc, test_validate_email_refuses_nul);
     tcase_add_test(tc, test_validate_email_length_limit);
