@@ -31,24 +31,6 @@ struct sl_authcache_t {
     apr_uint64_t hits, misses;
 };
 
-apr_status_t sl_authcache_create(sl_authcache_t **pc, int max_entries,
-                                 apr_interval_time_t ttl, apr_pool_t *p)
-{
-    sl_authcache_t *c = apr_pcalloc(p, sizeof(*c));
-    apr_status_t rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT, p);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    c->pool = p;
-    c->entries = apr_hash_make(p);
-    c->generation = 1;
-    c->max = max_entries > 0 ? max_entries : 1;
-    c->ttl = ttl;
-    *pc = c;
-    return APR_SUCCESS;
-}
-
 static void drop_all(sl_authcache_t *c)
 {
     unsigned int n = apr_hash_count(c->entries), i = 0;
@@ -68,6 +50,32 @@ static void drop_all(sl_authcache_t *c)
         free(vals[--i]);
     }
     free(vals);
+}
+
+/* the entries are malloc'd: freed with the pool the cache lives in */
+static apr_status_t cache_cleanup(void *data)
+{
+    drop_all(data);
+    return APR_SUCCESS;
+}
+
+apr_status_t sl_authcache_create(sl_authcache_t **pc, int max_entries,
+                                 apr_interval_time_t ttl, apr_pool_t *p)
+{
+    sl_authcache_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_status_t rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT, p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    c->pool = p;
+    c->entries = apr_hash_make(p);
+    c->generation = 1;
+    c->max = max_entries > 0 ? max_entries : 1;
+    c->ttl = ttl;
+    apr_pool_cleanup_register(p, c, cache_cleanup, apr_pool_cleanup_null);
+    *pc = c;
+    return APR_SUCCESS;
 }
 
 void sl_authcache_share(sl_authcache_t *c, volatile apr_uint32_t *counter)

@@ -134,11 +134,11 @@ SialiAuthThrottle 1000000 60
         with open(self.conf, "w") as f:
             f.write(conf)
 
-    def start(self, expect_fail=False):
+    def start(self, expect_fail=False, timeout=15):
         self.proc = subprocess.Popen([HTTPD, "-f", self.conf, "-DFOREGROUND"],
                                      env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
-        deadline = time.time() + 15
+        deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 out = self.proc.stdout.read().decode(errors="replace")
@@ -159,7 +159,7 @@ SialiAuthThrottle 1000000 60
                 # listening already while post_config hashes (a costly
                 # SialiPasswordHash makes that last)
                 time.sleep(0.05)
-        raise AssertionError("httpd did not answer in 15 s:\n" + self.log())
+        raise AssertionError("httpd did not answer in %d s:\n%s" % (timeout, self.log()))
 
     def log(self):
         try:

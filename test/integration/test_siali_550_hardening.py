@@ -174,11 +174,12 @@ def children(h):
 
 
 def test_siali_550_05_slot_of_a_dead_child_is_taken_back(httpd_factory):
+    # (a start with four costly hashes: the dummy and three timings of it)
     h = httpd_factory(hash_cost="argon2id m=65536 t=30 p=1", start_servers=1,
                       loglevel="siali:debug",
                       directives="ServerLimit 1\nMaxRequestWorkers 25\nMinSpareThreads 1\n"
                                  "MaxSpareThreads 25\nSialiPasswordHashWait 60s",
-                      waive=("AH00052", "SL00306")).start()
+                      waive=("AH00052", "SL00306")).start(timeout=60)
     cores = os.cpu_count()
     def doomed(i):
         try:
