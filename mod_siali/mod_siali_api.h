@@ -1,7 +1,7 @@
 #ifndef MOD_SIALI_API_H
 #define MOD_SIALI_API_H
 
-#include "mod_siali.h"
+#include "mod_siali_request.h"
 
 int siali_api_health(request_rec *r, siali_req_t *req);
 int siali_api_whoami(request_rec *r, siali_req_t *req);

@@ -10,41 +10,12 @@
 #include "sl_throttle.h"
 #include "sl_session.h"
 
-/* The key of "Token <key>" / X-Api-Key, or NULL when malformed. */
+/* The key of "Token <key>" / X-Api-Key, or NULL when malformed (the
+ * rules: sl_auth_token_key). */
 static const char *token_from_headers(request_rec *r, int *present)
 {
-    const char *authz = apr_table_get(r->headers_in, "Authorization");
-    const char *xkey = apr_table_get(r->headers_in, "X-Api-Key");
-    const char *key = NULL;
-    const unsigned char *c;
-
-    *present = 0;
-    if (authz && !strncasecmp(authz, "Token", 5) && (authz[5] == ' ' || !authz[5])) {
-        *present = 1;
-        key = authz + 5;
-        while (*key == ' ') {
-            key++;
-        }
-    }
-    if (xkey) {
-        if (*present) {
-            return NULL;   /* two keys: refuse rather than guess */
-        }
-        *present = 1;
-        key = xkey;
-    }
-    if (!*present) {
-        return NULL;
-    }
-    if (!*key || strlen(key) > 256) {
-        return NULL;
-    }
-    for (c = (const unsigned char *)key; *c; c++) {
-        if (*c <= 0x20 || *c >= 0x7f) {
-            return NULL;
-        }
-    }
-    return key;
+    return sl_auth_token_key(apr_table_get(r->headers_in, "Authorization"),
+                             apr_table_get(r->headers_in, "X-Api-Key"), present);
 }
 
 static sl_blocklist_t *blocked;

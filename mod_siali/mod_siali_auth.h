@@ -1,7 +1,7 @@
 #ifndef MOD_SIALI_AUTH_H
 #define MOD_SIALI_AUTH_H
 
-#include "mod_siali.h"
+#include "mod_siali_request.h"
 
 typedef enum {
     SIALI_FOUND_NONE = 0,      /* anonymous */

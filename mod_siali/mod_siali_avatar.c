@@ -88,8 +88,7 @@ static char *read_old_file(int dfd, const char *name, apr_size_t *len, apr_pool_
 static void import_folder(apr_pool_t *p, server_rec *s, siali_srv_conf_t *c,
                           const char *folder)
 {
-    apr_array_header_t *done = apr_array_make(p, 8, sizeof(const char *));
-    sl_rows_t res, have;
+    apr_array_header_t *done = apr_array_make(p, 8, sizeof(const char *)), *missing;
     sl_db_t *db;
     sl_err_t err;
     int i, dfd, moved = 0;
@@ -105,20 +104,19 @@ static void import_folder(apr_pool_t *p, server_rec *s, siali_srv_conf_t *c,
         close(dfd);
         return;
     }
-    if (sl_db_select(db, p, "siali_user_avatars", &res, 0, NULL, NULL) != SL_OK
-        || sl_db_tx_begin(db, NULL) != SL_OK) {
+    if (sl_db_tx_begin(db, NULL) != SL_OK
+        || sl_account_avatars_missing(db, &missing, NULL, p) != SL_OK) {
+        sl_db_tx_end(db, 0, NULL);
         sl_db_close(db);
         close(dfd);
         return;
     }
-    for (i = 0; i < res.rows->nelts; i++) {
-        const char *name = SL_ROW(&res, i)[0];
+    for (i = 0; i < missing->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(missing, i, const char *);
         apr_size_t uid_len = 0, n = 0;
         char *bytes;
 
-        if (!avatar_name_ok(name, &uid_len)
-            || sl_db_select(db, p, "siali_avatar_exists", &have, 1, &name, NULL) != SL_OK
-            || have.rows->nelts) {
+        if (!avatar_name_ok(name, &uid_len)) {
             continue;
         }
         if ((bytes = read_old_file(dfd, name, &n, p))

@@ -1,7 +1,7 @@
 #ifndef MOD_SIALI_AVATAR_H
 #define MOD_SIALI_AVATAR_H
 
-#include "mod_siali.h"
+#include "mod_siali_request.h"
 
 int siali_api_avatar(request_rec *r, siali_req_t *req);
 int siali_avatar_file(request_rec *r, siali_req_t *req);

@@ -290,7 +290,9 @@ const command_rec siali_cmds[] = {
     AP_INIT_TAKE1("SialiAvatarMaxBytes", set_avatar, "bytes", RSRC_CONF,
                   "largest avatar upload, e.g. 1M (default)"),
     AP_INIT_TAKE1("SialiAvatarDir", set_avatar, "dir", RSRC_CONF,
-                  "where avatars are stored (default: avatars/ next to the SQLite file)"),
+                  "folder of picture files from versions before avatars were stored in "
+                  "the database, moved in at start (default: avatars/ next to the SQLite "
+                  "file)"),
     AP_INIT_FLAG("SialiForwardIdentity", set_forward, NULL, OR_AUTHCFG,
                  "AuthType Siali: set X-Siali-User-Id / X-Siali-User-Email for a "
                  "backend (removing any the client sent)"),

@@ -29,7 +29,9 @@
 #include "sl_dbfile.h"
 #include "sl_password.h"
 #include "sl_schema.h"
+#include "sl_session.h"
 #include "sl_sql.h"
+#include "sl_throttle.h"
 #include "sl_validate.h"
 
 #define DBD_DEFAULT_MAX 10      /* mod_dbd's DEFAULT_NMAX (threaded MPMs) */
@@ -207,17 +209,13 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
     }
     e = bootstrap(ptemp, db, c, s);
     if (!e) {
-        /* keep the table small: expired sessions go at every start */
-        const char *now = sl_i64(sl_now(), ptemp);
-        const char *idle = sl_i64(sl_now() - c->core.session_idle, ptemp);
-        const char *args[2] = { now, idle };
-        sl_db_exec(db, ptemp, "siali_session_purge", NULL, 2, args, NULL);
-        /* and throttle windows that ended long ago */
+        /* keep the tables small: ended sessions and throttle windows that
+         * ended long ago go at every start */
         apr_int64_t w = c->core.throttle_window;
         w = c->core.signup_window > w ? c->core.signup_window : w;
         w = c->core.auth_window > w ? c->core.auth_window : w;
-        args[0] = sl_i64(sl_now() - 86400 - w, ptemp);
-        sl_db_exec(db, ptemp, "siali_throttle_purge", NULL, 1, args, NULL);
+        sl_session_purge(db, &c->core, ptemp);
+        sl_throttle_purge(db, sl_now() - 86400 - w, ptemp);
     }
     e = e ? apr_pstrdup(p, e) : NULL;
 leave:

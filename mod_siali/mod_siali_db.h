@@ -1,7 +1,7 @@
 #ifndef MOD_SIALI_DB_H
 #define MOD_SIALI_DB_H
 
-#include "mod_siali.h"
+#include "mod_siali_request.h"
 
 /* Registers the statement catalogue with mod_dbd for every server; must run
  * before mod_dbd's post_config. Fails when mod_dbd is not loaded. */

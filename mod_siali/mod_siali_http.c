@@ -9,6 +9,7 @@
 #include <http_ssl.h>
 
 #include "mod_siali_http.h"
+#include "sl_form.h"
 #include "sl_json.h"
 #include "sl_validate.h"
 
@@ -70,52 +71,12 @@ static int content_type_is(request_rec *r, const char *type)
                                                || ct[n] == ' ');
 }
 
-/* decodes one urlencoded component; NULL when it is not valid UTF-8 or
- * holds a NUL (apr_dbd would cut the value there) */
-static char *form_decode(apr_pool_t *p, const char *s, apr_size_t n)
-{
-    char *v = apr_pstrmemdup(p, s, n);
-
-    if (ap_unescape_urlencoded(v) != OK) {
-        return NULL;
-    }
-    /* ap_unescape_urlencoded turned "%00" into a NUL: compare lengths */
-    if (sl_utf8_count(v, strlen(v)) < 0) {
-        return NULL;
-    }
-    return v;
-}
-
+/* the form rules are the core's (sl_form.c: fuzzed, unit-tested) */
 static int parse_urlencoded(apr_pool_t *p, const char *buf, apr_size_t len,
                             apr_table_t *out)
 {
-    const char *s = buf, *end = buf + len;
-    int fields = 0;
-
-    while (s < end) {
-        const char *amp = memchr(s, '&', end - s), *eq;
-        const char *stop = amp ? amp : end;
-        char *k, *v;
-
-        if (++fields > 64) {
-            return HTTP_BAD_REQUEST;
-        }
-        eq = memchr(s, '=', stop - s);
-        if (memchr(s, '\0', stop - s)) {
-            return HTTP_BAD_REQUEST;
-        }
-        k = form_decode(p, s, (eq ? eq : stop) - s);
-        v = eq ? form_decode(p, eq + 1, stop - eq - 1) : apr_pstrdup(p, "");
-        if (!k || !v) {
-            return HTTP_BAD_REQUEST;
-        }
-        /* the first value of a repeated field counts */
-        if (*k && !apr_table_get(out, k)) {
-            apr_table_setn(out, k, v);
-        }
-        s = stop + 1;
-    }
-    return OK;
+    return sl_form_parse(out, buf, len, SL_FORM_MAX_FIELDS, NULL, p) == SL_OK
+           ? OK : HTTP_BAD_REQUEST;
 }
 
 int siali_http_read_form(request_rec *r, apr_table_t **form)
@@ -219,7 +180,7 @@ int siali_http_core_error(request_rec *r, const sl_err_t *err)
     case SL_EINVALID:
     case SL_ECONFLICT:
         return siali_http_error(r, HTTP_BAD_REQUEST, err->message, err->field,
-                                err->message);
+                                err->hint ? err->hint : err->message);
     case SL_ENOTFOUND:
         return siali_http_error(r, HTTP_NOT_FOUND, err->message, NULL, NULL);
     case SL_EFORBIDDEN:
@@ -410,7 +371,7 @@ int siali_http_query_int(request_rec *r, apr_table_t *q, const char *name,
                          apr_psprintf(r->pool, "%s must be a whole number from %"
                                       APR_INT64_T_FMT " to %" APR_INT64_T_FMT ".",
                                       name, min, max), name, NULL);
-        return HTTP_BAD_REQUEST;
+        return DONE;
     }
     *out = apr_atoi64(v);
     return OK;

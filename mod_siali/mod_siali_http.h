@@ -1,9 +1,26 @@
+/* HTTP helpers of the glue. One convention for their results:
+ *  - a helper that SENDS a reply (JSON, a page, a redirect) returns OK when
+ *    it sent a whole answer the handler can return as is, or DONE when it
+ *    sent an error while reading or checking the request: the caller stops
+ *    and returns OK; it never returns a status for httpd to render;
+ *  - a parser that sends NOTHING (read_body, read_form) returns OK or the
+ *    HTTP status of what was wrong, for the caller to send in its own form
+ *    (the pages render a form error, the API a JSON error).
+ * Handlers themselves return OK after a helper sent the answer. */
 #ifndef MOD_SIALI_HTTP_H
 #define MOD_SIALI_HTTP_H
 
 #include <jansson.h>
 
-#include "mod_siali.h"
+#include "mod_siali_request.h"
+#include "sl_err.h"
+
+/* The protocol's constants */
+#define SIALI_HANDLER "siali"
+#define SIALI_COOKIE "siali_session"
+#define SIALI_JSON_MAX (64 * 1024)     /* JSON bodies: 64 KiB (docs/api.md) */
+#define SIALI_FORM_MAX (16 * 1024)
+#define SIALI_RETRY_AFTER "5"
 
 /* Reads the whole body, refusing with 413 before reading past limit.
  * Returns OK or an HTTP status (413, 400). */
@@ -17,7 +34,7 @@ int siali_http_read_form(request_rec *r, apr_table_t **form);
 /* A JSON object body: OK, or DONE when a 415/413/400 reply was sent. */
 int siali_http_read_json(request_rec *r, json_t **out);
 
-/* Sends j with status; returns DONE-style OK for handlers. */
+/* Sends j with status; returns OK (the handler's answer). */
 int siali_http_json(request_rec *r, int status, json_t *j);
 
 /* {"status_code", "detail"[, "validation_errors": {field: [message]}]},
@@ -55,8 +72,8 @@ int siali_http_redact_early(request_rec *r);
  * is not valid urlencoded UTF-8. */
 apr_table_t *siali_http_query(request_rec *r);
 
-/* A whole number in [min, max] from a query argument: OK, or 400 sent
- * (JSON, naming the argument). absent -> def. */
+/* A whole number in [min, max] from a query argument: OK, or DONE when a
+ * 400 was sent (JSON, naming the argument). absent -> def. */
 int siali_http_query_int(request_rec *r, apr_table_t *q, const char *name,
                          apr_int64_t def, apr_int64_t min, apr_int64_t max,
                          apr_int64_t *out);

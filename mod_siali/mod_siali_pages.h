@@ -1,7 +1,7 @@
 #ifndef MOD_SIALI_PAGES_H
 #define MOD_SIALI_PAGES_H
 
-#include "mod_siali.h"
+#include "mod_siali_request.h"
 
 int siali_page_signup(request_rec *r, siali_req_t *req);
 int siali_page_login(request_rec *r, siali_req_t *req);

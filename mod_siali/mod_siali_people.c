@@ -144,70 +144,15 @@ int siali_api_users(request_rec *r, siali_req_t *req)
     return siali_http_json(r, HTTP_OK, list);
 }
 
-/* PATCH body -> patch: OK, or DONE after a 400 naming the field */
+/* PATCH body -> patch (the rules: sl_account_patch_read): OK, or DONE
+ * after a 400 naming the field */
 static int read_patch(request_rec *r, json_t *body, sl_user_patch_t *pa)
 {
-    static const char *const read_only[] = {
-        "id", "email", "date_joined", "last_activity", "avatar", "initials",
-        "active_organization", NULL
-    };
-    const char *key, *s;
-    json_t *v;
     sl_err_t err;
-    int i;
 
-    memset(pa, 0, sizeof(*pa));
-    pa->is_active = -1;
-    json_object_foreach(body, key, v) {
-        for (i = 0; read_only[i]; i++) {
-            if (!strcmp(key, read_only[i])) {
-                siali_http_error(r, HTTP_BAD_REQUEST, apr_psprintf(
-                    r->pool, "%s is read-only.", key), key, "This field is read-only.");
-                return DONE;
-            }
-        }
-        if (!strcmp(key, "is_active")) {
-            if (!json_is_boolean(v)) {
-                siali_http_error(r, HTTP_BAD_REQUEST, "is_active must be true or false.",
-                                 key, NULL);
-                return DONE;
-            }
-            pa->is_active = json_is_true(v);
-            continue;
-        }
-        if (strcmp(key, "first_name") && strcmp(key, "last_name") && strcmp(key, "phone")
-            && strcmp(key, "username")) {
-            siali_http_error(r, HTTP_BAD_REQUEST, apr_psprintf(
-                r->pool, "Unknown field %s.", key), key, "Unknown field.");
-            return DONE;
-        }
-        if (!json_is_string(v)) {
-            siali_http_error(r, HTTP_BAD_REQUEST, apr_psprintf(
-                r->pool, "%s must be a string.", key), key, NULL);
-            return DONE;
-        }
-        s = json_string_value(v);
-        if (!strcmp(key, "username")) {
-            if (sl_validate_username(s, json_string_length(v), &err) != SL_OK) {
-                siali_http_error(r, HTTP_BAD_REQUEST, err.message, key, NULL);
-                return DONE;
-            }
-            pa->username = s;
-            continue;
-        }
-        if (sl_validate_name(key, s, json_string_length(v), &err) != SL_OK) {
-            siali_http_error(r, HTTP_BAD_REQUEST, err.message, key, NULL);
-            return DONE;
-        }
-        if (!strcmp(key, "first_name")) {
-            pa->first_name = s;
-        }
-        else if (!strcmp(key, "last_name")) {
-            pa->last_name = s;
-        }
-        else {
-            pa->phone = s;
-        }
+    if (sl_account_patch_read(pa, body, &err, r->pool) != SL_OK) {
+        siali_http_core_error(r, &err);
+        return DONE;
     }
     return OK;
 }

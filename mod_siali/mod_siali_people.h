@@ -1,7 +1,7 @@
 #ifndef MOD_SIALI_PEOPLE_H
 #define MOD_SIALI_PEOPLE_H
 
-#include "mod_siali.h"
+#include "mod_siali_request.h"
 
 int siali_api_organizations(request_rec *r, siali_req_t *req);
 int siali_api_memberships(request_rec *r, siali_req_t *req);

@@ -21,22 +21,6 @@
 #include "sl_schema.h"
 #include "sl_validate.h"
 
-static void usage(FILE *f)
-{
-    fputs("usage: siali [--db DRIVER:PARAMS] COMMAND [options]\n"
-          "  start [--username U --password P [--user-token T]] [--port N] [--host H]\n"
-          "        [-c 'Directive ...'] [-C 'Directive ...']\n"
-          "  create_user --username U --password P [--user-token T]\n"
-          "  user --username U\n"
-          "  reset_password [--username U] [--password P]\n"
-          "  migrate\n"
-          "  migrate --from DRIVER:PARAMS --to DRIVER:PARAMS   (copy everything into a\n"
-          "        new database, e.g. from SQLite to PostgreSQL)\n"
-          "The database is --db, else $SIALI_DB, else sqlite3:<state>/siali.db\n"
-          "(<state> is $SIALI_STATE_DIR, else /var/lib/siali as root, else the\n"
-          "build tree's state/).\n", f);
-}
-
 static void log_stderr(void *baton, sl_log_level_e level, const char *file,
                        int line, const char *msg)
 {
@@ -68,100 +52,6 @@ static int parse_db(siali_cli_t *cli, apr_pool_t *p)
     return siali_cli_parse_spec(cli, cli->db_spec, p);
 }
 
-int siali_cli_parse_spec(siali_cli_t *cli, const char *spec, apr_pool_t *p)
-{
-    const char *colon;
-
-    cli->db_spec = spec;
-    colon = strchr(cli->db_spec, ':');
-    if (!colon || colon == cli->db_spec || !colon[1]) {
-        fprintf(stderr, "siali: --db takes DRIVER:PARAMS, e.g. sqlite3:/var/lib/siali/"
-                "siali.db or 'pgsql:host=127.0.0.1 dbname=siali'\n");
-        return 1;
-    }
-    cli->driver = apr_pstrmemdup(p, cli->db_spec, colon - cli->db_spec);
-    cli->params = colon + 1;
-    if (strcmp(cli->driver, "sqlite3") && strcmp(cli->driver, "pgsql")) {
-        fprintf(stderr, "siali: unknown database driver '%s' (sqlite3 or pgsql)\n",
-                cli->driver);
-        return 1;
-    }
-    return 0;
-}
-
-sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p)
-{
-    sl_db_t *db;
-    sl_err_t err;
-    int version = 0, sqlite = !strcmp(cli->driver, "sqlite3");
-
-    if (sqlite) {
-        int created_dir = 0;
-        const char *e = sl_dbfile_create(cli->params, &created_dir, p);
-        if (e) {
-            fprintf(stderr, "siali: %s\n", e);
-            return NULL;
-        }
-        cli->created_dir = cli->created_dir || created_dir;
-    }
-    if (sl_db_open(&db, cli->driver, cli->params, 0, &err, p) != SL_OK
-        || sl_schema_version(db, &version, &err, p) != SL_OK) {
-        fprintf(stderr, "siali: %s\n", err.message);
-        return NULL;
-    }
-    if (version < SL_SCHEMA_VERSION) {
-        if (sqlite && sl_dbfile_in_use(cli->params, p)) {
-            fprintf(stderr, "siali: the database %s has schema %d and needs %d, but a "
-                    "running httpd uses it: restart httpd (it migrates at start) "
-                    "instead of migrating under it\n", cli->params, version,
-                    SL_SCHEMA_VERSION);
-            return NULL;
-        }
-        int from = 0;
-        if (sl_schema_migrate(db, 0, &from, &err, p) != SL_OK) {
-            fprintf(stderr, "siali: cannot migrate %s: %s\n", cli->params, err.message);
-            return NULL;
-        }
-        /* (from is what was found under the migration's lock: another
-         * process may have migrated it meanwhile) */
-        if (from < SL_SCHEMA_VERSION) {
-            fprintf(stderr, "siali: migrated the %s database from schema %d to %d\n",
-                    cli->driver, from, SL_SCHEMA_VERSION);
-        }
-    }
-    if (sl_db_prepare_all(db, &err) != SL_OK) {
-        fprintf(stderr, "siali: %s\n", err.message);
-        return NULL;
-    }
-    return db;
-}
-
-/* The files SQLite made while the CLI ran: readable by the database's
- * owner only; as root, owned like the database (the httpd children's user,
- * once an httpd has used it) or by `siali start`'s user. */
-void siali_cli_keep_owner(siali_cli_t *cli, apr_pool_t *p)
-{
-    apr_finfo_t fi;
-    uid_t uid = (uid_t)-1;
-    gid_t gid = (gid_t)-1;
-    const char *e;
-
-    if (strcmp(cli->driver, "sqlite3")) {
-        return;
-    }
-    if (cli->run_uid != (uid_t)-1) {
-        uid = cli->run_uid;
-        gid = cli->run_gid;
-    }
-    else if (apr_stat(&fi, cli->params, APR_FINFO_OWNER, p) == APR_SUCCESS) {
-        uid = fi.user;
-        gid = fi.group;
-    }
-    if ((e = sl_dbfile_hand_over(cli->params, uid, gid, cli->created_dir, p))) {
-        fprintf(stderr, "siali: %s\n", e);
-    }
-}
-
 static char *read_line(const char *prompt, int secret, apr_pool_t *p)
 {
     char buf[1024];
@@ -169,13 +59,15 @@ static char *read_line(const char *prompt, int secret, apr_pool_t *p)
     int tty = isatty(STDIN_FILENO), hidden = 0;
     size_t n;
 
-    fputs(prompt, stdout);
-    fflush(stdout);
+    /* echo off before the prompt shows: a password typed as soon as it
+     * appears is neither echoed nor thrown away by the TCSAFLUSH */
     if (secret && tty && tcgetattr(STDIN_FILENO, &old) == 0) {
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         hidden = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
     }
+    fputs(prompt, stdout);
+    fflush(stdout);
     if (!fgets(buf, sizeof(buf), stdin)) {
         buf[0] = '\0';
     }
@@ -280,37 +172,6 @@ static int cmd_reset_password(siali_cli_t *cli, apr_pool_t *p)
     return 0;
 }
 
-int siali_cli_create_user(siali_cli_t *cli, sl_db_t *db, int quiet_if_exists,
-                          apr_pool_t *p)
-{
-    sl_conn_src_t src;
-    sl_user_t *u;
-    sl_err_t err;
-    int created = 0;
-
-    if (!cli->username || !cli->password) {
-        fprintf(stderr, "siali: --username and --password go together\n");
-        return 2;
-    }
-    sl_conn_single(&src, db, p);
-    if (sl_account_bootstrap(&src, &u, &created, cli->username, cli->password,
-                             cli->user_token, &cli->cfg, &err, p) != SL_OK) {
-        fprintf(stderr, "siali: cannot create %s: %s%s%s\n", cli->username,
-                err.field ? err.field : "", err.field ? ": " : "", err.message);
-        return 1;
-    }
-    siali_cli_keep_owner(cli, p);
-    if (!created) {
-        if (!quiet_if_exists) {
-            fprintf(stderr, "siali: user %s already exists: left unchanged\n",
-                    cli->username);
-        }
-        return quiet_if_exists ? 0 : 1;
-    }
-    printf("User %s created (id %s)\n", u->email, u->id);
-    return 0;
-}
-
 static int cmd_create_user(siali_cli_t *cli, apr_pool_t *p)
 {
     sl_db_t *db = siali_cli_open_db(cli, p);
@@ -404,12 +265,80 @@ static const char *need_value(int argc, const char *const *argv, int *i)
     return argv[++*i];
 }
 
+/* The options: which field they set, and a bit for the commands that take
+ * them. --db, --state-dir and --password-hash go with every command. */
+enum {
+    O_USERNAME = 1 << 0, O_PASSWORD = 1 << 1, O_TOKEN = 1 << 2, O_PORT = 1 << 3,
+    O_HOST = 1 << 4, O_HTTPD = 1 << 5, O_TARGET = 1 << 6, O_FROM = 1 << 7, O_TO = 1 << 8
+};
+
+typedef int cmd_fn(siali_cli_t *cli, apr_pool_t *p);
+
+typedef struct {
+    const char *name;
+    cmd_fn *run;
+    int options;
+    const char *usage;
+    const char *help;
+} command_t;
+
+static const command_t commands[] = {
+    { "start", siali_cli_start, O_USERNAME | O_PASSWORD | O_TOKEN | O_PORT | O_HOST | O_HTTPD,
+      "start [--username U --password P [--user-token T]] [--port N] [--host H]\n"
+      "        [-c 'Directive ...'] [-C 'Directive ...']",
+      "runs httpd with mod_siali on this database (foreground)" },
+    { "create_user", cmd_create_user, O_USERNAME | O_PASSWORD | O_TOKEN,
+      "create_user --username U --password P [--user-token T]",
+      "creates an account with an API token" },
+    { "user", cmd_user, O_USERNAME, "user --username U",
+      "prints the account as JSON, with its token" },
+    { "reset_password", cmd_reset_password, O_USERNAME | O_PASSWORD,
+      "reset_password [--username U] [--password P]",
+      "sets a new password (asks for what is missing), ends the sessions" },
+    { "migrate", cmd_migrate, O_TARGET | O_FROM | O_TO,
+      "migrate [--target N]\n  migrate --from DRIVER:PARAMS --to DRIVER:PARAMS",
+      "migrates the schema; or copies everything into a new database" },
+    { NULL, NULL, 0, NULL, NULL }
+};
+
+static void usage(FILE *f)
+{
+    const command_t *c;
+
+    fputs("usage: siali [--db DRIVER:PARAMS] [--state-dir DIR] [--password-hash COST] "
+          "COMMAND [options]\n", f);
+    for (c = commands; c->name; c++) {
+        fprintf(f, "  %s\n", c->usage);
+    }
+    fputs("The database is --db, else $SIALI_DB, else sqlite3:<state>/siali.db\n"
+          "(<state> is --state-dir, else $SIALI_STATE_DIR, else /var/lib/siali as root,\n"
+          "else the build tree's state/). siali COMMAND --help: one command.\n", f);
+}
+
+static void command_usage(const command_t *c, FILE *f)
+{
+    fprintf(f, "usage: siali [--db DRIVER:PARAMS] %s\n%s\n", c->usage, c->help);
+}
+
+static const command_t *find_command(const char *name)
+{
+    const command_t *c;
+
+    for (c = commands; name && c->name; c++) {
+        if (!strcmp(c->name, name)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
 int main(int argc, const char *const *argv)
 {
     siali_cli_t cli;
     apr_pool_t *p;
-    const char *cmd = NULL, *e;
-    int i;
+    const command_t *cmd = NULL;
+    const char *e, *unknown_cmd = NULL;
+    int i, given = 0, help = 0;
 
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
@@ -428,30 +357,6 @@ int main(int argc, const char *const *argv)
         if (!strcmp(a, "--db")) {
             cli.db_spec = need_value(argc, argv, &i);
         }
-        else if (!strcmp(a, "--username")) {
-            cli.username = need_value(argc, argv, &i);
-        }
-        else if (!strcmp(a, "--password")) {
-            cli.password = need_value(argc, argv, &i);
-        }
-        else if (!strcmp(a, "--user-token")) {
-            cli.user_token = need_value(argc, argv, &i);
-        }
-        else if (!strcmp(a, "--port")) {
-            cli.port = need_value(argc, argv, &i);
-        }
-        else if (!strcmp(a, "--host")) {
-            cli.host = need_value(argc, argv, &i);
-        }
-        else if (!strcmp(a, "--from")) {
-            cli.from = need_value(argc, argv, &i);
-        }
-        else if (!strcmp(a, "--to")) {
-            cli.to = need_value(argc, argv, &i);
-        }
-        else if (!strcmp(a, "--target")) {
-            cli.target = atoi(need_value(argc, argv, &i));
-        }
         else if (!strcmp(a, "--state-dir")) {
             cli.state_dir = need_value(argc, argv, &i);
         }
@@ -461,49 +366,90 @@ int main(int argc, const char *const *argv)
                 return 2;
             }
         }
+        else if (!strcmp(a, "--username")) {
+            cli.username = need_value(argc, argv, &i);
+            given |= O_USERNAME;
+        }
+        else if (!strcmp(a, "--password")) {
+            cli.password = need_value(argc, argv, &i);
+            given |= O_PASSWORD;
+        }
+        else if (!strcmp(a, "--user-token")) {
+            cli.user_token = need_value(argc, argv, &i);
+            given |= O_TOKEN;
+        }
+        else if (!strcmp(a, "--port")) {
+            cli.port = need_value(argc, argv, &i);
+            given |= O_PORT;
+        }
+        else if (!strcmp(a, "--host")) {
+            cli.host = need_value(argc, argv, &i);
+            given |= O_HOST;
+        }
+        else if (!strcmp(a, "--target")) {
+            cli.target = atoi(need_value(argc, argv, &i));
+            given |= O_TARGET;
+        }
+        else if (!strcmp(a, "--from")) {
+            cli.from = need_value(argc, argv, &i);
+            given |= O_FROM;
+        }
+        else if (!strcmp(a, "--to")) {
+            cli.to = need_value(argc, argv, &i);
+            given |= O_TO;
+        }
         else if (!strcmp(a, "-c") || !strcmp(a, "-C")) {
             APR_ARRAY_PUSH(cli.httpd_args, const char *) = a;
             APR_ARRAY_PUSH(cli.httpd_args, const char *) = need_value(argc, argv, &i);
+            given |= O_HTTPD;
         }
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
+            help = 1;
         }
-        else if (!cmd && a[0] != '-') {
-            cmd = a;
+        else if (!cmd && !unknown_cmd && a[0] != '-') {
+            if (!(cmd = find_command(a))) {
+                unknown_cmd = a;
+            }
         }
         else {
             fprintf(stderr, "siali: unknown argument '%s'\n", a);
-            usage(stderr);
+            if (cmd) {
+                command_usage(cmd, stderr);
+            }
+            else {
+                usage(stderr);
+            }
             return 2;
         }
     }
-    if (!cli.state_dir) {
-        cli.state_dir = default_state_dir();
+    if (unknown_cmd) {
+        fprintf(stderr, "siali: unknown command '%s'\n", unknown_cmd);
+        usage(stderr);
+        return 2;
+    }
+    if (help) {
+        if (cmd) {
+            command_usage(cmd, stdout);
+        }
+        else {
+            usage(stdout);
+        }
+        return 0;
     }
     if (!cmd) {
         usage(stderr);
         return 2;
     }
+    if (given & ~cmd->options) {
+        fprintf(stderr, "siali: %s does not take that option\n", cmd->name);
+        command_usage(cmd, stderr);
+        return 2;
+    }
+    if (!cli.state_dir) {
+        cli.state_dir = default_state_dir();
+    }
     if (parse_db(&cli, p)) {
         return 2;
     }
-    if (!strcmp(cmd, "user")) {
-        return cmd_user(&cli, p);
-    }
-    if (!strcmp(cmd, "reset_password")) {
-        return cmd_reset_password(&cli, p);
-    }
-    if (!strcmp(cmd, "create_user")) {
-        return cmd_create_user(&cli, p);
-    }
-    if (!strcmp(cmd, "migrate")) {
-        return cmd_migrate(&cli, p);
-    }
-    if (!strcmp(cmd, "start")) {
-        return siali_cli_start(&cli, p);
-    }
-    fprintf(stderr, "siali: unknown command '%s'\n", cmd);
-    usage(stderr);
-    return 2;
+    return cmd->run(&cli, p);
 }

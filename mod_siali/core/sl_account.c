@@ -573,6 +573,23 @@ sl_kind_e sl_account_avatar(sl_conn_src_t *src, sl_avatar_t *out, const char *na
     return sl_conn_run(src, SL_CONN_READ, get_avatar_unit, &b, err, p);
 }
 
+sl_kind_e sl_account_avatars_missing(sl_db_t *db, apr_array_header_t **names,
+                                     sl_err_t *err, apr_pool_t *p)
+{
+    sl_rows_t res;
+    sl_kind_e k = sl_db_select(db, p, "siali_user_avatars_missing", &res, 0, NULL, err);
+    int i;
+
+    if (k != SL_OK) {
+        return k;
+    }
+    *names = apr_array_make(p, res.rows->nelts + 1, sizeof(const char *));
+    for (i = 0; i < res.rows->nelts; i++) {
+        APR_ARRAY_PUSH(*names, const char *) = SL_ROW(&res, i)[0];
+    }
+    return SL_OK;
+}
+
 int sl_account_touch_due(const sl_user_t *u)
 {
     return !u->last_activity || apr_atoi64(u->last_activity) < sl_now() - TOUCH_INTERVAL;
@@ -787,5 +804,79 @@ sl_kind_e sl_account_list(sl_conn_src_t *src, json_t **out, sl_err_t *err, apr_p
                                                 src->avatar_base, p));
     }
     *out = list;
+    return SL_OK;
+}
+
+sl_kind_e sl_account_patch_read(sl_user_patch_t *pa, json_t *body, sl_err_t *err,
+                                apr_pool_t *p)
+{
+    static const char *const read_only[] = {
+        "id", "email", "date_joined", "last_activity", "avatar", "initials",
+        "active_organization", NULL
+    };
+    const char *key, *s;
+    json_t *v;
+    sl_kind_e k;
+    int i;
+
+    memset(pa, 0, sizeof(*pa));
+    pa->is_active = -1;
+    json_object_foreach(body, key, v) {
+        for (i = 0; read_only[i]; i++) {
+            if (!strcmp(key, read_only[i])) {
+                k = sl_err_set(err, SL_EINVALID, key,
+                               apr_psprintf(p, "%s is read-only.", key));
+                if (err) {
+                    err->hint = "This field is read-only.";
+                }
+                return k;
+            }
+        }
+        if (!strcmp(key, "is_active")) {
+            if (!json_is_boolean(v)) {
+                return sl_err_set(err, SL_EINVALID, key, "is_active must be true or false.");
+            }
+            pa->is_active = json_is_true(v);
+            continue;
+        }
+        if (strcmp(key, "first_name") && strcmp(key, "last_name") && strcmp(key, "phone")
+            && strcmp(key, "username")) {
+            k = sl_err_set(err, SL_EINVALID, key, apr_psprintf(p, "Unknown field %s.", key));
+            if (err) {
+                err->hint = "Unknown field.";
+            }
+            return k;
+        }
+        if (!json_is_string(v)) {
+            return sl_err_set(err, SL_EINVALID, key,
+                              apr_psprintf(p, "%s must be a string.", key));
+        }
+        s = json_string_value(v);
+        if (!strcmp(key, "username")) {
+            if ((k = sl_validate_username(s, json_string_length(v), err)) != SL_OK) {
+                if (err) {
+                    err->field = key;
+                }
+                return k;
+            }
+            pa->username = s;
+            continue;
+        }
+        if ((k = sl_validate_name(key, s, json_string_length(v), err)) != SL_OK) {
+            if (err) {
+                err->field = key;
+            }
+            return k;
+        }
+        if (!strcmp(key, "first_name")) {
+            pa->first_name = s;
+        }
+        else if (!strcmp(key, "last_name")) {
+            pa->last_name = s;
+        }
+        else {
+            pa->phone = s;
+        }
+    }
     return SL_OK;
 }

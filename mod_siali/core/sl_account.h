@@ -130,6 +130,10 @@ sl_kind_e sl_account_import_avatar(sl_db_t *db, const char *user_id, const char 
 
 /* Inside a unit: last_activity = now, at most once a minute per user, and
  * only when the write costs no wait (sl_conn_may_write). */
+/* Inside a unit: the avatar names users point at that have no row yet
+ * (files an older version kept on disk), as const char *. */
+sl_kind_e sl_account_avatars_missing(sl_db_t *db, apr_array_header_t **names,
+                                     sl_err_t *err, apr_pool_t *p);
 void sl_account_touch(sl_db_t *db, sl_user_t *u, apr_pool_t *p);
 /* 1 when sl_account_touch would write (a cached caller then goes to the
  * database once). */
@@ -143,6 +147,11 @@ typedef struct {
     const char *username;
     int is_active;
 } sl_user_patch_t;
+
+/* A PATCH body (a JSON object) -> patch: SL_EINVALID naming the field for a
+ * read-only or unknown field, a wrong type, or a value the rules refuse. */
+sl_kind_e sl_account_patch_read(sl_user_patch_t *patch, json_t *body, sl_err_t *err,
+                                apr_pool_t *p);
 
 /* Validates and applies a patch in one transaction. Nobody deactivates the
  * organization's owner or themselves (SL_EFORBIDDEN); deactivation ends

@@ -1,4 +1,5 @@
 #include <string.h>
+#include <strings.h>
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -29,6 +30,37 @@ static sl_kind_e hash_failed(apr_status_t rv, sl_err_t *err)
 }
 
 /* ---- API tokens ---- */
+
+const char *sl_auth_token_key(const char *authz, const char *xkey, int *present)
+{
+    const char *key = NULL;
+    const unsigned char *c;
+
+    *present = 0;
+    if (authz && !strncasecmp(authz, "Token", 5) && (authz[5] == ' ' || !authz[5])) {
+        *present = 1;
+        key = authz + 5;
+        while (*key == ' ') {
+            key++;
+        }
+    }
+    if (xkey) {
+        if (*present) {
+            return NULL;   /* two keys: refuse rather than guess */
+        }
+        *present = 1;
+        key = xkey;
+    }
+    if (!*present || !*key || strlen(key) > 256) {
+        return NULL;
+    }
+    for (c = (const unsigned char *)key; *c; c++) {
+        if (*c <= 0x20 || *c >= 0x7f) {
+            return NULL;
+        }
+    }
+    return key;
+}
 
 typedef struct {
     sl_user_t **user;

@@ -11,6 +11,14 @@
 /* The active account whose API token is key: found by the key's SHA-256
  * (indexed), then compared in constant time. SL_EDENIED for anything
  * else. Touches last_activity. */
+/* The API key the caller sent: "Authorization: Token <key>" (scheme in any
+ * case) or "X-Api-Key: <key>" (header values as received, NULL when
+ * absent). *present says whether either was sent at all; the key, or NULL
+ * when what was sent is no key: both headers at once (refused rather than
+ * guessed), empty, over 256 bytes, or anything but printable ASCII. */
+const char *sl_auth_token_key(const char *authorization, const char *x_api_key,
+                              int *present);
+
 sl_kind_e sl_auth_token(sl_conn_src_t *src, sl_user_t **user, const char *key,
                         sl_err_t *err, apr_pool_t *p);
 

@@ -46,7 +46,7 @@ typedef struct {
 #define SL_DEFAULT_AUTH_WINDOW 60
 #define SL_DEFAULT_DB_WAIT (3 * APR_USEC_PER_SEC)
 
-/* Fills the defaults of API.md. */
+/* Fills the defaults (docs/directives.md). */
 void sl_config_defaults(sl_config_t *cfg);
 
 /* Parses a duration: "90" (seconds), "30s", "15m", "12h", "14d". Returns

@@ -7,6 +7,7 @@ sl_kind_e sl_err_set(sl_err_t *err, sl_kind_e kind, const char *field,
         err->kind = kind;
         err->field = field;
         err->message = message;
+        err->hint = NULL;
     }
     return kind;
 }

@@ -32,6 +32,8 @@ typedef struct {
     sl_kind_e kind;
     const char *field;    /* form/JSON field the message belongs to, or NULL */
     const char *message;  /* one human sentence */
+    const char *hint;     /* what the field's list says when it is not the
+                           * sentence ("This field is read-only."), or NULL */
 } sl_err_t;
 
 /* Fills err (when not NULL) and returns kind, so callers can write

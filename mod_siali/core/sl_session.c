@@ -171,3 +171,10 @@ sl_kind_e sl_session_delete(sl_conn_src_t *src, const char *cookie, sl_err_t *er
     }
     return sl_conn_run(src, SL_CONN_WRITE, delete_unit, (void *)cookie, err, p);
 }
+
+void sl_session_purge(sl_db_t *db, const sl_config_t *cfg, apr_pool_t *p)
+{
+    const char *args[2] = { sl_i64(sl_now(), p), sl_i64(sl_now() - cfg->session_idle, p) };
+
+    sl_db_exec(db, p, "siali_session_purge", NULL, 2, args, NULL);
+}

@@ -32,4 +32,8 @@ sl_kind_e sl_session_delete(sl_conn_src_t *src, const char *cookie, sl_err_t *er
  * anything else is not looked up at all. */
 int sl_session_cookie_ok(const char *cookie);
 
+/* Removes the sessions that ended (their expiry, or cfg's idle timeout);
+ * best effort, at start. */
+void sl_session_purge(sl_db_t *db, const sl_config_t *cfg, apr_pool_t *p);
+
 #endif

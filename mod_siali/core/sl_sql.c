@@ -129,7 +129,9 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "WHERE id = " N },
     { "siali_user_set_active", "UPDATE users SET is_active = " N " WHERE id = " N },
     { "siali_user_set_avatar", "UPDATE users SET avatar = %s WHERE id = " N },
-    { "siali_user_avatars", "SELECT avatar FROM users WHERE avatar IS NOT NULL" },
+    /* pictures users point at that are not rows yet (files of old versions) */
+    { "siali_user_avatars_missing", "SELECT u.avatar FROM users u WHERE u.avatar IS NOT NULL "
+      "AND NOT EXISTS (SELECT 1 FROM avatars a WHERE a.name = u.avatar)" },
     { "siali_user_set_email", "UPDATE users SET email = %s WHERE id = " N },
     { "siali_user_email_taken_by_other",
       "SELECT 1 FROM users WHERE email = %s AND id <> " N },
@@ -148,7 +150,6 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     { "siali_avatar_meta",
       "SELECT a.content_type, a.sha256 FROM avatars a JOIN users u "
       "ON u.avatar = a.name WHERE a.name = %s" },
-    { "siali_avatar_exists", "SELECT 1 FROM avatars WHERE name = %s" },
     { "siali_user_username_taken_by_other",
       "SELECT 1 FROM users WHERE lower(username) = lower(%s) AND id <> " N },
     /* no foreign keys on SQLite (see sl_db_conn_init): dependents by hand */

@@ -259,3 +259,10 @@ sl_kind_e sl_throttle_uncount(sl_db_t *db, const char *kind, const char *subject
 
     return subject ? sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err) : SL_OK;
 }
+
+void sl_throttle_purge(sl_db_t *db, apr_int64_t before, apr_pool_t *p)
+{
+    const char *arg = sl_i64(before, p);
+
+    sl_db_exec(db, p, "siali_throttle_purge", NULL, 1, &arg, NULL);
+}

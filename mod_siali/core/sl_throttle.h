@@ -17,6 +17,10 @@ typedef struct {
 /* Inside a write unit: counts this attempt for both subjects first, then
  * refuses it (SL_ETHROTTLED, *retry_after) when a subject is over the limit: parallel
  * attempts cannot all slip past a read-then-write. Before any hashing. */
+/* Removes the counters of windows that began before `before` (epoch
+ * seconds); best effort, at start. */
+void sl_throttle_purge(sl_db_t *db, apr_int64_t before, apr_pool_t *p);
+
 sl_kind_e sl_throttle_reserve(sl_db_t *db, const sl_throttle_key_t *key,
                               const sl_config_t *cfg, apr_int64_t *retry_after,
                               sl_err_t *err, apr_pool_t *p);

@@ -43,6 +43,19 @@ def child_env(extra=None):
     return e
 
 
+def eventually(fn, ok, timeout=10):
+    """fn() until ok(result) (then that result) or timeout (the last one).
+    For a change made straight in the database: on PostgreSQL the nodes'
+    caller caches hear of it by notification, within milliseconds but not
+    at a fixed instant."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if ok(v) or time.monotonic() > end:
+            return v
+        time.sleep(0.02)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -1,4 +1,4 @@
-"""Sign up, log in, log out, redirects: the HTML pages of API.md."""
+"""Sign up, log in, log out, redirects: the HTML pages of docs/api.md."""
 import concurrent.futures
 import re
 
@@ -180,3 +180,15 @@ def test_siali_100_14_parallel_signups_one_email(httpd):
     assert codes.count(302) == 1, codes
     assert all(c in (302, 400) for c in codes), codes
     assert httpd.sql("SELECT count(*) FROM users WHERE email='race@example.org'")[0][0] == 1
+
+
+def test_siali_100_30_escaped_nul_in_a_form_is_refused_not_cut(httpd):
+    """"%00" in a form field is a 400 page, never a value cut at
+    the NUL (which signed up "cut@example.org" for "cut@example.org%00x")."""
+    for path in ("/user/signup/", "/user/login/"):
+        r = requests.post(httpd.url + path, allow_redirects=False,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"},
+                          data="email=cut%40example.org%00x&password=secret-pass-1")
+        assert r.status_code == 400, (path, r.status_code)
+        assert "could not be read" in r.text
+    assert httpd.sql("SELECT count(*) FROM users WHERE email = ?", "cut@example.org") == [(0,)]

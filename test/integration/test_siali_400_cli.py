@@ -72,7 +72,7 @@ def test_siali_400_03_reset_password_prompts_without_echo(httpd):
     os.write(fd, b"prompt.me\n")
     assert read_until(b"New password: ")
     os.write(fd, b"typed-secret-9\n")
-    assert read_until(b"Password successfully changed")
+    assert read_until(b"Password successfully changed"), out
     os.waitpid(pid, 0)
     assert b"typed-secret-9" not in out     # no echo
     r = requests.post(httpd.url + "/user/login/",

@@ -38,6 +38,9 @@ int main(void)
     srunner_add_suite(sr, test_conn_suite());
     srunner_add_suite(sr, test_throttle_suite());
     srunner_add_suite(sr, test_authcache_suite());
+    srunner_add_suite(sr, test_form_suite());
+    srunner_add_suite(sr, test_auth_suite());
+    srunner_add_suite(sr, test_account_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

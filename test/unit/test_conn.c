@@ -3,6 +3,7 @@
  * their connection, busy work run again within the budget, stale
  * statements prepared again, best-effort writes that never wait. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -15,6 +15,9 @@ Suite *test_multipart_suite(void);
 Suite *test_conn_suite(void);
 Suite *test_throttle_suite(void);
 Suite *test_authcache_suite(void);
+Suite *test_form_suite(void);
+Suite *test_auth_suite(void);
+Suite *test_account_suite(void);
 
 /* The per-test pool of the fixture in each file. */
 extern apr_pool_t *test_pool;

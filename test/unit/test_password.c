@@ -36,7 +36,7 @@ START_TEST(test_password_parse_defaults)
     ck_assert_uint_eq(out.m_kib, SL_ARGON2_DEFAULT_M);
     ck_assert_uint_eq(out.t, SL_ARGON2_DEFAULT_T);
     ck_assert_uint_eq(out.p, SL_ARGON2_DEFAULT_P);
-    /* the defaults of API.md */
+    /* the defaults of docs/directives.md */
     ck_assert_uint_eq(SL_ARGON2_DEFAULT_M, 19456);
     ck_assert_uint_eq(SL_ARGON2_DEFAULT_T, 2);
     ck_assert_uint_eq(SL_ARGON2_DEFAULT_P, 1);
