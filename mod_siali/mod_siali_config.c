@@ -7,6 +7,8 @@
 #include <apr_uri.h>
 
 #include "mod_siali_config.h"
+#include "sl_account.h"
+#include "sl_password.h"
 #include "sl_validate.h"
 
 siali_srv_conf_t *siali_config_get(server_rec *s)
@@ -161,12 +163,11 @@ static const char *set_duration(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_password_min(cmd_parms *cmd, void *dc, const char *arg)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
+    const char *e;
+    long v;
 
-    if (*end || end == arg || v < 1 || v > SL_PASSWORD_MAX) {
-        return apr_psprintf(cmd->pool, "%s: expected a number from 1 to %d",
-                            cmd->cmd->name, SL_PASSWORD_MAX);
+    if ((e = sl_config_parse_int(&v, arg, 1, SL_PASSWORD_MAX, cmd->pool))) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
     }
     siali_config_get(cmd->server)->password_min = (int)v;
     return NULL;
@@ -188,14 +189,12 @@ static const char *set_throttle(cmd_parms *cmd, void *dc, const char *n,
                                 const char *secs)
 {
     siali_srv_conf_t *c = siali_config_get(cmd->server);
-    char *end;
-    long v = strtol(n, &end, 10);
     apr_int64_t w;
     const char *e;
+    long v;
 
-    if (*end || end == n || v < 1 || v > 1000000) {
-        return apr_psprintf(cmd->pool, "%s: N must be a number from 1 to 1000000",
-                            cmd->cmd->name);
+    if ((e = sl_config_parse_int(&v, n, 1, 1000000, cmd->pool))) {
+        return apr_psprintf(cmd->pool, "%s: N: %s", cmd->cmd->name, e);
     }
     if ((e = sl_config_parse_duration(&w, secs))) {
         return apr_psprintf(cmd->pool, "%s: SECONDS: %s", cmd->cmd->name, e);
@@ -218,18 +217,12 @@ static const char *set_throttle(cmd_parms *cmd, void *dc, const char *n,
 static const char *add_origin(cmd_parms *cmd, void *dc, const char *arg)
 {
     siali_srv_conf_t *c = siali_config_get(cmd->server);
-    apr_uri_t uri;
-    const char *origin;
+    const char *origin, *e;
 
-    if (apr_uri_parse(cmd->pool, arg, &uri) != APR_SUCCESS || !uri.scheme
-        || !uri.hostname || (uri.path && strcmp(uri.path, "/") && *uri.path)
-        || (strcmp(uri.scheme, "http") && strcmp(uri.scheme, "https"))) {
-        return apr_psprintf(cmd->pool, "%s: expected an origin like "
-                            "https://labels.example.org, got '%s'", cmd->cmd->name, arg);
+    if ((e = sl_config_parse_origin(&origin, arg, cmd->pool))) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
     }
-    origin = apr_psprintf(cmd->pool, "%s://%s%s%s", uri.scheme, uri.hostname,
-                          uri.port_str ? ":" : "", uri.port_str ? uri.port_str : "");
-    APR_ARRAY_PUSH(c->trusted_origins, const char *) = apr_pstrdup(cmd->pool, origin);
+    APR_ARRAY_PUSH(c->trusted_origins, const char *) = origin;
     return NULL;
 }
 
@@ -237,14 +230,11 @@ static const char *set_avatar(cmd_parms *cmd, void *dc, const char *arg)
 {
     siali_srv_conf_t *c = siali_config_get(cmd->server);
     const char *which = cmd->info, *e;
-    char *end;
     long v;
 
     if (!strcmp(which, "pixels")) {
-        v = strtol(arg, &end, 10);
-        if (*end || end == arg || v < 1 || v > 4096) {
-            return apr_psprintf(cmd->pool, "%s: expected a number of pixels from 1 to 4096",
-                                cmd->cmd->name);
+        if ((e = sl_config_parse_int(&v, arg, 1, 4096, cmd->pool))) {
+            return apr_psprintf(cmd->pool, "%s: %s (pixels)", cmd->cmd->name, e);
         }
         c->avatar_max_px = v;
     }

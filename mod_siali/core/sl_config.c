@@ -2,6 +2,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_uri.h>
+
 #include "sl_config.h"
 
 void sl_config_defaults(sl_config_t *cfg)
@@ -101,4 +105,50 @@ int sl_config_parse_bool(const char *arg)
         }
     }
     return -1;
+}
+
+const char *sl_config_parse_int(long *out, const char *arg, long min, long max,
+                                apr_pool_t *p)
+{
+    char *end;
+    long v;
+
+    if (!arg || *arg < '0' || *arg > '9' || strlen(arg) > 12) {
+        return apr_psprintf(p, "expected a whole number from %ld to %ld", min, max);
+    }
+    v = strtol(arg, &end, 10);
+    if (*end || v < min || v > max) {
+        return apr_psprintf(p, "expected a whole number from %ld to %ld", min, max);
+    }
+    *out = v;
+    return NULL;
+}
+
+const char *sl_config_parse_origin(const char **out, const char *arg, apr_pool_t *p)
+{
+    apr_uri_t uri;
+
+    if (!arg || apr_uri_parse(p, arg, &uri) != APR_SUCCESS || !uri.scheme
+        || !uri.hostname || !*uri.hostname || uri.user || uri.query || uri.fragment
+        || (uri.path && *uri.path && strcmp(uri.path, "/"))
+        || (strcasecmp(uri.scheme, "http") && strcasecmp(uri.scheme, "https"))) {
+        return apr_psprintf(p, "expected an origin like https://labels.example.org, "
+                            "got '%s'", arg ? arg : "");
+    }
+    /* as a browser writes it: lower case, and an IPv6 address in brackets
+     * (apr_uri drops them) */
+    {
+        char *c;
+        for (c = uri.scheme; *c; c++) {
+            *c = (char)apr_tolower(*c);
+        }
+        for (c = uri.hostname; *c; c++) {
+            *c = (char)apr_tolower(*c);
+        }
+    }
+    *out = apr_psprintf(p, "%s://%s%s%s%s%s", uri.scheme,
+                        strchr(uri.hostname, ':') ? "[" : "", uri.hostname,
+                        strchr(uri.hostname, ':') ? "]" : "",
+                        uri.port_str ? ":" : "", uri.port_str ? uri.port_str : "");
+    return NULL;
 }

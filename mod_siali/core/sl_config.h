@@ -60,4 +60,12 @@ const char *sl_config_parse_size(apr_size_t *out, const char *arg);
  * anything else -> -1. */
 int sl_config_parse_bool(const char *arg);
 
+/* A whole number in [min, max] (digits only): NULL, or why not. */
+const char *sl_config_parse_int(long *out, const char *arg, long min, long max,
+                                apr_pool_t *p);
+
+/* An origin as a browser sends it: http(s)://host[:port], nothing after
+ * (a single "/" allowed): *out normalised, NULL; or why not. */
+const char *sl_config_parse_origin(const char **out, const char *arg, apr_pool_t *p);
+
 #endif

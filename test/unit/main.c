@@ -41,6 +41,10 @@ int main(void)
     srunner_add_suite(sr, test_form_suite());
     srunner_add_suite(sr, test_auth_suite());
     srunner_add_suite(sr, test_account_suite());
+    srunner_add_suite(sr, test_org_suite());
+    srunner_add_suite(sr, test_session_suite());
+    srunner_add_suite(sr, test_people_suite());
+    srunner_add_suite(sr, test_copy_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

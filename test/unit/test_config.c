@@ -254,6 +254,57 @@ START_TEST(test_json_pool_releases)
 }
 END_TEST
 
+
+START_TEST(test_config_int_range)
+{
+    long v = 0;
+
+    ck_assert_ptr_null(sl_config_parse_int(&v, "8", 1, 128, test_pool));
+    ck_assert_int_eq(v, 8);
+    ck_assert_ptr_null(sl_config_parse_int(&v, "128", 1, 128, test_pool));
+    ck_assert_int_eq(v, 128);
+    ck_assert_ptr_nonnull(sl_config_parse_int(&v, "0", 1, 128, test_pool));
+    ck_assert_ptr_nonnull(sl_config_parse_int(&v, "129", 1, 128, test_pool));
+    ck_assert_ptr_nonnull(sl_config_parse_int(&v, "-5", 1, 128, test_pool));
+    ck_assert_ptr_nonnull(sl_config_parse_int(&v, "+5", 1, 128, test_pool));
+    ck_assert_ptr_nonnull(sl_config_parse_int(&v, "5x", 1, 128, test_pool));
+    ck_assert_ptr_nonnull(sl_config_parse_int(&v, "", 1, 128, test_pool));
+    ck_assert_ptr_nonnull(sl_config_parse_int(&v, "99999999999999999999", 1, 128,
+                                              test_pool));
+    ck_assert_ptr_nonnull(strstr(sl_config_parse_int(&v, "x", 1, 128, test_pool),
+                                 "from 1 to 128"));
+    ck_assert_int_eq(v, 128);       /* untouched by the refusals */
+}
+END_TEST
+
+START_TEST(test_config_origins)
+{
+    static const char *const good[][2] = {
+        { "https://labels.example.org", "https://labels.example.org" },
+        { "https://labels.example.org/", "https://labels.example.org" },
+        { "http://127.0.0.1:8080", "http://127.0.0.1:8080" },
+        { "https://[::1]:8443", "https://[::1]:8443" },
+        { "HTTPS://Labels.Example.ORG", "https://labels.example.org" },
+        { NULL, NULL }
+    };
+    static const char *const bad[] = {
+        "labels.example.org", "ftp://labels.example.org", "https://", "https://x.org/path",
+        "https://x.org?q=1", "https://x.org#f", "https://user@x.org", "", NULL
+    };
+    const char *o = NULL;
+    int i;
+
+    for (i = 0; good[i][0]; i++) {
+        ck_assert_msg(sl_config_parse_origin(&o, good[i][0], test_pool) == NULL, "%s",
+                      good[i][0]);
+        ck_assert_str_eq(o, good[i][1]);
+    }
+    for (i = 0; bad[i]; i++) {
+        ck_assert_msg(sl_config_parse_origin(&o, bad[i], test_pool) != NULL, "%s", bad[i]);
+    }
+}
+END_TEST
+
 Suite *test_config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -264,6 +315,8 @@ Suite *test_config_suite(void)
     tcase_add_test(tc, test_config_duration_units);
     tcase_add_test(tc, test_config_duration_refuses);
     tcase_add_test(tc, test_config_bools);
+    tcase_add_test(tc, test_config_int_range);
+    tcase_add_test(tc, test_config_origins);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(tj, test_pool_setup, test_pool_teardown);

@@ -18,6 +18,10 @@ Suite *test_authcache_suite(void);
 Suite *test_form_suite(void);
 Suite *test_auth_suite(void);
 Suite *test_account_suite(void);
+Suite *test_org_suite(void);
+Suite *test_session_suite(void);
+Suite *test_people_suite(void);
+Suite *test_copy_suite(void);
 
 /* The per-test pool of the fixture in each file. */
 extern apr_pool_t *test_pool;
