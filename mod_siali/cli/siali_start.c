@@ -26,29 +26,12 @@
 #define SIALI_RUN_BASE "/run/siali"
 
 /* A folder of the generated files, 0755 whatever the umask (read by the
- * children, written by nobody but its owner). */
+ * children, written by nobody but its owner): the core's folder maker. */
 static apr_status_t make_dir(const char *dir, apr_pool_t *p)
 {
-    char *copy = apr_pstrdup(p, dir), *c;
-    struct stat st;
+    int created = 0;
 
-    for (c = copy + 1; ; c++) {
-        if (*c == '/' || *c == '\0') {
-            char keep = *c;
-            *c = '\0';
-            if (lstat(copy, &st) != 0) {
-                if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-                    return errno;
-                }
-                chmod(copy, 0755);
-            }
-            *c = keep;
-            if (!keep) {
-                break;
-            }
-        }
-    }
-    return APR_SUCCESS;
+    return sl_dbfile_make_folders(dir, 0755, &created, p) ? APR_EGENERAL : APR_SUCCESS;
 }
 
 static int exists(const char *path, apr_pool_t *p)

@@ -21,7 +21,8 @@ static const char *folder_of(const char *path, apr_pool_t *p)
 
 /* Every missing folder of dir, each made with exactly `mode` (the umask
  * cannot widen one, and no intermediate folder is left open to others). */
-static const char *make_folders(const char *dir, mode_t mode, int *created, apr_pool_t *p)
+const char *sl_dbfile_make_folders(const char *dir, mode_t mode, int *created,
+                                   apr_pool_t *p)
 {
     char *copy = apr_pstrdup(p, dir), *c;
     struct stat st;
@@ -96,7 +97,7 @@ const char *sl_dbfile_create(const char *path, int *created_dir, apr_pool_t *p)
     int fd, i;
 
     *created_dir = 0;
-    if ((e = make_folders(dir, SL_DBFILE_DIR_MODE, created_dir, p))) {
+    if ((e = sl_dbfile_make_folders(dir, SL_DBFILE_DIR_MODE, created_dir, p))) {
         return e;
     }
     if (geteuid() == 0 && (e = folder_safe(dir, p))) {
@@ -210,7 +211,7 @@ const char *sl_dbfile_hand_folder(const char *dir, mode_t mode, uid_t uid, gid_t
     int created = 0, fd;
     const char *e;
 
-    if ((e = make_folders(dir, mode, &created, p))) {
+    if ((e = sl_dbfile_make_folders(dir, mode, &created, p))) {
         return e;
     }
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -44,4 +44,9 @@ apr_status_t sl_dbfile_hold(const char *path, apr_pool_t *p);
 /* 1 when some process holds it (a running httpd). */
 int sl_dbfile_in_use(const char *path, apr_pool_t *p);
 
+/* Every missing folder of dir, each made with exactly mode (the umask
+ * cannot widen one); *created set when one was made. NULL, or why not. */
+const char *sl_dbfile_make_folders(const char *dir, mode_t mode, int *created,
+                                   apr_pool_t *p);
+
 #endif
