@@ -98,12 +98,30 @@ def test_siali_870_01_two_instances_side_by_side():
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="as root, a normal user is at hand: "
                     "otherwise 870_01 already runs as one")
+def reachable_by_others(path):
+    """The folders above path that others cannot traverse (a clone in a
+    `mktemp -d` folder is 0700), opened to traversal only; returns what to
+    restore."""
+    changed = []
+    d = os.path.dirname(os.path.abspath(path))
+    while d != "/":
+        mode = os.stat(d).st_mode & 0o7777
+        if not mode & 0o001:
+            os.chmod(d, mode | 0o001)
+            changed.append((d, mode))
+        d = os.path.dirname(d)
+    return changed
+
+
 def test_siali_870_02_two_instances_as_a_normal_user():
     state = tempfile.mkdtemp(prefix="siali-inst-user-")
     shutil.chown(state, "nobody", "nogroup")
+    changed = reachable_by_others(SIALI)
     try:
         side_by_side(state, user="nobody")
     finally:
+        for d, mode in changed:
+            os.chmod(d, mode)
         shutil.rmtree(state, ignore_errors=True)
 
 
