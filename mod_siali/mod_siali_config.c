@@ -1,14 +1,13 @@
-/* Directives: one struct, "unset" markers, merge "add if set else base",
- * value parsers in the core (unit-tested), one help sentence each. */
-#include <stdlib.h>
+/* Directives: the server scope's settings are rows of the core's table
+ * (SL_SETTINGS in core/sl_config.h), which parses, checks, merges and
+ * freezes them; here they only become httpd's command table. What is
+ * httpd's own (paths under ServerRoot, the AuthType directory scope, the
+ * list of origins) is kept here. */
 #include <string.h>
 
 #include <apr_strings.h>
-#include <apr_uri.h>
 
 #include "mod_siali_config.h"
-#include "sl_account.h"
-#include "sl_password.h"
 #include "sl_validate.h"
 
 siali_srv_conf_t *siali_config_get(server_rec *s)
@@ -20,22 +19,8 @@ void *siali_config_create_srv(apr_pool_t *p, server_rec *s)
 {
     siali_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->signup_restricted = -1;
-    c->session_max_age = -1;
-    c->session_idle = -1;
-    c->password_min = -1;
-    c->throttle_max = -1;
-    c->throttle_window = -1;
-    c->signup_max = -1;
-    c->signup_window = -1;
-    c->auth_max = -1;
-    c->auth_window = -1;
-    c->avatar_max_px = -1;
-    c->db_wait = -1;
-    c->auth_cache = -1;
-    c->hash_wait = -1;
-    c->trusted_origins = apr_array_make(p, 2, sizeof(const char *));
     sl_config_defaults(&c->core);
+    c->trusted_origins = apr_array_make(p, 2, sizeof(const char *));
     return c;
 }
 
@@ -46,29 +31,9 @@ void *siali_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     siali_srv_conf_t *base = basev, *add = addv;
     siali_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->signup_restricted = MERGE(signup_restricted, -1);
-    c->username = MERGE(username, NULL);
-    c->password = MERGE(password, NULL);
-    c->user_token = MERGE(user_token, NULL);
-    c->session_max_age = MERGE(session_max_age, -1);
-    c->session_idle = MERGE(session_idle, -1);
-    c->password_min = MERGE(password_min, -1);
-    c->hash_set = add->hash_set || base->hash_set;
-    c->hash = add->hash_set ? add->hash : base->hash;
-    c->throttle_max = MERGE(throttle_max, -1);
-    c->throttle_window = MERGE(throttle_window, -1);
-    c->signup_max = MERGE(signup_max, -1);
-    c->signup_window = MERGE(signup_window, -1);
-    c->auth_max = MERGE(auth_max, -1);
-    c->auth_window = MERGE(auth_window, -1);
+    sl_config_merge(&c->core, &base->core, &add->core);
     c->trusted_origins = apr_array_append(p, base->trusted_origins, add->trusted_origins);
-    c->avatar_max_px = MERGE(avatar_max_px, -1);
-    c->avatar_max_bytes = MERGE(avatar_max_bytes, 0);
     c->avatar_dir = MERGE(avatar_dir, NULL);
-    c->db_wait = MERGE(db_wait, -1);
-    c->auth_cache = MERGE(auth_cache, -1);
-    c->hash_wait = MERGE(hash_wait, -1);
-    sl_config_defaults(&c->core);
     return c;
 }
 
@@ -92,126 +57,26 @@ void *siali_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
+/* the directives of sl_settings (core/sl_config.h): parsed by the core */
+static const char *apply(cmd_parms *cmd, const char *arg, const char *arg2)
+{
+    return sl_setting_apply(&siali_config_get(cmd->server)->core, cmd->info, arg, arg2,
+                            cmd->pool);
+}
+
+static const char *set_take1(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return apply(cmd, arg, NULL);
+}
+
+static const char *set_take2(cmd_parms *cmd, void *dc, const char *arg, const char *arg2)
+{
+    return apply(cmd, arg, arg2);
+}
+
 static const char *set_flag(cmd_parms *cmd, void *dc, int on)
 {
-    siali_config_get(cmd->server)->signup_restricted = on ? 1 : 0;
-    return NULL;
-}
-
-static const char *set_bootstrap(cmd_parms *cmd, void *dc, const char *arg)
-{
-    siali_srv_conf_t *c = siali_config_get(cmd->server);
-    const char *which = cmd->info;
-    sl_err_t err;
-
-    if (!strcmp(which, "username")) {
-        c->username = arg;
-    }
-    else if (!strcmp(which, "password")) {
-        c->password = arg;
-    }
-    else {
-        if (sl_account_check_token(arg, &err) != SL_OK) {
-            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err.message);
-        }
-        c->user_token = arg;
-    }
-    return NULL;
-}
-
-static const char *set_duration(cmd_parms *cmd, void *dummy, const char *arg);
-
-/* "Off" or a duration (0 is Off too) */
-static const char *set_auth_cache(cmd_parms *cmd, void *dummy, const char *arg)
-{
-    if (!strcasecmp(arg, "off")) {
-        siali_config_get(cmd->server)->auth_cache = 0;
-        return NULL;
-    }
-    return set_duration(cmd, dummy, arg);
-}
-
-static const char *set_duration(cmd_parms *cmd, void *dc, const char *arg)
-{
-    siali_srv_conf_t *c = siali_config_get(cmd->server);
-    apr_int64_t v;
-    const char *e = sl_config_parse_duration(&v, arg);
-
-    if (e) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
-    }
-    if (!strcmp(cmd->info, "max_age")) {
-        c->session_max_age = v;
-    }
-    else if (!strcmp(cmd->info, "auth_cache")) {
-        if (v > 3600) {
-            return apr_psprintf(cmd->pool, "%s: at most 1h", cmd->cmd->name);
-        }
-        c->auth_cache = apr_time_from_sec(v);
-    }
-    else if (!strcmp(cmd->info, "db_wait") || !strcmp(cmd->info, "hash_wait")) {
-        if (v > 600) {
-            return apr_psprintf(cmd->pool, "%s: at most 600 seconds", cmd->cmd->name);
-        }
-        *(!strcmp(cmd->info, "db_wait") ? &c->db_wait : &c->hash_wait) = apr_time_from_sec(v);
-    }
-    else {
-        c->session_idle = v;
-    }
-    return NULL;
-}
-
-static const char *set_password_min(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *e;
-    long v;
-
-    if ((e = sl_config_parse_int(&v, arg, 1, SL_PASSWORD_MAX, cmd->pool))) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
-    }
-    siali_config_get(cmd->server)->password_min = (int)v;
-    return NULL;
-}
-
-static const char *set_hash(cmd_parms *cmd, void *dc, const char *arg)
-{
-    siali_srv_conf_t *c = siali_config_get(cmd->server);
-    const char *e = sl_password_parse_params(&c->hash, arg, cmd->pool);
-
-    if (e) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
-    }
-    c->hash_set = 1;
-    return NULL;
-}
-
-static const char *set_throttle(cmd_parms *cmd, void *dc, const char *n,
-                                const char *secs)
-{
-    siali_srv_conf_t *c = siali_config_get(cmd->server);
-    apr_int64_t w;
-    const char *e;
-    long v;
-
-    if ((e = sl_config_parse_int(&v, n, 1, 1000000, cmd->pool))) {
-        return apr_psprintf(cmd->pool, "%s: N: %s", cmd->cmd->name, e);
-    }
-    if ((e = sl_config_parse_duration(&w, secs))) {
-        return apr_psprintf(cmd->pool, "%s: SECONDS: %s", cmd->cmd->name, e);
-    }
-    if (!strcmp(cmd->info, "signup")) {
-        c->signup_max = (int)v;
-        c->signup_window = w;
-    }
-    else if (!strcmp(cmd->info, "auth")) {
-        c->auth_max = (int)v;
-        c->auth_window = w;
-    }
-    else {
-        c->throttle_max = (int)v;
-        c->throttle_window = w;
-    }
-    return NULL;
+    return apply(cmd, on ? "On" : "Off", NULL);
 }
 
 static const char *add_origin(cmd_parms *cmd, void *dc, const char *arg)
@@ -226,28 +91,14 @@ static const char *add_origin(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_avatar(cmd_parms *cmd, void *dc, const char *arg)
+static const char *set_avatar_dir(cmd_parms *cmd, void *dc, const char *arg)
 {
     siali_srv_conf_t *c = siali_config_get(cmd->server);
-    const char *which = cmd->info, *e;
-    long v;
 
-    if (!strcmp(which, "pixels")) {
-        if ((e = sl_config_parse_int(&v, arg, 1, 4096, cmd->pool))) {
-            return apr_psprintf(cmd->pool, "%s: %s (pixels)", cmd->cmd->name, e);
-        }
-        c->avatar_max_px = v;
-    }
-    else if (!strcmp(which, "bytes")) {
-        if ((e = sl_config_parse_size(&c->avatar_max_bytes, arg))) {
-            return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e);
-        }
-    }
-    else {
-        c->avatar_dir = ap_server_root_relative(cmd->pool, arg);
-        if (!c->avatar_dir) {
-            return apr_psprintf(cmd->pool, "%s: bad path '%s'", cmd->cmd->name, arg);
-        }
+    /* a path: httpd's business (ServerRoot), not the core's */
+    c->avatar_dir = ap_server_root_relative(cmd->pool, arg);
+    if (!c->avatar_dir) {
+        return apr_psprintf(cmd->pool, "%s: bad path '%s'", cmd->cmd->name, arg);
     }
     return NULL;
 }
@@ -274,12 +125,27 @@ static const char *set_login_url(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* httpd's way of taking each kind of sl_settings row */
+#define CMD_FLAG(id, name, help) \
+    AP_INIT_FLAG(name, set_flag, (void *)&sl_settings[id], RSRC_CONF, help)
+#define CMD_THROTTLE(id, name, help) \
+    AP_INIT_TAKE2(name, set_take2, (void *)&sl_settings[id], RSRC_CONF, help)
+#define CMD_HASH(id, name, help) \
+    AP_INIT_RAW_ARGS(name, set_take1, (void *)&sl_settings[id], RSRC_CONF, help)
+#define CMD_TAKE1(id, name, help) \
+    AP_INIT_TAKE1(name, set_take1, (void *)&sl_settings[id], RSRC_CONF, help)
+#define CMD_INT CMD_TAKE1
+#define CMD_SECONDS CMD_TAKE1
+#define CMD_USEC CMD_TAKE1
+#define CMD_CACHE CMD_TAKE1
+#define CMD_SIZE CMD_TAKE1
+#define CMD_TEXT CMD_TAKE1
+#define CMD_TOKEN CMD_TAKE1
+#define SIALI_CMD(id, name, kind, f, f2, min, max, help) CMD_##kind(SL_SETTING_##id, name, help),
+
 const command_rec siali_cmds[] = {
-    AP_INIT_TAKE1("SialiAvatarMaxPixels", set_avatar, "pixels", RSRC_CONF,
-                  "largest avatar width and height in pixels (default 512)"),
-    AP_INIT_TAKE1("SialiAvatarMaxBytes", set_avatar, "bytes", RSRC_CONF,
-                  "largest avatar upload, e.g. 1M (default)"),
-    AP_INIT_TAKE1("SialiAvatarDir", set_avatar, "dir", RSRC_CONF,
+    SL_SETTINGS(SIALI_CMD)
+    AP_INIT_TAKE1("SialiAvatarDir", set_avatar_dir, NULL, RSRC_CONF,
                   "folder of picture files from versions before avatars were stored in "
                   "the database, moved in at start (default: avatars/ next to the SQLite "
                   "file)"),
@@ -292,40 +158,6 @@ const command_rec siali_cmds[] = {
     AP_INIT_TAKE1("SialiLoginURL", set_login_url, NULL, OR_AUTHCFG,
                   "AuthType Siali: the login page browsers are sent to "
                   "(default /user/login/)"),
-    AP_INIT_FLAG("SialiDisableSignupWithoutLink", set_flag, NULL, RSRC_CONF,
-                 "On: only the current invite link admits new accounts"),
-    AP_INIT_TAKE1("SialiUsername", set_bootstrap, "username", RSRC_CONF,
-                  "account created at start when missing (email, or username "
-                  "without '@')"),
-    AP_INIT_TAKE1("SialiPassword", set_bootstrap, "password", RSRC_CONF,
-                  "password of the account created at start"),
-    AP_INIT_TAKE1("SialiUserToken", set_bootstrap, "token", RSRC_CONF,
-                  "API token (at least 5 characters) of the account created at start"),
-    AP_INIT_TAKE1("SialiSessionMaxAge", set_duration, "max_age", RSRC_CONF,
-                  "session lifetime, e.g. 14d"),
-    AP_INIT_TAKE1("SialiSessionIdleTimeout", set_duration, "idle", RSRC_CONF,
-                  "session ends after this long without use, e.g. 5d"),
-    AP_INIT_TAKE1("SialiAuthCache", set_auth_cache, "auth_cache", RSRC_CONF,
-                  "PostgreSQL: how long a child may keep who a token or session is "
-                  "between changes the database announces (Off, or e.g. 30s)"),
-    AP_INIT_TAKE1("SialiDatabaseWait", set_duration, "db_wait", RSRC_CONF,
-                  "longest wait of a request for the database (a pooled connection, "
-                  "the SQLite writer, retries of busy work) before 503, e.g. 3s"),
-    AP_INIT_TAKE1("SialiPasswordHashWait", set_duration, "hash_wait", RSRC_CONF,
-                  "longest wait for one of the hashing slots (as many as cores, shared "
-                  "by all children) before 503, e.g. 10s"),
-    AP_INIT_TAKE1("SialiPasswordMinLength", set_password_min, NULL, RSRC_CONF,
-                  "minimum password length in characters (1-128)"),
-    AP_INIT_RAW_ARGS("SialiPasswordHash", set_hash, NULL, RSRC_CONF,
-                     "cost of new password hashes: argon2id m=KIB t=N p=N"),
-    AP_INIT_TAKE2("SialiLoginThrottle", set_throttle, "login", RSRC_CONF,
-                  "failed logins allowed per typed login and per address in a window: "
-                  "N SECONDS"),
-    AP_INIT_TAKE2("SialiSignupThrottle", set_throttle, "signup", RSRC_CONF,
-                  "signups allowed per address in a window: N SECONDS (default 50 3600)"),
-    AP_INIT_TAKE2("SialiAuthThrottle", set_throttle, "auth", RSRC_CONF,
-                  "failed token or session-cookie authentications allowed per address "
-                  "in a window: N SECONDS (default 50 60)"),
     AP_INIT_ITERATE("SialiTrustedOrigin", add_origin, NULL, RSRC_CONF,
                     "extra origins allowed for cookie-authenticated writes"),
     { NULL }
@@ -333,79 +165,5 @@ const command_rec siali_cmds[] = {
 
 const char *siali_config_freeze(siali_srv_conf_t *c, apr_pool_t *p)
 {
-    sl_config_t *core = &c->core;
-    const char *env;
-
-    sl_config_defaults(core);
-    if (c->hash_set) {
-        core->hash = c->hash;
-    }
-    if (c->password_min > 0) {
-        core->password_min = c->password_min;
-    }
-    if (c->session_max_age > 0) {
-        core->session_max_age = c->session_max_age;
-    }
-    if (c->session_idle > 0) {
-        core->session_idle = c->session_idle;
-    }
-    if (c->throttle_max > 0) {
-        core->throttle_max = c->throttle_max;
-        core->throttle_window = c->throttle_window;
-    }
-    if (c->signup_max > 0) {
-        core->signup_max = c->signup_max;
-        core->signup_window = c->signup_window;
-    }
-    if (c->auth_max > 0) {
-        core->auth_max = c->auth_max;
-        core->auth_window = c->auth_window;
-    }
-    if (c->avatar_max_px > 0) {
-        core->avatar_max_px = c->avatar_max_px;
-    }
-    if (c->avatar_max_bytes > 0) {
-        core->avatar_max_bytes = c->avatar_max_bytes;
-    }
-    if (c->db_wait > 0) {
-        core->db_wait = c->db_wait;
-    }
-    if (c->hash_wait > 0) {
-        core->hash_wait = c->hash_wait;
-    }
-    if (c->signup_restricted >= 0) {
-        core->signup_restricted = c->signup_restricted;
-    }
-    else if ((env = getenv("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"))) {
-        int v = sl_config_parse_bool(env);
-        if (v < 0) {
-            return apr_psprintf(p, "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK: expected "
-                                "true or false, got '%s'", env);
-        }
-        core->signup_restricted = v;
-    }
-    /* the bootstrap account: directives first, then httpd's environment */
-    if (!c->username && !c->password && !c->user_token) {
-        c->username = getenv("LABEL_STUDIO_USERNAME");
-        c->password = getenv("LABEL_STUDIO_PASSWORD");
-        c->user_token = getenv("LABEL_STUDIO_USER_TOKEN");
-        if (c->user_token && !*c->user_token) {
-            c->user_token = NULL;
-        }
-        if (c->user_token) {
-            sl_err_t err;
-            if (sl_account_check_token(c->user_token, &err) != SL_OK) {
-                return apr_psprintf(p, "LABEL_STUDIO_USER_TOKEN: %s", err.message);
-            }
-        }
-    }
-    if ((c->username && *c->username) != (c->password && *c->password)) {
-        return "SialiUsername and SialiPassword (or LABEL_STUDIO_USERNAME and "
-               "LABEL_STUDIO_PASSWORD) must be set together";
-    }
-    if (c->user_token && !(c->username && *c->username)) {
-        return "SialiUserToken (LABEL_STUDIO_USER_TOKEN) needs SialiUsername and "
-               "SialiPassword";
-    }
-    return NULL;
+    return sl_config_finish(&c->core, p);
 }

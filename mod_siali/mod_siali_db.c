@@ -119,25 +119,29 @@ static void scan(apr_pool_t *p, ap_directive_t *d, db_scope_t *scope,
 static const char *bootstrap(apr_pool_t *p, sl_db_t *db, siali_srv_conf_t *c,
                              server_rec *s)
 {
+    const sl_config_t *cfg = &c->core;
     sl_conn_src_t src;
     sl_user_t *u;
     sl_err_t err;
     int created = 0;
 
-    if (!c->username || !*c->username) {
+    if (!cfg->start_username || !*cfg->start_username) {
         return NULL;
     }
     sl_conn_single(&src, db, p);
-    if (sl_account_bootstrap(&src, &u, &created, c->username, c->password, c->user_token,
-                             &c->core, &err, p) != SL_OK) {
+    if (sl_account_bootstrap(&src, &u, &created, cfg->start_username, cfg->start_password,
+                             cfg->start_token, cfg, &err, p) != SL_OK) {
         return apr_psprintf(p, "the start-up account %s (SialiUsername / "
-                            "LABEL_STUDIO_USERNAME): %s", c->username, err.message);
+                            "LABEL_STUDIO_USERNAME): %s", cfg->start_username, err.message);
     }
     if (created) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "SL10003: created the start-up account %s (id %s)", u->email, u->id);
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "SL10003: created the start-up account %s (id %s)", u->email, u->id);
     }
     else {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "SL10002: start-up account %s exists: left unchanged", c->username);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "SL10002: start-up account %s exists: left unchanged",
+                     cfg->start_username);
     }
     return NULL;
 }

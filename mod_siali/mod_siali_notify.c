@@ -20,7 +20,6 @@
 #include "mod_siali_notify.h"
 #include "sl_authcache.h"
 
-#define AUTH_CACHE_DEFAULT apr_time_from_sec(30)
 #define AUTH_CACHE_ENTRIES 20000
 #define RETRY_MS 1000
 #define POLL_MS 250
@@ -186,7 +185,7 @@ void siali_notify_child_init(apr_pool_t *p, server_rec *s)
 
     for (sp = s; sp; sp = sp->next) {
         siali_srv_conf_t *c = siali_config_get(sp);
-        apr_interval_time_t ttl = c->auth_cache < 0 ? AUTH_CACHE_DEFAULT : c->auth_cache;
+        apr_interval_time_t ttl = c->core.auth_cache;
         listener_t *l;
 
         if (!c->db_driver || strcmp(c->db_driver, "pgsql") || !c->db_params || ttl <= 0

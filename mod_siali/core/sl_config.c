@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -6,7 +7,9 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 
+#include "sl_account.h"
 #include "sl_config.h"
+#include "sl_validate.h"
 
 void sl_config_defaults(sl_config_t *cfg)
 {
@@ -27,6 +30,169 @@ void sl_config_defaults(sl_config_t *cfg)
     cfg->avatar_max_bytes = SL_DEFAULT_AVATAR_MAX_BYTES;
     cfg->db_wait = SL_DEFAULT_DB_WAIT;
     cfg->hash_wait = SL_PASSWORD_WAIT_DEFAULT;
+    cfg->auth_cache = SL_DEFAULT_AUTH_CACHE;
+}
+
+#define FIELD(f) offsetof(sl_config_t, f), sizeof(((sl_config_t *)0)->f)
+#define SL_SETTING_ROW(id, name, kind, f, f2, min, max, help) \
+    { name, SL_SET_##kind, FIELD(f), FIELD(f2), min, max, help },
+const sl_setting_t sl_settings[SL_SETTINGS_COUNT] = { SL_SETTINGS(SL_SETTING_ROW) };
+
+/* a duration of at most max seconds, as an interval */
+static const char *parse_usec(apr_interval_time_t *out, const char *arg, long max,
+                              apr_pool_t *p)
+{
+    apr_int64_t v;
+    const char *e = sl_config_parse_duration(&v, arg);
+
+    if (e) {
+        return e;
+    }
+    if (v > max) {
+        return apr_psprintf(p, "at most %ld seconds", max);
+    }
+    *out = apr_time_from_sec(v);
+    return NULL;
+}
+
+static const char *parse_value(sl_config_t *cfg, const sl_setting_t *s, const char *arg,
+                               const char *arg2, apr_pool_t *p)
+{
+    char *f = (char *)cfg + s->off;
+    const char *e;
+    long n;
+    sl_err_t err;
+
+    switch (s->kind) {
+    case SL_SET_FLAG:
+        if ((n = sl_config_parse_bool(arg)) < 0 || !arg || !*arg) {
+            return "expected On or Off";
+        }
+        *(int *)f = (int)n;
+        return NULL;
+    case SL_SET_INT:
+        if ((e = sl_config_parse_int(&n, arg, s->min, s->max, p))) {
+            return e;
+        }
+        if (s->size == sizeof(int)) {
+            *(int *)f = (int)n;
+        }
+        else {
+            *(long *)f = n;
+        }
+        return NULL;
+    case SL_SET_SECONDS:
+        return sl_config_parse_duration((apr_int64_t *)f, arg);
+    case SL_SET_CACHE:
+        if (arg && !strcasecmp(arg, "off")) {
+            *(apr_interval_time_t *)f = 0;
+            return NULL;
+        }
+        /* fall through */
+    case SL_SET_USEC:
+        return parse_usec((apr_interval_time_t *)f, arg, s->max, p);
+    case SL_SET_SIZE:
+        return sl_config_parse_size((apr_size_t *)f, arg);
+    case SL_SET_TOKEN:
+        if (sl_account_check_token(arg, &err) != SL_OK) {
+            return err.message;
+        }
+        /* fall through */
+    case SL_SET_TEXT:
+        *(const char **)f = arg;
+        return NULL;
+    case SL_SET_THROTTLE:
+        if ((e = sl_config_parse_int(&n, arg, s->min, s->max, p))) {
+            return apr_pstrcat(p, "N: ", e, NULL);
+        }
+        if ((e = sl_config_parse_duration((apr_int64_t *)((char *)cfg + s->off2), arg2))) {
+            return apr_pstrcat(p, "SECONDS: ", e, NULL);
+        }
+        *(int *)f = (int)n;
+        return NULL;
+    case SL_SET_HASH:
+        return sl_password_parse_params((sl_argon2_params_t *)f, arg, p);
+    }
+    return "unknown kind of setting";
+}
+
+const char *sl_setting_apply(sl_config_t *cfg, const sl_setting_t *s, const char *arg,
+                             const char *arg2, apr_pool_t *p)
+{
+    /* parsed into a copy: a refused value leaves the setting as it was */
+    sl_config_t next = *cfg;
+    const char *e = parse_value(&next, s, arg, arg2, p);
+
+    if (e) {
+        return apr_psprintf(p, "%s: %s", s->name, e);
+    }
+    *cfg = next;
+    cfg->set |= (apr_uint64_t)1 << (s - sl_settings);
+    return NULL;
+}
+
+void sl_config_merge(sl_config_t *out, const sl_config_t *base, const sl_config_t *add)
+{
+    sl_config_t m = *base;
+    int i;
+
+    for (i = 0; i < SL_SETTINGS_COUNT; i++) {
+        const sl_setting_t *s = &sl_settings[i];
+
+        if (add->set & ((apr_uint64_t)1 << i)) {
+            memcpy((char *)&m + s->off, (const char *)add + s->off, s->size);
+            memcpy((char *)&m + s->off2, (const char *)add + s->off2, s->size2);
+        }
+    }
+    m.set = base->set | add->set;
+    *out = m;
+}
+
+static int given(const sl_config_t *cfg, int id)
+{
+    return (cfg->set & ((apr_uint64_t)1 << id)) != 0;
+}
+
+const char *sl_config_finish(sl_config_t *cfg, apr_pool_t *p)
+{
+    const char *env;
+
+    if (!given(cfg, SL_SETTING_SIGNUP_RESTRICTED)
+        && (env = getenv("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"))) {
+        int v = sl_config_parse_bool(env);
+        if (v < 0) {
+            return apr_psprintf(p, "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK: expected "
+                                "true or false, got '%s'", env);
+        }
+        cfg->signup_restricted = v;
+    }
+    /* the start-up account: directives first, then httpd's environment,
+     * never a mixture of both */
+    if (!given(cfg, SL_SETTING_START_USERNAME) && !given(cfg, SL_SETTING_START_PASSWORD)
+        && !given(cfg, SL_SETTING_START_TOKEN)) {
+        cfg->start_username = getenv("LABEL_STUDIO_USERNAME");
+        cfg->start_password = getenv("LABEL_STUDIO_PASSWORD");
+        cfg->start_token = getenv("LABEL_STUDIO_USER_TOKEN");
+        if (cfg->start_token && !*cfg->start_token) {
+            cfg->start_token = NULL;
+        }
+        if (cfg->start_token) {
+            sl_err_t err;
+            if (sl_account_check_token(cfg->start_token, &err) != SL_OK) {
+                return apr_psprintf(p, "LABEL_STUDIO_USER_TOKEN: %s", err.message);
+            }
+        }
+    }
+    if ((cfg->start_username && *cfg->start_username)
+        != (cfg->start_password && *cfg->start_password)) {
+        return "SialiUsername and SialiPassword (or LABEL_STUDIO_USERNAME and "
+               "LABEL_STUDIO_PASSWORD) must be set together";
+    }
+    if (cfg->start_token && !(cfg->start_username && *cfg->start_username)) {
+        return "SialiUserToken (LABEL_STUDIO_USER_TOKEN) needs SialiUsername and "
+               "SialiPassword";
+    }
+    return NULL;
 }
 
 const char *sl_config_parse_size(apr_size_t *out, const char *arg)

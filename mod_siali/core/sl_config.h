@@ -9,6 +9,7 @@
 #include "sl_password.h"
 
 typedef struct {
+    apr_uint64_t set;              /* bit i: sl_settings[i] given in this scope */
     sl_argon2_params_t hash;
     int password_min;              /* code points */
     apr_int64_t session_max_age;   /* seconds */
@@ -24,6 +25,10 @@ typedef struct {
     apr_size_t avatar_max_bytes;
     apr_interval_time_t db_wait;   /* a unit of work's budget (sl_conn) */
     apr_interval_time_t hash_wait; /* longest wait for a hashing slot */
+    apr_interval_time_t auth_cache; /* PostgreSQL caller cache, 0 off */
+    const char *start_username;    /* the account created at start, or NULL */
+    const char *start_password;
+    const char *start_token;       /* its API token, NULL: generated */
     const char *dummy_hash;        /* a PHC string at this cost for a
                                     * password nobody knows: unknown accounts
                                     * are checked against it */
@@ -45,6 +50,97 @@ typedef struct {
 #define SL_DEFAULT_AUTH_MAX 50
 #define SL_DEFAULT_AUTH_WINDOW 60
 #define SL_DEFAULT_DB_WAIT (3 * APR_USEC_PER_SEC)
+#define SL_DEFAULT_AUTH_CACHE (30 * APR_USEC_PER_SEC)
+
+/* The server-scope directives, one row each: what it is called, how its
+ * value is read, where it goes in sl_config_t (a second field for the
+ * window of a throttle), its range and the help httpd shows. The glue
+ * makes its command table from these rows (mod_siali_config.c) and the
+ * core parses, checks, merges and freezes by them: a setting is written
+ * here, in sl_config_t and in sl_config_defaults, nowhere else. Kinds:
+ *  FLAG     On/Off
+ *  INT      a whole number in [min, max]
+ *  SECONDS  a duration (sl_config_parse_duration), stored in seconds
+ *  USEC     a duration of at most max seconds, stored as an interval
+ *  CACHE    Off, or a duration of at most max seconds, as an interval
+ *  SIZE     a size (sl_config_parse_size)
+ *  TEXT     a string; TOKEN: an API token (sl_account_check_token)
+ *  THROTTLE two arguments, a count in [min, max] and a window
+ *  HASH     argon2id m=KIB t=N p=N (sl_password_parse_params) */
+#define SL_SETTINGS(X) \
+    X(AVATAR_PX, "SialiAvatarMaxPixels", INT, avatar_max_px, avatar_max_px, 1, 4096, \
+      "largest avatar width and height in pixels (default 512)") \
+    X(AVATAR_BYTES, "SialiAvatarMaxBytes", SIZE, avatar_max_bytes, avatar_max_bytes, 0, 0, \
+      "largest avatar upload, e.g. 1M (default)") \
+    X(SIGNUP_RESTRICTED, "SialiDisableSignupWithoutLink", FLAG, signup_restricted, \
+      signup_restricted, 0, 1, "On: only the current invite link admits new accounts") \
+    X(START_USERNAME, "SialiUsername", TEXT, start_username, start_username, 0, 0, \
+      "account created at start when missing (email, or username without '@')") \
+    X(START_PASSWORD, "SialiPassword", TEXT, start_password, start_password, 0, 0, \
+      "password of the account created at start") \
+    X(START_TOKEN, "SialiUserToken", TOKEN, start_token, start_token, 0, 0, \
+      "API token (at least 5 characters) of the account created at start") \
+    X(SESSION_MAX_AGE, "SialiSessionMaxAge", SECONDS, session_max_age, session_max_age, \
+      0, 0, "session lifetime, e.g. 14d") \
+    X(SESSION_IDLE, "SialiSessionIdleTimeout", SECONDS, session_idle, session_idle, 0, 0, \
+      "session ends after this long without use, e.g. 5d") \
+    X(AUTH_CACHE, "SialiAuthCache", CACHE, auth_cache, auth_cache, 0, 3600, \
+      "PostgreSQL: how long a child may keep who a token or session is between " \
+      "changes the database announces (Off, or e.g. 30s)") \
+    X(DB_WAIT, "SialiDatabaseWait", USEC, db_wait, db_wait, 0, 600, \
+      "longest wait of a request for the database (a pooled connection, the SQLite " \
+      "writer, retries of busy work) before 503, e.g. 3s") \
+    X(HASH_WAIT, "SialiPasswordHashWait", USEC, hash_wait, hash_wait, 0, 600, \
+      "longest wait for one of the hashing slots (as many as cores, shared by all " \
+      "children) before 503, e.g. 10s") \
+    X(PASSWORD_MIN, "SialiPasswordMinLength", INT, password_min, password_min, 1, \
+      SL_PASSWORD_MAX, "minimum password length in characters (1-128)") \
+    X(HASH, "SialiPasswordHash", HASH, hash, hash, 0, 0, \
+      "cost of new password hashes: argon2id m=KIB t=N p=N") \
+    X(LOGIN_THROTTLE, "SialiLoginThrottle", THROTTLE, throttle_max, throttle_window, 1, \
+      1000000, "failed logins allowed per typed login and per address in a window: " \
+      "N SECONDS") \
+    X(SIGNUP_THROTTLE, "SialiSignupThrottle", THROTTLE, signup_max, signup_window, 1, \
+      1000000, "signups allowed per address in a window: N SECONDS (default 50 3600)") \
+    X(AUTH_THROTTLE, "SialiAuthThrottle", THROTTLE, auth_max, auth_window, 1, 1000000, \
+      "failed token or session-cookie authentications allowed per address in a " \
+      "window: N SECONDS (default 50 60)")
+
+typedef enum {
+    SL_SET_FLAG, SL_SET_INT, SL_SET_SECONDS, SL_SET_USEC, SL_SET_CACHE, SL_SET_SIZE,
+    SL_SET_TEXT, SL_SET_TOKEN, SL_SET_THROTTLE, SL_SET_HASH
+} sl_setting_kind_e;
+
+typedef struct {
+    const char *name;              /* the directive */
+    sl_setting_kind_e kind;
+    apr_size_t off, size;          /* the field in sl_config_t */
+    apr_size_t off2, size2;        /* THROTTLE: the window; else the same */
+    long min, max;
+    const char *help;
+} sl_setting_t;
+
+#define SL_SETTING_ENUM(id, name, kind, f, f2, min, max, help) SL_SETTING_##id,
+enum { SL_SETTINGS(SL_SETTING_ENUM) SL_SETTINGS_COUNT };
+#undef SL_SETTING_ENUM
+
+extern const sl_setting_t sl_settings[SL_SETTINGS_COUNT];
+
+/* Parses a directive's arguments (arg2: THROTTLE's window, else NULL) into
+ * cfg and marks it given. NULL, or an error that names the directive. */
+const char *sl_setting_apply(sl_config_t *cfg, const sl_setting_t *s, const char *arg,
+                             const char *arg2, apr_pool_t *p);
+
+/* out = base with every setting that add gave taken from add: httpd's
+ * "a virtual host inherits what it does not say". out may be base. */
+void sl_config_merge(sl_config_t *out, const sl_config_t *base, const sl_config_t *add);
+
+/* The last step before the children start: settings no directive gave are
+ * taken from the LABEL_STUDIO_* environment (the signup restriction, the
+ * start-up account) and the start-up account is checked whole. NULL, or
+ * an error naming its source. Run it on every start: it reads the
+ * environment afresh and never marks what it took as given. */
+const char *sl_config_finish(sl_config_t *cfg, apr_pool_t *p);
 
 /* Fills the defaults (docs/directives.md). */
 void sl_config_defaults(sl_config_t *cfg);

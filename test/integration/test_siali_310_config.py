@@ -46,3 +46,45 @@ SSLCertificateKeyFile "{key}"
     assert r.status_code == 302
     cookie = r.headers["Set-Cookie"]
     assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_siali_310_04_virtual_host_inherits_what_it_does_not_say(httpd_factory):
+    """The core's settings table merges per setting: a virtual host keeps
+    the main server's values except those it gives itself."""
+    from conftest import free_port
+    port2 = free_port()
+    h = httpd_factory(directives=f"""
+SialiPasswordMinLength 12
+SialiSessionMaxAge 2h
+Listen 127.0.0.1:{port2}
+<VirtualHost 127.0.0.1:{port2}>
+  SialiPasswordMinLength 20
+  SialiAvatarMaxPixels 256
+</VirtualHost>
+""", waive=("AH02653",)).start()
+    other = "http://127.0.0.1:%d" % port2
+    pw15, pw21 = "fifteen-chars-1", "twenty-one-characters"
+    # main server: 12 is enough
+    s, r = h.signup("main@example.org", pw15)
+    assert r.status_code == 302, r.text[:300]
+    # the virtual host's own minimum
+    r = requests.post(other + "/user/signup/", data={"email": "v@example.org",
+                                                     "password": pw15},
+                      allow_redirects=False)
+    assert r.status_code == 400 and "20" in r.text, r.text[:300]
+    vs = requests.Session()
+    r = vs.post(other + "/user/signup/", data={"email": "v@example.org", "password": pw21},
+                allow_redirects=False)
+    assert r.status_code == 302, r.text[:300]
+    # what it did not say is the main server's: a kept session lasts 2h
+    r = requests.post(other + "/user/login/", data={"email": "v@example.org",
+                                                    "password": pw21,
+                                                    "persist_session": "1"},
+                      allow_redirects=False)
+    assert r.status_code == 302, r.text[:300]
+    assert "Max-Age=7200" in r.headers["Set-Cookie"], r.headers["Set-Cookie"]
+    # and what it said stays its own
+    assert 'data-avatar-max-px="256"' in vs.get(other + "/user/account/").text
+    assert 'data-avatar-max-px="512"' in s.get(h.url + "/user/account/").text
+    h.stop()
+    assert not h.bad_log_lines()

@@ -9,8 +9,12 @@ from conftest import SRC
 
 
 def directives():
-    with open(os.path.join(SRC, "mod_siali", "mod_siali_config.c")) as f:
-        return set(re.findall(r'AP_INIT_\w+\("(Siali\w+)"', f.read()))
+    """The glue's own directives and the rows of the core's settings table
+    (SL_SETTINGS in sl_config.h), from which the glue makes the rest."""
+    glue = read("mod_siali", "mod_siali_config.c")
+    core = read("mod_siali", "core", "sl_config.h")
+    return (set(re.findall(r'AP_INIT_\w+\("(Siali\w+)"', glue))
+            | set(re.findall(r'^\s*X\(\w+, "(Siali\w+)"', core, re.M)))
 
 
 def routes():

@@ -1,5 +1,7 @@
-/* sl_config (defaults, durations, booleans) and sl_json (strict decoding
+/* sl_config (defaults, durations, booleans, the settings table) and sl_json (strict decoding
  * of request bodies, pool-tied values). */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -305,6 +307,194 @@ START_TEST(test_config_origins)
 }
 END_TEST
 
+/* ---- the settings table ---- */
+
+static const sl_setting_t *setting(const char *name)
+{
+    int i;
+
+    for (i = 0; i < SL_SETTINGS_COUNT; i++) {
+        if (!strcmp(sl_settings[i].name, name)) {
+            return &sl_settings[i];
+        }
+    }
+    ck_abort_msg("no setting %s", name);
+    return NULL;
+}
+
+START_TEST(test_settings_table_is_well_formed)
+{
+    int i, j;
+
+    ck_assert_int_le(SL_SETTINGS_COUNT, 64);   /* the bits of cfg.set */
+    for (i = 0; i < SL_SETTINGS_COUNT; i++) {
+        const sl_setting_t *s = &sl_settings[i];
+        ck_assert_msg(!strncmp(s->name, "Siali", 5), "%s", s->name);
+        ck_assert_msg(s->help && strlen(s->help) > 10, "%s has no help", s->name);
+        ck_assert_uint_le(s->off + s->size, sizeof(sl_config_t));
+        ck_assert_uint_le(s->off2 + s->size2, sizeof(sl_config_t));
+        ck_assert_uint_ne(s->off, offsetof(sl_config_t, set));
+        for (j = 0; j < i; j++) {
+            ck_assert_str_ne(s->name, sl_settings[j].name);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_settings_apply_each_kind)
+{
+    sl_config_t c;
+
+    sl_config_defaults(&c);
+    ck_assert_uint_eq(c.set, 0);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiAvatarMaxPixels"), "256", NULL,
+                                        test_pool));
+    ck_assert_int_eq(c.avatar_max_px, 256);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiPasswordMinLength"), "12", NULL,
+                                        test_pool));
+    ck_assert_int_eq(c.password_min, 12);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiAvatarMaxBytes"), "2M", NULL,
+                                        test_pool));
+    ck_assert_uint_eq(c.avatar_max_bytes, 2 * 1024 * 1024);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiDisableSignupWithoutLink"), "On",
+                                        NULL, test_pool));
+    ck_assert_int_eq(c.signup_restricted, 1);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiSessionMaxAge"), "2h", NULL,
+                                        test_pool));
+    ck_assert_int_eq(c.session_max_age, 7200);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiDatabaseWait"), "5s", NULL,
+                                        test_pool));
+    ck_assert_int_eq(c.db_wait, 5 * APR_USEC_PER_SEC);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiAuthCache"), "off", NULL,
+                                        test_pool));
+    ck_assert_int_eq(c.auth_cache, 0);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiAuthCache"), "1m", NULL,
+                                        test_pool));
+    ck_assert_int_eq(c.auth_cache, 60 * APR_USEC_PER_SEC);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiLoginThrottle"), "7", "2m",
+                                        test_pool));
+    ck_assert_int_eq(c.throttle_max, 7);
+    ck_assert_int_eq(c.throttle_window, 120);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiPasswordHash"),
+                                        "argon2id m=8192 t=3 p=1", NULL, test_pool));
+    ck_assert_uint_eq(c.hash.m_kib, 8192);
+    ck_assert_uint_eq(c.hash.t, 3);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiUserToken"), "secret-token",
+                                        NULL, test_pool));
+    ck_assert_str_eq(c.start_token, "secret-token");
+    ck_assert_uint_eq(c.set, ((apr_uint64_t)1 << SL_SETTING_AVATAR_PX)
+                      | ((apr_uint64_t)1 << SL_SETTING_PASSWORD_MIN)
+                      | ((apr_uint64_t)1 << SL_SETTING_AVATAR_BYTES)
+                      | ((apr_uint64_t)1 << SL_SETTING_SIGNUP_RESTRICTED)
+                      | ((apr_uint64_t)1 << SL_SETTING_SESSION_MAX_AGE)
+                      | ((apr_uint64_t)1 << SL_SETTING_DB_WAIT)
+                      | ((apr_uint64_t)1 << SL_SETTING_AUTH_CACHE)
+                      | ((apr_uint64_t)1 << SL_SETTING_LOGIN_THROTTLE)
+                      | ((apr_uint64_t)1 << SL_SETTING_HASH)
+                      | ((apr_uint64_t)1 << SL_SETTING_START_TOKEN));
+}
+END_TEST
+
+/* every range is checked, the error names the directive, and a refused
+ * value leaves the setting as it was and not given */
+START_TEST(test_settings_refuse_out_of_range)
+{
+    static const char *const bad[][3] = {
+        { "SialiAvatarMaxPixels", "0", NULL }, { "SialiAvatarMaxPixels", "4097", NULL },
+        { "SialiPasswordMinLength", "129", NULL }, { "SialiPasswordMinLength", "x", NULL },
+        { "SialiAvatarMaxBytes", "65M", NULL }, { "SialiSessionMaxAge", "0", NULL },
+        { "SialiSessionIdleTimeout", "-1d", NULL }, { "SialiDatabaseWait", "601", NULL },
+        { "SialiPasswordHashWait", "11m", NULL }, { "SialiAuthCache", "2h", NULL },
+        { "SialiAuthCache", "no", NULL }, { "SialiLoginThrottle", "0", "60" },
+        { "SialiSignupThrottle", "5", "0" }, { "SialiAuthThrottle", "5", "1y" },
+        { "SialiPasswordHash", "argon2i m=1 t=1 p=1", NULL },
+        { "SialiUserToken", "abc", NULL }, { "SialiDisableSignupWithoutLink", "maybe", NULL },
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sl_config_t c, before;
+        const char *e;
+
+        sl_config_defaults(&c);
+        before = c;
+        e = sl_setting_apply(&c, setting(bad[i][0]), bad[i][1], bad[i][2], test_pool);
+        ck_assert_msg(e != NULL, "%s %s was accepted", bad[i][0], bad[i][1]);
+        ck_assert_msg(!strncmp(e, bad[i][0], strlen(bad[i][0])), "%s", e);
+        ck_assert_msg(!memcmp(&c, &before, sizeof(c)), "%s changed the config", bad[i][0]);
+    }
+}
+END_TEST
+
+START_TEST(test_settings_merge_takes_only_what_the_vhost_gave)
+{
+    sl_config_t base, add, out;
+
+    sl_config_defaults(&base);
+    sl_config_defaults(&add);
+    ck_assert_ptr_null(sl_setting_apply(&base, setting("SialiPasswordMinLength"), "20",
+                                        NULL, test_pool));
+    ck_assert_ptr_null(sl_setting_apply(&base, setting("SialiSignupThrottle"), "3", "1h",
+                                        test_pool));
+    ck_assert_ptr_null(sl_setting_apply(&add, setting("SialiSignupThrottle"), "9", "9m",
+                                        test_pool));
+    ck_assert_ptr_null(sl_setting_apply(&add, setting("SialiUsername"), "a@b.c", NULL,
+                                        test_pool));
+    sl_config_merge(&out, &base, &add);
+    ck_assert_int_eq(out.password_min, 20);        /* from base: add left it */
+    ck_assert_int_eq(out.signup_max, 9);           /* add's count and window */
+    ck_assert_int_eq(out.signup_window, 540);
+    ck_assert_int_eq(out.throttle_max, SL_DEFAULT_THROTTLE_MAX);
+    ck_assert_str_eq(out.start_username, "a@b.c");
+    ck_assert_uint_eq(out.set, base.set | add.set);
+    /* in place, as httpd merges a chain of virtual hosts */
+    sl_config_merge(&base, &base, &add);
+    ck_assert_int_eq(base.signup_max, 9);
+    ck_assert_int_eq(base.password_min, 20);
+}
+END_TEST
+
+START_TEST(test_settings_finish_reads_the_environment_for_what_is_not_given)
+{
+    sl_config_t c;
+
+    setenv("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK", "true", 1);
+    setenv("LABEL_STUDIO_USERNAME", "env@x.org", 1);
+    setenv("LABEL_STUDIO_PASSWORD", "env-password", 1);
+    setenv("LABEL_STUDIO_USER_TOKEN", "", 1);
+    sl_config_defaults(&c);
+    ck_assert_ptr_null(sl_config_finish(&c, test_pool));
+    ck_assert_int_eq(c.signup_restricted, 1);
+    ck_assert_str_eq(c.start_username, "env@x.org");
+    ck_assert_ptr_null(c.start_token);
+    ck_assert_uint_eq(c.set, 0);                   /* nothing marked given */
+    /* a directive wins, and the start-up account is never half from each */
+    sl_config_defaults(&c);
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiDisableSignupWithoutLink"), "Off",
+                                        NULL, test_pool));
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiUsername"), "conf@x.org", NULL,
+                                        test_pool));
+    ck_assert_ptr_nonnull(strstr(sl_config_finish(&c, test_pool), "must be set together"));
+    ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiPassword"), "conf-password", NULL,
+                                        test_pool));
+    ck_assert_ptr_null(sl_config_finish(&c, test_pool));
+    ck_assert_int_eq(c.signup_restricted, 0);
+    ck_assert_str_eq(c.start_username, "conf@x.org");
+    ck_assert_str_eq(c.start_password, "conf-password");
+    /* refused environment values name their variable */
+    sl_config_defaults(&c);
+    setenv("LABEL_STUDIO_USER_TOKEN", "abc", 1);
+    ck_assert_ptr_nonnull(strstr(sl_config_finish(&c, test_pool), "LABEL_STUDIO_USER_TOKEN"));
+    setenv("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK", "perhaps", 1);
+    ck_assert_ptr_nonnull(strstr(sl_config_finish(&c, test_pool),
+                                 "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"));
+    unsetenv("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK");
+    unsetenv("LABEL_STUDIO_USERNAME");
+    unsetenv("LABEL_STUDIO_PASSWORD");
+    unsetenv("LABEL_STUDIO_USER_TOKEN");
+}
+END_TEST
+
 Suite *test_config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -317,6 +507,11 @@ Suite *test_config_suite(void)
     tcase_add_test(tc, test_config_bools);
     tcase_add_test(tc, test_config_int_range);
     tcase_add_test(tc, test_config_origins);
+    tcase_add_test(tc, test_settings_table_is_well_formed);
+    tcase_add_test(tc, test_settings_apply_each_kind);
+    tcase_add_test(tc, test_settings_refuse_out_of_range);
+    tcase_add_test(tc, test_settings_merge_takes_only_what_the_vhost_gave);
+    tcase_add_test(tc, test_settings_finish_reads_the_environment_for_what_is_not_given);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(tj, test_pool_setup, test_pool_teardown);
