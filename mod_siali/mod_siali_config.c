@@ -19,7 +19,7 @@ void *siali_config_create_srv(apr_pool_t *p, server_rec *s)
 {
     siali_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    sl_config_defaults(&c->core);
+    sl_config_defaults(&c->core, p);
     c->trusted_origins = apr_array_make(p, 2, sizeof(const char *));
     return c;
 }
@@ -141,7 +141,7 @@ static const char *set_login_url(cmd_parms *cmd, void *dc, const char *arg)
 #define CMD_SIZE CMD_TAKE1
 #define CMD_TEXT CMD_TAKE1
 #define CMD_TOKEN CMD_TAKE1
-#define SIALI_CMD(id, name, kind, f, f2, min, max, help) CMD_##kind(SL_SETTING_##id, name, help),
+#define SIALI_CMD(id, name, kind, f, f2, min, max, def, help) CMD_##kind(SL_SETTING_##id, name, help),
 
 const command_rec siali_cmds[] = {
     SL_SETTINGS(SIALI_CMD)

@@ -347,7 +347,7 @@ int main(int argc, const char *const *argv)
     memset(&cli, 0, sizeof(cli));
     cli.run_uid = (uid_t)-1;
     cli.run_gid = (gid_t)-1;
-    sl_config_defaults(&cli.cfg);
+    sl_config_defaults(&cli.cfg, p);
     cli.httpd_args = apr_array_make(p, 4, sizeof(const char *));
     cli.port = "8080";
     cli.host = "127.0.0.1";

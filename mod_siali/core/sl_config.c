@@ -11,32 +11,37 @@
 #include "sl_config.h"
 #include "sl_validate.h"
 
-void sl_config_defaults(sl_config_t *cfg)
-{
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->hash.m_kib = SL_ARGON2_DEFAULT_M;
-    cfg->hash.t = SL_ARGON2_DEFAULT_T;
-    cfg->hash.p = SL_ARGON2_DEFAULT_P;
-    cfg->password_min = SL_DEFAULT_PASSWORD_MIN;
-    cfg->session_max_age = SL_DEFAULT_SESSION_MAX_AGE;
-    cfg->session_idle = SL_DEFAULT_SESSION_IDLE;
-    cfg->throttle_max = SL_DEFAULT_THROTTLE_MAX;
-    cfg->throttle_window = SL_DEFAULT_THROTTLE_WINDOW;
-    cfg->signup_max = SL_DEFAULT_SIGNUP_MAX;
-    cfg->signup_window = SL_DEFAULT_SIGNUP_WINDOW;
-    cfg->auth_max = SL_DEFAULT_AUTH_MAX;
-    cfg->auth_window = SL_DEFAULT_AUTH_WINDOW;
-    cfg->avatar_max_px = SL_DEFAULT_AVATAR_MAX_PX;
-    cfg->avatar_max_bytes = SL_DEFAULT_AVATAR_MAX_BYTES;
-    cfg->db_wait = SL_DEFAULT_DB_WAIT;
-    cfg->hash_wait = SL_PASSWORD_WAIT_DEFAULT;
-    cfg->auth_cache = SL_DEFAULT_AUTH_CACHE;
-}
-
 #define FIELD(f) offsetof(sl_config_t, f), sizeof(((sl_config_t *)0)->f)
-#define SL_SETTING_ROW(id, name, kind, f, f2, min, max, help) \
-    { name, SL_SET_##kind, FIELD(f), FIELD(f2), min, max, help },
+#define SL_SETTING_ROW(id, name, kind, f, f2, min, max, def, help) \
+    { name, SL_SET_##kind, FIELD(f), FIELD(f2), min, max, def, help },
 const sl_setting_t sl_settings[SL_SETTINGS_COUNT] = { SL_SETTINGS(SL_SETTING_ROW) };
+
+static const char *parse_value(sl_config_t *cfg, const sl_setting_t *s, const char *arg,
+                               const char *arg2, apr_pool_t *p);
+
+void sl_config_defaults(sl_config_t *cfg, apr_pool_t *p)
+{
+    int i;
+
+    memset(cfg, 0, sizeof(*cfg));
+    for (i = 0; i < SL_SETTINGS_COUNT; i++) {
+        const sl_setting_t *s = &sl_settings[i];
+        const char *arg = s->def, *arg2 = NULL;
+
+        if (!arg) {
+            continue;
+        }
+        if (s->kind == SL_SET_THROTTLE) {
+            const char *sp = strchr(arg, ' ');
+            arg = apr_pstrmemdup(p, arg, sp - arg);
+            arg2 = sp + 1;
+        }
+        /* every default parses: test_config_defaults */
+        if (parse_value(cfg, s, arg, arg2, p)) {
+            abort();
+        }
+    }
+}
 
 /* a duration of at most max seconds, as an interval */
 static const char *parse_usec(apr_interval_time_t *out, const char *arg, long max,

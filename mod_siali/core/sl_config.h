@@ -37,27 +37,15 @@ typedef struct {
                                     * waits out the difference */
 } sl_config_t;
 
-#define SL_DEFAULT_AVATAR_MAX_PX 512
-#define SL_DEFAULT_AVATAR_MAX_BYTES (1024 * 1024)
-
-#define SL_DEFAULT_PASSWORD_MIN 8
-#define SL_DEFAULT_SESSION_MAX_AGE (14 * 86400)
-#define SL_DEFAULT_SESSION_IDLE (5 * 86400)
-#define SL_DEFAULT_THROTTLE_MAX 10
-#define SL_DEFAULT_THROTTLE_WINDOW 300
-#define SL_DEFAULT_SIGNUP_MAX 50
-#define SL_DEFAULT_SIGNUP_WINDOW 3600
-#define SL_DEFAULT_AUTH_MAX 50
-#define SL_DEFAULT_AUTH_WINDOW 60
-#define SL_DEFAULT_DB_WAIT (3 * APR_USEC_PER_SEC)
-#define SL_DEFAULT_AUTH_CACHE (30 * APR_USEC_PER_SEC)
-
 /* The server-scope directives, one row each: what it is called, how its
  * value is read, where it goes in sl_config_t (a second field for the
- * window of a throttle), its range and the help httpd shows. The glue
- * makes its command table from these rows (mod_siali_config.c) and the
- * core parses, checks, merges and freezes by them: a setting is written
- * here, in sl_config_t and in sl_config_defaults, nowhere else. Kinds:
+ * window of a throttle), its range, its default as a directive would
+ * write it, and the help httpd shows. The glue makes its command table
+ * from these rows (mod_siali_config.c); the core takes its defaults from
+ * them (parsed as the directive would be), and parses, checks, merges and
+ * freezes by them; docs/directives.md is checked against them
+ * (test_siali_900_guards). A setting is a row here and a field of
+ * sl_config_t, nowhere else. Kinds:
  *  FLAG     On/Off
  *  INT      a whole number in [min, max]
  *  SECONDS  a duration (sl_config_parse_duration), stored in seconds
@@ -68,41 +56,42 @@ typedef struct {
  *  THROTTLE two arguments, a count in [min, max] and a window
  *  HASH     argon2id m=KIB t=N p=N (sl_password_parse_params) */
 #define SL_SETTINGS(X) \
-    X(AVATAR_PX, "SialiAvatarMaxPixels", INT, avatar_max_px, avatar_max_px, 1, 4096, \
+    X(AVATAR_PX, "SialiAvatarMaxPixels", INT, avatar_max_px, avatar_max_px, 1, 4096, "512", \
       "largest avatar width and height in pixels (default 512)") \
     X(AVATAR_BYTES, "SialiAvatarMaxBytes", SIZE, avatar_max_bytes, avatar_max_bytes, 0, 0, \
+      "1M", \
       "largest avatar upload, e.g. 1M (default)") \
     X(SIGNUP_RESTRICTED, "SialiDisableSignupWithoutLink", FLAG, signup_restricted, \
-      signup_restricted, 0, 1, "On: only the current invite link admits new accounts") \
-    X(START_USERNAME, "SialiUsername", TEXT, start_username, start_username, 0, 0, \
+      signup_restricted, 0, 1, "Off", "On: only the current invite link admits new accounts") \
+    X(START_USERNAME, "SialiUsername", TEXT, start_username, start_username, 0, 0, NULL, \
       "account created at start when missing (email, or username without '@')") \
-    X(START_PASSWORD, "SialiPassword", TEXT, start_password, start_password, 0, 0, \
+    X(START_PASSWORD, "SialiPassword", TEXT, start_password, start_password, 0, 0, NULL, \
       "password of the account created at start") \
-    X(START_TOKEN, "SialiUserToken", TOKEN, start_token, start_token, 0, 0, \
+    X(START_TOKEN, "SialiUserToken", TOKEN, start_token, start_token, 0, 0, NULL, \
       "API token (at least 5 characters) of the account created at start") \
     X(SESSION_MAX_AGE, "SialiSessionMaxAge", SECONDS, session_max_age, session_max_age, \
-      0, 0, "session lifetime, e.g. 14d") \
-    X(SESSION_IDLE, "SialiSessionIdleTimeout", SECONDS, session_idle, session_idle, 0, 0, \
+      0, 0, "14d", "session lifetime, e.g. 14d") \
+    X(SESSION_IDLE, "SialiSessionIdleTimeout", SECONDS, session_idle, session_idle, 0, 0, "5d", \
       "session ends after this long without use, e.g. 5d") \
-    X(AUTH_CACHE, "SialiAuthCache", CACHE, auth_cache, auth_cache, 0, 3600, \
+    X(AUTH_CACHE, "SialiAuthCache", CACHE, auth_cache, auth_cache, 0, 3600, "30s", \
       "PostgreSQL: how long a child may keep who a token or session is between " \
       "changes the database announces (Off, or e.g. 30s)") \
-    X(DB_WAIT, "SialiDatabaseWait", USEC, db_wait, db_wait, 0, 600, \
+    X(DB_WAIT, "SialiDatabaseWait", USEC, db_wait, db_wait, 0, 600, "3s", \
       "longest wait of a request for the database (a pooled connection, the SQLite " \
       "writer, retries of busy work) before 503, e.g. 3s") \
-    X(HASH_WAIT, "SialiPasswordHashWait", USEC, hash_wait, hash_wait, 0, 600, \
+    X(HASH_WAIT, "SialiPasswordHashWait", USEC, hash_wait, hash_wait, 0, 600, "10s", \
       "longest wait for one of the hashing slots (as many as cores, shared by all " \
       "children) before 503, e.g. 10s") \
     X(PASSWORD_MIN, "SialiPasswordMinLength", INT, password_min, password_min, 1, \
-      SL_PASSWORD_MAX, "minimum password length in characters (1-128)") \
-    X(HASH, "SialiPasswordHash", HASH, hash, hash, 0, 0, \
+      SL_PASSWORD_MAX, "8", "minimum password length in characters (1-128)") \
+    X(HASH, "SialiPasswordHash", HASH, hash, hash, 0, 0, "argon2id m=19456 t=2 p=1", \
       "cost of new password hashes: argon2id m=KIB t=N p=N") \
     X(LOGIN_THROTTLE, "SialiLoginThrottle", THROTTLE, throttle_max, throttle_window, 1, \
-      1000000, "failed logins allowed per typed login and per address in a window: " \
+      1000000, "10 300", "failed logins allowed per typed login and per address in a window: " \
       "N SECONDS") \
     X(SIGNUP_THROTTLE, "SialiSignupThrottle", THROTTLE, signup_max, signup_window, 1, \
-      1000000, "signups allowed per address in a window: N SECONDS (default 50 3600)") \
-    X(AUTH_THROTTLE, "SialiAuthThrottle", THROTTLE, auth_max, auth_window, 1, 1000000, \
+      1000000, "50 3600", "signups allowed per address in a window: N SECONDS (default 50 3600)") \
+    X(AUTH_THROTTLE, "SialiAuthThrottle", THROTTLE, auth_max, auth_window, 1, 1000000, "50 60", \
       "failed token or session-cookie authentications allowed per address in a " \
       "window: N SECONDS (default 50 60)")
 
@@ -117,10 +106,11 @@ typedef struct {
     apr_size_t off, size;          /* the field in sl_config_t */
     apr_size_t off2, size2;        /* THROTTLE: the window; else the same */
     long min, max;
+    const char *def;               /* the default, as written in a directive */
     const char *help;
 } sl_setting_t;
 
-#define SL_SETTING_ENUM(id, name, kind, f, f2, min, max, help) SL_SETTING_##id,
+#define SL_SETTING_ENUM(id, name, kind, f, f2, min, max, def, help) SL_SETTING_##id,
 enum { SL_SETTINGS(SL_SETTING_ENUM) SL_SETTINGS_COUNT };
 #undef SL_SETTING_ENUM
 
@@ -142,8 +132,8 @@ void sl_config_merge(sl_config_t *out, const sl_config_t *base, const sl_config_
  * environment afresh and never marks what it took as given. */
 const char *sl_config_finish(sl_config_t *cfg, apr_pool_t *p);
 
-/* Fills the defaults (docs/directives.md). */
-void sl_config_defaults(sl_config_t *cfg);
+/* Fills the defaults: each row's `def` (SL_SETTINGS), none marked given. */
+void sl_config_defaults(sl_config_t *cfg, apr_pool_t *p);
 
 /* Parses a duration: "90" (seconds), "30s", "15m", "12h", "14d". Returns
  * NULL or an error sentence. */

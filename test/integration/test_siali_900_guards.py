@@ -70,3 +70,22 @@ def test_siali_900_04_no_file_cites_files_outside_the_repository():
             if name != "test/integration/test_siali_900_guards.py":
                 bad.append("%s: %s" % (name, m.group(0)))
     assert not bad, bad[:10]
+
+
+def test_siali_900_05_documented_defaults_are_the_code_s():
+    """docs/directives.md says of each setting of the core's table the
+    default the core starts from (the row's default text, which
+    sl_config_defaults parses)."""
+    core = read("mod_siali", "core", "sl_config.h")
+    doc = read("docs", "directives.md")
+    rows = re.findall(r'^\s*X\(\w+, "(Siali\w+)", \w+, [^"]*?(NULL|"[^"]*"),', core, re.M)
+    assert len(rows) >= 16, rows
+    for name, default in rows:
+        section = doc.split("## " + name + "\n", 1)[1].split("\n## ", 1)[0]
+        line = re.search(r"^\| Default \| (.*) \|$", section, re.M).group(1)
+        if default == "NULL":
+            assert line.startswith(("none", "generated")), (name, line)
+        else:
+            shown = "%s %s" % (name, default.strip('"'))
+            assert "`%s`" % shown in line or "`%s`" % default.strip('"') in line, \
+                (name, line, shown)

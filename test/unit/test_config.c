@@ -17,7 +17,7 @@ START_TEST(test_config_defaults)
     sl_config_t cfg;
 
     memset(&cfg, 0x5a, sizeof(cfg));
-    sl_config_defaults(&cfg);
+    sl_config_defaults(&cfg, test_pool);
     ck_assert_uint_eq(cfg.hash.m_kib, 19456);
     ck_assert_uint_eq(cfg.hash.t, 2);
     ck_assert_uint_eq(cfg.hash.p, 1);
@@ -27,6 +27,18 @@ START_TEST(test_config_defaults)
     ck_assert_int_eq(cfg.signup_restricted, 0);
     ck_assert_int_eq(cfg.throttle_max, 10);
     ck_assert_int_eq(cfg.throttle_window, 300);
+    ck_assert_int_eq(cfg.signup_max, 50);
+    ck_assert_int_eq(cfg.signup_window, 3600);
+    ck_assert_int_eq(cfg.auth_max, 50);
+    ck_assert_int_eq(cfg.auth_window, 60);
+    ck_assert_int_eq(cfg.avatar_max_px, 512);
+    ck_assert_uint_eq(cfg.avatar_max_bytes, 1024 * 1024);
+    ck_assert_int_eq(cfg.db_wait, 3 * APR_USEC_PER_SEC);
+    ck_assert_int_eq(cfg.hash_wait, 10 * APR_USEC_PER_SEC);
+    ck_assert_int_eq(cfg.auth_cache, 30 * APR_USEC_PER_SEC);
+    ck_assert_ptr_null(cfg.start_username);
+    ck_assert_ptr_null(cfg.start_token);
+    ck_assert_uint_eq(cfg.set, 0);                 /* defaults are not "given" */
 }
 END_TEST
 
@@ -345,7 +357,7 @@ START_TEST(test_settings_apply_each_kind)
 {
     sl_config_t c;
 
-    sl_config_defaults(&c);
+    sl_config_defaults(&c, test_pool);
     ck_assert_uint_eq(c.set, 0);
     ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiAvatarMaxPixels"), "256", NULL,
                                         test_pool));
@@ -416,7 +428,7 @@ START_TEST(test_settings_refuse_out_of_range)
         sl_config_t c, before;
         const char *e;
 
-        sl_config_defaults(&c);
+        sl_config_defaults(&c, test_pool);
         before = c;
         e = sl_setting_apply(&c, setting(bad[i][0]), bad[i][1], bad[i][2], test_pool);
         ck_assert_msg(e != NULL, "%s %s was accepted", bad[i][0], bad[i][1]);
@@ -430,8 +442,8 @@ START_TEST(test_settings_merge_takes_only_what_the_vhost_gave)
 {
     sl_config_t base, add, out;
 
-    sl_config_defaults(&base);
-    sl_config_defaults(&add);
+    sl_config_defaults(&base, test_pool);
+    sl_config_defaults(&add, test_pool);
     ck_assert_ptr_null(sl_setting_apply(&base, setting("SialiPasswordMinLength"), "20",
                                         NULL, test_pool));
     ck_assert_ptr_null(sl_setting_apply(&base, setting("SialiSignupThrottle"), "3", "1h",
@@ -444,7 +456,7 @@ START_TEST(test_settings_merge_takes_only_what_the_vhost_gave)
     ck_assert_int_eq(out.password_min, 20);        /* from base: add left it */
     ck_assert_int_eq(out.signup_max, 9);           /* add's count and window */
     ck_assert_int_eq(out.signup_window, 540);
-    ck_assert_int_eq(out.throttle_max, SL_DEFAULT_THROTTLE_MAX);
+    ck_assert_int_eq(out.throttle_max, 10);
     ck_assert_str_eq(out.start_username, "a@b.c");
     ck_assert_uint_eq(out.set, base.set | add.set);
     /* in place, as httpd merges a chain of virtual hosts */
@@ -462,14 +474,14 @@ START_TEST(test_settings_finish_reads_the_environment_for_what_is_not_given)
     setenv("LABEL_STUDIO_USERNAME", "env@x.org", 1);
     setenv("LABEL_STUDIO_PASSWORD", "env-password", 1);
     setenv("LABEL_STUDIO_USER_TOKEN", "", 1);
-    sl_config_defaults(&c);
+    sl_config_defaults(&c, test_pool);
     ck_assert_ptr_null(sl_config_finish(&c, test_pool));
     ck_assert_int_eq(c.signup_restricted, 1);
     ck_assert_str_eq(c.start_username, "env@x.org");
     ck_assert_ptr_null(c.start_token);
     ck_assert_uint_eq(c.set, 0);                   /* nothing marked given */
     /* a directive wins, and the start-up account is never half from each */
-    sl_config_defaults(&c);
+    sl_config_defaults(&c, test_pool);
     ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiDisableSignupWithoutLink"), "Off",
                                         NULL, test_pool));
     ck_assert_ptr_null(sl_setting_apply(&c, setting("SialiUsername"), "conf@x.org", NULL,
@@ -482,7 +494,7 @@ START_TEST(test_settings_finish_reads_the_environment_for_what_is_not_given)
     ck_assert_str_eq(c.start_username, "conf@x.org");
     ck_assert_str_eq(c.start_password, "conf-password");
     /* refused environment values name their variable */
-    sl_config_defaults(&c);
+    sl_config_defaults(&c, test_pool);
     setenv("LABEL_STUDIO_USER_TOKEN", "abc", 1);
     ck_assert_ptr_nonnull(strstr(sl_config_finish(&c, test_pool), "LABEL_STUDIO_USER_TOKEN"));
     setenv("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK", "perhaps", 1);

@@ -87,7 +87,7 @@ void store_setup_empty(void)
     fd = mkstemp(db_path);
     ck_assert_int_ge(fd, 0);
     close(fd);
-    sl_config_defaults(&cfg);
+    sl_config_defaults(&cfg, test_pool);
     cfg.hash = cheap;
     ck_assert_int_eq(sl_db_open(&db, "sqlite3", db_path, 0, NULL, test_pool), SL_OK);
 }
