@@ -243,7 +243,7 @@ static int siali_handler(request_rec *r)
 static int siali_register_statements(apr_pool_t *pconf, apr_pool_t *plog,
                                      apr_pool_t *ptemp, server_rec *s)
 {
-    return siali_db_register(pconf, s);
+    return siali_db_register(pconf, ptemp, s);
 }
 
 static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,

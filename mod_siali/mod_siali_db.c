@@ -40,27 +40,6 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
 
-int siali_db_register(apr_pool_t *pconf, server_rec *s)
-{
-    const sl_sql_stmt_t *st;
-    server_rec *sp;
-
-    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
-    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
-    if (!dbd_prepare || !dbd_open || !dbd_close) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10001: mod_siali needs mod_dbd: load it before mod_siali "
-                     "(a2enmod dbd; LoadModule dbd_module ...)");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    for (sp = s; sp; sp = sp->next) {
-        for (st = sl_sql_statements; st->label; st++) {
-            dbd_prepare(sp, st->sql, st->label);
-        }
-    }
-    return OK;
-}
-
 /* ---- which databases: walk the parsed configuration ---- */
 
 typedef struct {
@@ -266,6 +245,37 @@ static db_scope_t scope_of(server_rec *sp, const db_scope_t *main_scope,
         }
     }
     return sc;
+}
+
+/* Every statement, for each server in the text of its driver (they differ
+ * only where SQLite's FTS5 answers a search better, sl_sql.h); mod_dbd
+ * prepares them on each connection it opens. */
+int siali_db_register(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    apr_array_header_t *vhosts = apr_array_make(ptemp, 4, sizeof(db_scope_t));
+    const sl_sql_stmt_t *st;
+    db_scope_t main_scope;
+    server_rec *sp;
+
+    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    if (!dbd_prepare || !dbd_open || !dbd_close) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10001: mod_siali needs mod_dbd: load "
+                     "it before mod_siali (a2enmod dbd; LoadModule dbd_module ...)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    memset(&main_scope, 0, sizeof(main_scope));
+    main_scope.where = "the main server";
+    scan(ptemp, ap_conftree, &main_scope, vhosts);
+    for (sp = s; sp; sp = sp->next) {
+        const char *driver = scope_of(sp, &main_scope, vhosts).driver;
+
+        for (st = sl_sql_statements; st->label; st++) {
+            dbd_prepare(sp, sl_sql_text(st, driver), st->label);
+        }
+    }
+    return OK;
 }
 
 int siali_db_prepare_databases(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)

@@ -5,7 +5,7 @@
 
 /* Registers the statement catalogue with mod_dbd for every server; must run
  * before mod_dbd's post_config. Fails when mod_dbd is not loaded. */
-int siali_db_register(apr_pool_t *pconf, server_rec *s);
+int siali_db_register(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
 /* Migrates every database that a server using siali names in its
  * DBDriver/DBDParams, creates the start-up account, hands the SQLite files

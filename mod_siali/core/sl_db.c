@@ -193,13 +193,13 @@ sl_kind_e sl_db_conn_init(sl_db_t *db, apr_interval_time_t wait, sl_err_t *err)
     return SL_OK;
 }
 
-static const char *sql_of(const char *label)
+static const char *sql_of(const sl_db_t *db, const char *label)
 {
     const sl_sql_stmt_t *st;
 
     for (st = sl_sql_statements; st->label; st++) {
         if (!strcmp(st->label, label)) {
-            return st->sql;
+            return sl_sql_text(st, db->is_pgsql ? "pgsql" : "sqlite3");
         }
     }
     return NULL;
@@ -235,7 +235,7 @@ static void count_reprepared(sl_db_t *db, int n)
 /* One statement prepared again on this connection (SQLite, SL_ESTALE). */
 static apr_dbd_prepared_t *reprepare_one(sl_db_t *db, const char *label, sl_err_t *err)
 {
-    const char *sql = sql_of(label);
+    const char *sql = sql_of(db, label);
     apr_dbd_prepared_t *stmt = NULL;
     int rc;
 
@@ -277,7 +277,9 @@ sl_kind_e sl_db_prepare_all(sl_db_t *db, sl_err_t *err)
     fresh = apr_hash_make(into);
     for (st = sl_sql_statements; st->label; st++) {
         apr_dbd_prepared_t *stmt = NULL;
-        int rc = apr_dbd_prepare(db->driver, into, db->handle, st->sql, st->label, &stmt);
+        int rc = apr_dbd_prepare(db->driver, into, db->handle,
+                                 sl_sql_text(st, db->is_pgsql ? "pgsql" : "sqlite3"),
+                                 st->label, &stmt);
         if (rc) {
             if (into != db->pool) {
                 apr_pool_destroy(into);

@@ -59,11 +59,51 @@ static const char *order_label(const char *ordering, apr_pool_t *p)
     return *ordering == '-' ? apr_pstrcat(p, ordering + 1, "_desc", NULL) : ordering;
 }
 
-/* "_s" (indexed LIKE) unless the search holds a LIKE metacharacter or the
- * escape: then "_e" with '!' escaping, right but scanning */
-static const char *search_kind(const char *search)
+const char *sl_people_match_phrase(const char *search, apr_pool_t *p)
 {
-    return strpbrk(search, "%_!\\") ? "_e" : "_s";
+    const char *folded = sl_text_fold(search, p), *s;
+    char *out, *d;
+
+    folded = folded ? folded : search;
+    d = out = apr_palloc(p, strlen(folded) * 2 + 3);
+    *d++ = '"';
+    for (s = folded; *s; s++) {
+        if (*s == '"') {
+            *d++ = '"';
+        }
+        *d++ = *s;
+    }
+    *d++ = '"';
+    *d = '\0';
+    return out;
+}
+
+/* a LIKE metacharacter or the escape: only an escaped LIKE is right */
+static int needs_escape(const char *search)
+{
+    return strpbrk(search, "%_!\\") != NULL;
+}
+
+/* characters, not bytes: a trigram is three of them */
+static apr_size_t code_points(const char *s)
+{
+    apr_size_t n = 0;
+
+    for (; *s; s++) {
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    }
+    return n;
+}
+
+/* How a search reads the trigram index (sl_sql.c): "_s" with the FTS5
+ * phrase on SQLite (any characters, three or more) or a plain LIKE on
+ * PostgreSQL; otherwise "_e", an escaped LIKE. */
+static const char *search_kind(const sl_db_t *db, const char *search, const char *folded)
+{
+    if (!db->is_pgsql) {
+        return code_points(folded) >= 3 ? "_s" : "_e";
+    }
+    return needs_escape(search) ? "_e" : "_s";
 }
 
 typedef struct {
@@ -81,39 +121,63 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
 {
     const char *ordering = q->ordering ? q->ordering : "username";
     const char *search = q->search && *q->search ? q->search : NULL;
-    const char *kind = search ? search_kind(search) : "";
-    const char *args[5] = { org_id, q->active_only ? "1" : "0", NULL, NULL, NULL };
+    const char *active = q->active_only ? "1" : "0";
+    const char *limit = sl_i64(q->page_size, p);
+    const char *offset = sl_i64((q->page - 1) * q->page_size, p);
+    const char *kind = "", *label, *args[7];
     apr_hash_t *by_user = apr_hash_make(p);
     sl_rows_t res, created, contrib;
     json_t *list;
-    int nargs = 2, i;
+    int nargs, i, first = 0, shift = 0, paged = 0;
     sl_kind_e k;
 
     if (!sl_people_ordering_ok(ordering)) {
         return sl_err_set(err, SL_EINVALID, "ordering", "Unknown ordering.");
     }
+    label = apr_pstrcat(p, "siali_members_", order_label(ordering, p), NULL);
     if (search) {
         /* folded as the documents are (sl_account_search_doc) */
-        {
-            const char *folded = sl_text_fold(search, p);
-            args[nargs++] = kind[1] == 'e' ? sl_people_like_pattern(search, p)
-                            : apr_pstrcat(p, "%", folded ? folded : search, "%", NULL);
-        }
-        /* the members that match, counted no further than the cap: few go
-         * through the trigram index, many by walking the ordering (SEARCH_W
-         * in sl_sql.c). Counted with the filters, never from the documents
-         * alone: a word most deactivated accounts share is not "many" for
-         * the active ones */
+        const char *folded = sl_text_fold(search, p);
+        const char *like = needs_escape(search) ? sl_people_like_pattern(search, p)
+                           : apr_pstrcat(p, "%", folded ? folded : search, "%", NULL);
+
+        kind = search_kind(db, search, folded ? folded : search);
+        /* the trigram index read once: the matches, no further than the cap
+         * + 1, counted and, if no more than the cap, the page of them
+         * (FOUND in sl_sql.c). Counted with the filters, never from the
+         * documents alone: a word most deactivated accounts share is not
+         * "many" for the active ones */
+        args[0] = !strcmp(kind, "_s") && !db->is_pgsql ? sl_people_match_phrase(search, p)
+                  : kind[1] == 'e' ? sl_people_like_pattern(search, p) : like;
+        args[1] = org_id;
+        args[2] = active;
         args[3] = sl_i64(SL_PEOPLE_COUNT_CAP + 1, p);
-        if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_count", kind, NULL),
-                              &res, 4, args, err)) != SL_OK) {
+        args[4] = sl_i64(SL_PEOPLE_COUNT_CAP, p);
+        args[5] = limit;
+        args[6] = offset;
+        if ((k = sl_db_select(db, p, apr_pstrcat(p, label, kind, NULL), &res, 7, args,
+                              err)) != SL_OK) {
             return k;
         }
-        *count = apr_atoi64(SL_ROW(&res, 0)[0]);
+        *count = res.rows->nelts ? apr_atoi64(SL_ROW(&res, 0)[0]) : 0;
+        /* the count's row alone when the page is empty (apr_dbd_pgsql gives
+         * NULL as "") */
+        first = res.rows->nelts == 1 && (!SL_ROW(&res, 0)[1] || !*SL_ROW(&res, 0)[1]);
+        shift = paged = 1;
+        /* the project statements: pattern, org, active, limit, offset */
+        args[3] = limit;
+        args[4] = offset;
+        nargs = 5;
         if (*count > SL_PEOPLE_COUNT_CAP) {
+            /* many: a page of them by walking the ordering, each member's
+             * document checked (SEARCH_W): org, active, LIKE, limit, offset */
             *count = SL_PEOPLE_COUNT_CAP;
             *capped = 1;
-            kind = kind[1] == 'e' ? "_we" : "_w";
+            kind = needs_escape(search) ? "_we" : "_w";
+            args[0] = org_id;
+            args[1] = active;
+            args[2] = like;
+            paged = 0;
         }
     }
     else {
@@ -124,19 +188,25 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
             return sl_err_set(err, SL_ENOTFOUND, NULL, "No such organization.");
         }
         *count = apr_atoi64(SL_ROW(&res, 0)[q->active_only ? 1 : 0]);
+        args[0] = org_id;
+        args[1] = active;
+        args[2] = limit;
+        args[3] = offset;
+        nargs = 4;
     }
     if (!*capped && (q->page - 1) * q->page_size >= *count && q->page > 1) {
         return sl_err_set(err, SL_ENOTFOUND, "page", "Invalid page: past the last one.");
     }
-    args[nargs++] = sl_i64(q->page_size, p);
-    args[nargs++] = sl_i64((q->page - 1) * q->page_size, p);
-    if ((k = sl_db_select(db, p, apr_pstrcat(p, "siali_members_", order_label(ordering, p), kind, NULL), &res,
-                          nargs, args, err)) != SL_OK) {
-        return k;
+    if (!paged) {
+        first = shift = 0;
+        if ((k = sl_db_select(db, p, apr_pstrcat(p, label, kind, NULL), &res, nargs, args,
+                              err)) != SL_OK) {
+            return k;
+        }
     }
     list = sl_json_pool(json_array(), p);
-    for (i = 0; i < res.rows->nelts; i++) {
-        const char **row = SL_ROW(&res, i);
+    for (i = first; i < res.rows->nelts; i++) {
+        const char **row = SL_ROW(&res, i) + shift;
         sl_user_t *u = sl_account_from_row(row, 1, p);
         json_t *user = json_deep_copy(sl_account_json(u, db->avatar_base, p));
         json_t *m = json_pack("{s:I, s:I}", "id", (json_int_t)apr_atoi64(row[0]),
@@ -152,7 +222,7 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
         json_array_append_new(list, m);
         apr_hash_set(by_user, u->id, APR_HASH_KEY_STRING, m);
     }
-    if (q->with_projects && res.rows->nelts) {
+    if (q->with_projects && res.rows->nelts > first) {
         const char *which[2] = { "siali_members_created_", "siali_members_contrib_" };
         const char *field[2] = { "created_projects", "contributed_to_projects" };
         sl_rows_t *out[2] = { &created, &contrib };

@@ -25,6 +25,10 @@ int sl_people_ordering_ok(const char *ordering);
 
 /* A LIKE pattern for a case-insensitive substring: lower-cased, with
  * '%', '_' and the escape '!' taken literally. */
+/* The search as an FTS5 phrase (folded, in double quotes, a quote doubled):
+ * with the trigram tokenizer, the documents holding it as a substring. */
+const char *sl_people_match_phrase(const char *search, apr_pool_t *p);
+
 const char *sl_people_like_pattern(const char *search, apr_pool_t *p);
 
 /* A search is counted no further than this: past it *capped is 1 and

@@ -1,4 +1,5 @@
 #include <stddef.h>
+#include <string.h>
 
 #include "sl_sql.h"
 
@@ -10,7 +11,7 @@
 
 /* keep in the order of the SL_UC_* enum */
 /* org_member is the organization of the user's membership, kept on the row
- * (schema v6) so that neither this list nor a members page joins for it */
+ * (schema v5) so that neither this list nor a members page joins for it */
 #define USER_COLS "u.id, u.email, u.username, u.password, u.first_name, " \
     "u.last_name, u.phone, u.avatar, u.is_active, u.date_joined, " \
     "u.last_activity, u.org_member"
@@ -18,7 +19,7 @@
 /* The members of one organization, filtered by "active" ('1'/'0'), then
  * optionally by a substring of "email username first last". A page is
  * found by walking the ordering's index on users, which holds the
- * organization, the ordering, the id and is_active (schema v6): the rows
+ * organization, the ordering, the id and is_active (schema v5): the rows
  * before the page are skipped inside the index, without a join and
  * without reading a row; only the page's rows are joined. Search:
  *  - "_s": through the trigram index of user_search (FTS5 / pg_trgm), for
@@ -31,16 +32,31 @@
  *    % _ ! or \ (FTS5 cannot answer an escaped LIKE from its index).
  * Parameters: org, the least is_active (1: active members only, 0: all)
  * [, pattern], limit, offset: is_active is the index's last column, so
- * either way the filter is part of the index walk. */
-#define MEMBER_WHERE " FROM users u WHERE u.org_member = " N \
-    " AND u.is_active >= " N
-/* the trigram index first, then each match's row by its id: CROSS JOIN is
- * SQLite's way to keep that order (PostgreSQL chooses by its estimate of
- * the match count, which is right for the few matches this serves) */
-#define MEMBER_WHERE_S " FROM user_search f CROSS JOIN users u " \
-    "WHERE u.org_member = " N " AND u.is_active >= " N " AND u.id = f.rowid " \
-    "AND f.doc LIKE %s"
-#define MEMBER_WHERE_E MEMBER_WHERE_S " ESCAPE '!'"
+ * the filter is part of the index walk. */
+/* "0 = the least or is_active = 1" rather than "is_active >= the least":
+ * the first half is constant for the statement, so a list of all members
+ * (People asks for all) never reads is_active from an index entry, which
+ * doubled the cost of skipping to a deep page on SQLite. CAST: the value
+ * is bound as text on SQLite. */
+#define ACTIVE_FILTER(col) " AND (CAST(" N " AS BIGINT) = 0 OR " col " = 1)"
+#define MEMBER_WHERE " FROM users u WHERE u.org_member = " N ACTIVE_FILTER("u.is_active")
+/* The trigram index first, then each match's row by its id, for the
+ * filters and the ordering: CROSS JOIN is SQLite's way to keep that order
+ * (PostgreSQL chooses by its estimate of the match count, which is right
+ * for the few matches this serves). The match: "f.doc LIKE" on PostgreSQL
+ * (pg_trgm answers it from its index); on SQLite an FTS5 phrase, "f.doc
+ * MATCH" (sl_people_match_phrase): with the trigram tokenizer a phrase is
+ * a substring, found in the index alone, where LIKE reads every
+ * candidate's document to check it (three times the cost of a common
+ * word). Searches shorter than a trigram, and on PostgreSQL those holding
+ * % _ ! or \, are "_e": an escaped LIKE, which scans. */
+#define MATCH_JOIN " AND u.id = f.rowid AND u.org_member = " N ACTIVE_FILTER("u.is_active")
+#define SEARCH_FILTER "f.doc LIKE %s" MATCH_JOIN
+#define SEARCH_FILTER_E "f.doc LIKE %s ESCAPE '!'" MATCH_JOIN
+#define SEARCH_FILTER_M "f.doc MATCH %s" MATCH_JOIN
+#define MEMBER_WHERE_S " FROM user_search f CROSS JOIN users u WHERE " SEARCH_FILTER
+#define MEMBER_WHERE_E " FROM user_search f CROSS JOIN users u WHERE " SEARCH_FILTER_E
+#define MEMBER_WHERE_M " FROM user_search f CROSS JOIN users u WHERE " SEARCH_FILTER_M
 #define SEARCH_W " AND (SELECT s.doc FROM user_search s WHERE s.rowid = u.id) LIKE %s"
 #define SEARCH_WE " AND (SELECT s.doc FROM user_search s WHERE s.rowid = u.id) " \
     "LIKE %s ESCAPE '!'"
@@ -51,29 +67,57 @@
  * overlap. */
 #define PAGE " LIMIT " N " OFFSET " N
 #define PAGE_IDS(where, order) "(SELECT u.id" where " ORDER BY " order PAGE ")"
-#define MEMBERS_ONE(name, where, order, inner) \
+#define MEMBERS_PAGE(name, where, order, inner) \
     { "siali_members_" name, \
       "SELECT m.id, " USER_COLS " FROM " PAGE_IDS(where, inner) " pg " \
       "JOIN users u ON u.id = pg.id JOIN memberships m ON m.user_id = u.id " \
       "AND m.organization_id = u.org_member AND m.deleted_at IS NULL " \
-      "ORDER BY " order }, \
-    { "siali_members_created_" name, \
+      "ORDER BY " order, NULL }
+#define CREATED(where, inner) \
       "SELECT p.created_by, p.id, p.title FROM projects p WHERE p.created_by IN " \
-      PAGE_IDS(where, inner) " ORDER BY p.id" }, \
-    { "siali_members_contrib_" name, \
+      PAGE_IDS(where, inner) " ORDER BY p.id"
+#define CONTRIB(where, inner) \
       "SELECT DISTINCT a.completed_by, p.id, p.title FROM annotations a " \
       "JOIN projects p ON p.id = a.project_id WHERE a.completed_by IN " \
-      PAGE_IDS(where, inner) " ORDER BY p.id" }
+      PAGE_IDS(where, inner) " ORDER BY p.id"
+#define MEMBERS_ONE(name, where, order, inner) \
+    MEMBERS_PAGE(name, where, order, inner), \
+    { "siali_members_created_" name, CREATED(where, inner), NULL }, \
+    { "siali_members_contrib_" name, CONTRIB(where, inner), NULL }
 /* NULL before every time, as NULLS FIRST sorts it */
 #define NULL_FIRST "-9223372036854775807"
 /* sorted: the same order as an expression no index holds, for the few
  * matches of "_s" / "_e": sorting them is the plan, never walking the
  * ordering's index for them (PostgreSQL would, for a LIMIT, whenever its
  * estimate of the matches came out high, and read every member) */
+/* A search through the trigram index, counted and paged in one reading of
+ * it: its matches (no further than the cap + 1) are kept, counted, and only
+ * if they are no more than the cap sorted for the page (more: the caller
+ * walks, "_w"). The first row always comes: the count, then the page's
+ * member and user columns (NULL where the page is empty). Parameters: org,
+ * the least is_active, pattern, cap + 1, cap, limit, offset. */
+#define FOUND(where, order, sorted) \
+      "WITH s AS MATERIALIZED (SELECT u.id FROM user_search f CROSS JOIN users u WHERE " \
+      where " LIMIT " N ") SELECT c.n, u.* FROM (SELECT count(*) AS n FROM s) c LEFT JOIN (" \
+      "SELECT m.id AS mid, " USER_COLS " FROM (SELECT u.id FROM s CROSS JOIN users u " \
+      "WHERE u.id = s.id AND (SELECT count(*) FROM s) <= CAST(" N " AS BIGINT) " \
+      "ORDER BY " sorted PAGE ") pg JOIN users u ON u.id = pg.id JOIN memberships m " \
+      "ON m.user_id = u.id AND m.organization_id = u.org_member AND m.deleted_at IS NULL" \
+      ") u ON TRUE ORDER BY " order
+/* "_s": LIKE on PostgreSQL, the phrase on SQLite; "_e": escaped LIKE */
+#define MEMBERS_SEARCH(name, order, sorted) \
+    { "siali_members_" name "_s", FOUND(SEARCH_FILTER, order, sorted), \
+      FOUND(SEARCH_FILTER_M, order, sorted) }, \
+    { "siali_members_created_" name "_s", CREATED(MEMBER_WHERE_S, sorted), \
+      CREATED(MEMBER_WHERE_M, sorted) }, \
+    { "siali_members_contrib_" name "_s", CONTRIB(MEMBER_WHERE_S, sorted), \
+      CONTRIB(MEMBER_WHERE_M, sorted) }, \
+    { "siali_members_" name "_e", FOUND(SEARCH_FILTER_E, order, sorted), NULL }, \
+    { "siali_members_created_" name "_e", CREATED(MEMBER_WHERE_E, sorted), NULL }, \
+    { "siali_members_contrib_" name "_e", CONTRIB(MEMBER_WHERE_E, sorted), NULL }
 #define MEMBERS(name, order, sorted) \
     MEMBERS_ONE(name, MEMBER_WHERE, order, order), \
-    MEMBERS_ONE(name "_s", MEMBER_WHERE_S, order, sorted), \
-    MEMBERS_ONE(name "_e", MEMBER_WHERE_E, order, sorted), \
+    MEMBERS_SEARCH(name, order, sorted), \
     MEMBERS_ONE(name "_w", MEMBER_WHERE SEARCH_W, order, order), \
     MEMBERS_ONE(name "_we", MEMBER_WHERE SEARCH_WE, order, order)
 
@@ -89,12 +133,6 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     MEMBERS("date_joined", "u.date_joined, u.id", "u.date_joined + 0, u.id + 0"),
     MEMBERS("date_joined_desc", "u.date_joined DESC, u.id DESC",
             "u.date_joined + 0 DESC, u.id + 0 DESC"),
-    /* the members that match, counted no further than the cap + 1 (more:
-     * walk) */
-    { "siali_members_count_s", "SELECT count(*) FROM (SELECT u.id" MEMBER_WHERE_S
-      " LIMIT " N ") c" },
-    { "siali_members_count_e", "SELECT count(*) FROM (SELECT u.id" MEMBER_WHERE_E
-      " LIMIT " N ") c" },
     /* without a search the count is kept, not counted */
     { "siali_org_counts",
       "SELECT members_count, active_count FROM organization WHERE id = " N },
@@ -274,3 +312,8 @@ const sl_sql_stmt_t sl_sql_statements[] = {
 
     { NULL, NULL }
 };
+
+const char *sl_sql_text(const sl_sql_stmt_t *st, const char *driver)
+{
+    return st->sqlite && driver && !strcmp(driver, "sqlite3") ? st->sqlite : st->sql;
+}

@@ -106,17 +106,18 @@ sl_kind_e sl_throttle_reserve(sl_db_t *db, const sl_throttle_key_t *key,
     return check(db, key, cfg, cfg->throttle_max, retry_after, err, p);
 }
 
-sl_kind_e sl_throttle_success(sl_db_t *db, const sl_throttle_key_t *key,
-                              sl_err_t *err, apr_pool_t *p)
+/* the account's counter by `account_label`; the attempt the address had
+ * reserved given back (it was no failure) */
+static sl_kind_e give_back(sl_db_t *db, const sl_throttle_key_t *key,
+                           const char *account_label, sl_err_t *err, apr_pool_t *p)
 {
     const char *args[2] = { KIND_ACCOUNT, key->account };
     sl_kind_e k = SL_OK;
 
     if (key->account) {
-        k = sl_db_exec(db, p, "siali_throttle_clear", NULL, 2, args, err);
+        k = sl_db_exec(db, p, account_label, NULL, 2, args, err);
     }
     if (k == SL_OK && key->address) {
-        /* the reserved attempt was no failure: give it back to the address */
         args[0] = KIND_ADDRESS;
         args[1] = key->address;
         k = sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err);
@@ -124,21 +125,16 @@ sl_kind_e sl_throttle_success(sl_db_t *db, const sl_throttle_key_t *key,
     return k;
 }
 
+sl_kind_e sl_throttle_success(sl_db_t *db, const sl_throttle_key_t *key,
+                              sl_err_t *err, apr_pool_t *p)
+{
+    return give_back(db, key, "siali_throttle_clear", err, p);
+}
+
 sl_kind_e sl_throttle_release(sl_db_t *db, const sl_throttle_key_t *key,
                               sl_err_t *err, apr_pool_t *p)
 {
-    const char *args[2] = { KIND_ACCOUNT, key->account };
-    sl_kind_e k = SL_OK;
-
-    if (key->account) {
-        k = sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err);
-    }
-    if (k == SL_OK && key->address) {
-        args[0] = KIND_ADDRESS;
-        args[1] = key->address;
-        k = sl_db_exec(db, p, "siali_throttle_undo", NULL, 2, args, err);
-    }
-    return k;
+    return give_back(db, key, "siali_throttle_undo", err, p);
 }
 
 sl_kind_e sl_throttle_count(sl_db_t *db, const char *kind, const char *subject, int max,

@@ -23,6 +23,8 @@
 START_TEST(test_people_like_pattern_and_orderings)
 {
     ck_assert_str_eq(sl_people_like_pattern("A%b_c!", test_pool), "%a!%b!_c!!%");
+    ck_assert_str_eq(sl_people_match_phrase("Ann \"O\" Lee*", test_pool),
+                     "\"ann \"\"o\"\" lee*\"");
     ck_assert(sl_people_ordering_ok("-last_activity"));
     ck_assert(!sl_people_ordering_ok("password"));
     ck_assert(!sl_people_ordering_ok(NULL));
@@ -125,13 +127,59 @@ START_TEST(test_people_search_unicode)
 }
 END_TEST
 
+/* A search's matches are filtered by the users row as it is now (a change
+ * from the core or from outside it), through every way a search reads
+ * the index: the phrase, the escaped LIKE, a short search. */
+START_TEST(test_people_search_filter_follows_users)
+{
+    sl_user_t *a = create_ok("ann@example.org"), *b = create_ok("bob.finch@example.org");
+    sl_user_t *c = create_ok("cat.finch@example.org"), *u = NULL;
+    sl_user_patch_t off = { NULL, NULL, NULL, NULL, 0 }, on = { NULL, NULL, NULL, NULL, 1 };
+    apr_int64_t count = 0;
+
+    members("finch", 1, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 2);
+    ck_assert_int_eq(sl_account_patch(S(), &u, b->id, a->id, &off, NULL, test_pool), SL_OK);
+    members("finch", 1, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    members("finch", 0, 0, 1, &count, SL_OK);     /* all members: still there */
+    ck_assert_int_eq(count, 2);
+    /* the escaped form ("_e") filters alike */
+    members("h@", 1, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    members("t.f%", 1, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 0);
+    ck_assert_int_eq(sl_account_patch(S(), &u, b->id, a->id, &on, NULL, test_pool), SL_OK);
+    members("finch", 1, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 2);
+    /* changed outside the core */
+    sql(apr_psprintf(test_pool, "UPDATE users SET is_active = 0 WHERE id = %s", c->id));
+    members("finch", 1, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    sql(apr_psprintf(test_pool, "UPDATE users SET org_member = NULL WHERE id = %s", b->id));
+    members("finch", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    /* a page past the end of a search, and a search nobody matches */
+    members("finch", 0, 0, 2, &count, SL_ENOTFOUND);
+    members("no such word", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 0);
+    /* LIKE's metacharacters and FTS5's syntax are plain characters */
+    members("\"finch", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 0);
+    members("cat.finch@", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 1);
+    members("h OR a", 0, 0, 1, &count, SL_OK);
+    ck_assert_int_eq(count, 0);
+}
+END_TEST
+
 Suite *test_people_suite(void)
 {
     Suite *s = suite_create("people");
     const TTest *tests[] = {
         test_people_like_pattern_and_orderings,
         test_people_members_counts_search_projects,
-        test_people_search_unicode, NULL
+        test_people_search_unicode, test_people_search_filter_follows_users, NULL
     };
 
     add_tcase(s, "sl_people", store_setup, tests);
