@@ -162,7 +162,14 @@ static const char *const v5[] = {
     NULL
 };
 
-static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5 };
+/* v6. SQLite: a search's matches filtered from an index of the three
+ * columns the filter needs (PostgreSQL has had one since v5, INCLUDE) */
+static const char *const v6[] = {
+    "@SQLITE@CREATE INDEX users_filter_idx ON users (id, org_member, is_active)",
+    NULL
+};
+
+static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6 };
 
 /* v4: every email and search document folded by the core's rule. Two
  * accounts whose emails differ only in case stay apart (the second keeps
