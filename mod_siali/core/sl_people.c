@@ -208,7 +208,9 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
     for (i = first; i < res.rows->nelts; i++) {
         const char **row = SL_ROW(&res, i) + shift;
         sl_user_t *u = sl_account_from_row(row, 1, p);
-        json_t *user = json_deep_copy(sl_account_json(u, db->avatar_base, p));
+        /* a reference of our own to the pool's object, not a copy of it: the
+         * pool's cleanup lets go of its reference, the page of its own */
+        json_t *user = json_incref(sl_account_json(u, db->avatar_base, p));
         json_t *m = json_pack("{s:I, s:I}", "id", (json_int_t)apr_atoi64(row[0]),
                               "organization", (json_int_t)apr_atoi64(org_id));
         json_t *cp = q->with_projects ? json_array() : json_null();

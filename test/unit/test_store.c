@@ -280,6 +280,27 @@ START_TEST(test_schema_migrate_from_old_version)
 }
 END_TEST
 
+/* every start merges SQLite's search index into one segment: one segment
+ * per account's transaction, a dozen at 100,000 accounts, made phrases read
+ * each of them */
+START_TEST(test_schema_start_merges_search_index)
+{
+    sl_err_t err = { 0 };
+    int i;
+
+    ck_assert_int_eq(sl_schema_migrate(db, 0, NULL, &err, test_pool), SL_OK);
+    ck_assert_int_eq(sl_db_prepare_all(db, &err), SL_OK);
+    for (i = 0; i < 12; i++) {
+        create_ok(apr_psprintf(test_pool, "merge%d@example.org", i));
+    }
+    ck_assert_int_gt(atoi(scalar("SELECT count(DISTINCT segid) FROM user_search_idx")), 1);
+    ck_assert_int_eq(sl_schema_migrate(db, 0, NULL, &err, test_pool), SL_OK);
+    ck_assert_str_eq(scalar("SELECT count(DISTINCT segid) FROM user_search_idx"), "1");
+    ck_assert_str_eq(scalar("SELECT count(*) FROM user_search WHERE doc MATCH '\"merge1\"'"),
+                     "3");     /* merge1, merge10, merge11 */
+}
+END_TEST
+
 START_TEST(test_schema_refuses_newer_database)
 {
     sl_err_t err = { 0 };
@@ -316,6 +337,7 @@ Suite *test_store_suite(void)
     };
     const TTest *schema_tests[] = {
         test_schema_migrate_empty, test_schema_migrate_from_old_version,
+        test_schema_start_merges_search_index,
         test_schema_refuses_newer_database, NULL
     };
 
