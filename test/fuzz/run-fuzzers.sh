@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
 flags="$(pkg-config --cflags apr-1 apr-util-1 jansson libargon2 sqlite3 libcrypto gdlib libpq) -Imod_siali/core -D_GNU_SOURCE"
-libs="$(pkg-config --libs apr-1 apr-util-1 jansson libargon2 sqlite3 libcrypto gdlib libpq) -lunistring"
+libs="$(pkg-config --libs apr-1 apr-util-1 jansson libjwt libargon2 sqlite3 libcrypto gdlib libpq) -lunistring"
 core=$(ls mod_siali/core/*.c)
 mkdir -p out/fuzz
 for t in ${FUZZ_TARGETS:-multipart json validate image form credentials patch}; do
