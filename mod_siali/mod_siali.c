@@ -21,6 +21,7 @@
 #include "mod_siali_pages.h"
 #include "mod_siali_people.h"
 #include "mod_siali_projects.h"
+#include "mod_siali_tokens.h"
 #include "sl_log.h"
 #include "sl_password.h"
 
@@ -75,6 +76,14 @@ static const siali_route_t routes[] = {
     { "/api/users/*/avatar", M(POST) | M(DELETE), siali_api_avatar, R_USER, "POST, DELETE" },
     { "/api/current-user/password", M(POST), siali_api_password, R_USER, "POST" },
     { "/data/avatars/@", M(GET), siali_avatar_file, R_USER, "GET, HEAD" },
+    { "/api/token", M(GET) | M(POST), siali_api_pats, R_USER, "GET, HEAD, POST" },
+    { "/api/token/refresh", M(POST), siali_api_pat_refresh, R_PUBLIC, "POST" },
+    { "/api/token/blacklist", M(POST), siali_api_pat_blacklist, R_PUBLIC, "POST" },
+    { "/api/token/rotate", M(POST), siali_api_pat_rotate, R_USER, "POST" },
+    { "/api/jwt/settings", M(GET) | M(POST), siali_api_jwt_settings, R_USER,
+      "GET, HEAD, POST" },
+    { "/api/session-policy", M(GET) | M(PATCH), siali_api_session_policy, R_USER,
+      "GET, HEAD, PATCH" },
     { NULL, 0, NULL, 0, NULL }
 };
 
@@ -198,9 +207,10 @@ static int siali_handler(request_rec *r)
     if (rt->fn != siali_api_health && !(rt->flags & R_HASHES)) {
         switch (siali_auth_find(r, req)) {
         case SIALI_FOUND_BAD_TOKEN:
-            return siali_http_error(r, HTTP_UNAUTHORIZED, "Invalid token: send "
-                                    "'Authorization: Token <key>' with the key of an "
-                                    "active account.", NULL, NULL);
+            return siali_http_error(r, HTTP_UNAUTHORIZED, req->auth_detail ? req->auth_detail
+                                    : "Invalid token: send 'Authorization: Token <key>' with "
+                                    "the key of an active account, or 'Authorization: Bearer "
+                                    "<access token>'.", NULL, NULL);
         case SIALI_FOUND_UNAVAILABLE:
             return (rt->flags & R_HTML)
                    ? siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Unavailable",

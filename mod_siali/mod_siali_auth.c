@@ -7,6 +7,8 @@
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "sl_auth.h"
+#include "sl_jwt.h"
+#include "sl_pat.h"
 #include "sl_throttle.h"
 #include "sl_session.h"
 
@@ -72,14 +74,20 @@ siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
         if (!key) {
             return failed(r, req, "malformed token header", SIALI_FOUND_BAD_TOKEN);
         }
-        k = sl_auth_token(src, &req->user, key, &err, r->pool);
+        /* an access token of a personal access token, or a legacy key */
+        k = sl_jwt_looks_like(key) ? sl_pat_bearer(src, &req->user, key, &err, r->pool)
+                                   : sl_auth_token(src, &req->user, key, &err, r->pool);
         if (k == SL_OK) {
             req->auth = SIALI_AUTH_TOKEN;
             return SIALI_FOUND_OK;
         }
         req->user = NULL;
-        return k == SL_EDENIED ? failed(r, req, "invalid token", SIALI_FOUND_BAD_TOKEN)
-                               : SIALI_FOUND_UNAVAILABLE;
+        if (k == SL_EDENIED) {
+            /* said when it is no guess: the token is ours but may not be used */
+            req->auth_detail = err.field || sl_jwt_looks_like(key) ? err.message : NULL;
+            return failed(r, req, "invalid token", SIALI_FOUND_BAD_TOKEN);
+        }
+        return SIALI_FOUND_UNAVAILABLE;
     }
     k = sl_session_lookup(src, &req->user, cookie, &req->conf->core, &err, r->pool);
     if (k == SL_OK) {

@@ -9,6 +9,7 @@
 
 /* Who is calling, found once per request. */
 typedef enum { SIALI_AUTH_NONE = 0, SIALI_AUTH_SESSION, SIALI_AUTH_TOKEN } siali_auth_e;
+/* SIALI_AUTH_TOKEN: a legacy key or a personal access token's access token */
 
 typedef struct {
     siali_srv_conf_t *conf;
@@ -22,6 +23,7 @@ typedef struct {
     const char *session;       /* the cookie value, when authenticated by it */
     const char *ids[2];        /* the numeric path segments matched by '*' */
     apr_int64_t retry_after;   /* SIALI_FOUND_THROTTLED: seconds */
+    const char *auth_detail;   /* SIALI_FOUND_BAD_TOKEN: why, for the 401 */
 } siali_req_t;
 
 #endif

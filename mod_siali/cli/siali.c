@@ -18,6 +18,7 @@
 #include "sl_json.h"
 #include "sl_log.h"
 #include "sl_password.h"
+#include "sl_pat.h"
 #include "sl_schema.h"
 #include "sl_validate.h"
 
@@ -256,6 +257,72 @@ static int cmd_migrate(siali_cli_t *cli, apr_pool_t *p)
     return 0;
 }
 
+/* siali token create|revoke-all --username U: a personal access token for a
+ * script that sets up a client (printed alone on its line), or every one
+ * of the account's revoked */
+static int cmd_token(siali_cli_t *cli, apr_pool_t *p)
+{
+    int create = cli->sub && !strcmp(cli->sub, "create");
+    sl_conn_src_t src;
+    sl_err_t err;
+    sl_db_t *db;
+    sl_user_t *u;
+    json_t *j;
+    int n = 0;
+
+    if (!cli->sub || (!create && strcmp(cli->sub, "revoke-all")) || !cli->username) {
+        fprintf(stderr, "usage: siali token create --username U [--ttl-days N]\n"
+                        "       siali token revoke-all --username U\n");
+        return 2;
+    }
+    if (!(db = siali_cli_open_db(cli, p))) {
+        return 1;
+    }
+    sl_conn_single(&src, db, p);
+    if (find_user(&src, &u, cli->username, p) != SL_OK) {
+        fprintf(stderr, "siali: user %s doesn't exist\n", cli->username);
+        return 1;
+    }
+    if (create ? sl_pat_create(&src, u, cli->ttl_days, &j, &err, p)
+               : sl_pat_revoke_user(&src, u->id, &n, &err, p)) {
+        fprintf(stderr, "siali: %s\n", err.message);
+        return 1;
+    }
+    siali_cli_keep_owner(cli, p);
+    if (create) {
+        printf("%s\n", json_string_value(json_object_get(j, "token")));
+    }
+    else {
+        printf("Revoked %d personal access tokens of %s\n", n, u->email);
+    }
+    return 0;
+}
+
+/* siali jwt rotate-secret: a new key signs personal access tokens; every
+ * one signed before is refused from now on, on every node */
+static int cmd_jwt(siali_cli_t *cli, apr_pool_t *p)
+{
+    sl_conn_src_t src;
+    sl_err_t err;
+    sl_db_t *db;
+
+    if (!cli->sub || strcmp(cli->sub, "rotate-secret")) {
+        fprintf(stderr, "usage: siali jwt rotate-secret\n");
+        return 2;
+    }
+    if (!(db = siali_cli_open_db(cli, p))) {
+        return 1;
+    }
+    sl_conn_single(&src, db, p);
+    if (sl_pat_rotate_key(&src, &err, p) != SL_OK) {
+        fprintf(stderr, "siali: %s\n", err.message);
+        return 1;
+    }
+    siali_cli_keep_owner(cli, p);
+    printf("JWT secret rotated: every personal access token made before is invalid\n");
+    return 0;
+}
+
 static const char *need_value(int argc, const char *const *argv, int *i)
 {
     if (*i + 1 >= argc) {
@@ -269,7 +336,8 @@ static const char *need_value(int argc, const char *const *argv, int *i)
  * them. --db, --state-dir and --password-hash go with every command. */
 enum {
     O_USERNAME = 1 << 0, O_PASSWORD = 1 << 1, O_TOKEN = 1 << 2, O_PORT = 1 << 3,
-    O_HOST = 1 << 4, O_HTTPD = 1 << 5, O_TARGET = 1 << 6, O_FROM = 1 << 7, O_TO = 1 << 8
+    O_HOST = 1 << 4, O_HTTPD = 1 << 5, O_TARGET = 1 << 6, O_FROM = 1 << 7, O_TO = 1 << 8,
+    O_TTL = 1 << 9
 };
 
 typedef int cmd_fn(siali_cli_t *cli, apr_pool_t *p);
@@ -298,6 +366,11 @@ static const command_t commands[] = {
     { "migrate", cmd_migrate, O_TARGET | O_FROM | O_TO,
       "migrate [--target N]\n  migrate --from DRIVER:PARAMS --to DRIVER:PARAMS",
       "migrates the schema; or copies everything into a new database" },
+    { "token", cmd_token, O_USERNAME | O_TTL,
+      "token create --username U [--ttl-days N]\n  token revoke-all --username U",
+      "prints a new personal access token of the account; or revokes all of them" },
+    { "jwt", cmd_jwt, 0, "jwt rotate-secret",
+      "a new key signs personal access tokens: every one made before is refused" },
     { NULL, NULL, 0, NULL, NULL }
 };
 
@@ -398,6 +471,14 @@ int main(int argc, const char *const *argv)
             cli.to = need_value(argc, argv, &i);
             given |= O_TO;
         }
+        else if (!strcmp(a, "--ttl-days")) {
+            cli.ttl_days = atoi(need_value(argc, argv, &i));
+            if (cli.ttl_days < 1 || cli.ttl_days > SL_PAT_TTL_DAYS_MAX) {
+                fprintf(stderr, "siali: --ttl-days: from 1 to %d\n", SL_PAT_TTL_DAYS_MAX);
+                return 2;
+            }
+            given |= O_TTL;
+        }
         else if (!strcmp(a, "-c") || !strcmp(a, "-C")) {
             APR_ARRAY_PUSH(cli.httpd_args, const char *) = a;
             APR_ARRAY_PUSH(cli.httpd_args, const char *) = need_value(argc, argv, &i);
@@ -410,6 +491,10 @@ int main(int argc, const char *const *argv)
             if (!(cmd = find_command(a))) {
                 unknown_cmd = a;
             }
+        }
+        else if (cmd && !cli.sub && a[0] != '-'
+                 && (cmd->run == cmd_token || cmd->run == cmd_jwt)) {
+            cli.sub = a;    /* their subcommand */
         }
         else {
             fprintf(stderr, "siali: unknown argument '%s'\n", a);

@@ -22,6 +22,8 @@ typedef struct {
     const char *host;
     apr_array_header_t *httpd_args;   /* -c / -C pass-through */
     int target;                /* migrate --target */
+    const char *sub;           /* token create|revoke-all, jwt rotate-secret */
+    int ttl_days;              /* token create --ttl-days */
     int created_dir;           /* the database's folder was made by us */
     uid_t run_uid;             /* siali start as root: the children's user */
     gid_t run_gid;             /* (else -1: keep the database's owner) */

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "sl_auth.h"
+#include "sl_jwt.h"
 #include "sl_authcache.h"
 #include "sl_log.h"
 #include "sl_org.h"
@@ -37,11 +38,17 @@ const char *sl_auth_token_key(const char *authz, const char *xkey, int *present)
     const unsigned char *c;
 
     *present = 0;
-    if (authz && !strncasecmp(authz, "Token", 5) && (authz[5] == ' ' || !authz[5])) {
-        *present = 1;
-        key = authz + 5;
-        while (*key == ' ') {
-            key++;
+    if (authz) {
+        /* "Token" (legacy keys, and what Label Studio's SDK sends for one) or
+         * "Bearer" (access tokens, and legacy keys as SCIM clients send them) */
+        apr_size_t n = !strncasecmp(authz, "Token", 5) ? 5
+                       : !strncasecmp(authz, "Bearer", 6) ? 6 : 0;
+        if (n && (authz[n] == ' ' || !authz[n])) {
+            *present = 1;
+            key = authz + n;
+            while (*key == ' ') {
+                key++;
+            }
         }
     }
     if (xkey) {
@@ -51,7 +58,7 @@ const char *sl_auth_token_key(const char *authz, const char *xkey, int *present)
         *present = 1;
         key = xkey;
     }
-    if (!*present || !*key || strlen(key) > 256) {
+    if (!*present || !*key || strlen(key) > SL_JWT_MAX_LEN) {
         return NULL;
     }
     for (c = (const unsigned char *)key; *c; c++) {
@@ -70,7 +77,16 @@ typedef struct {
     sl_authcache_ticket_t gen;
 } token_t;
 
-#define TOKEN_COLS (1 + SL_UC_COUNT)
+#define TOKEN_COLS (2 + SL_UC_COUNT)
+/* the organization's legacy_tokens_enabled, after the user's columns */
+#define TOKEN_LEGACY (1 + SL_UC_COUNT)
+#define LEGACY_OFF "Authentication token no longer valid: legacy token authentication has " \
+    "been disabled for this organization"
+
+static int legacy_off(const char *const *row)
+{
+    return row[TOKEN_LEGACY] && *row[TOKEN_LEGACY] && !strcmp(row[TOKEN_LEGACY], "0");
+}
 
 static sl_kind_e token_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
@@ -92,6 +108,9 @@ static sl_kind_e token_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
     if (!u->is_active) {
         return sl_err_set(err, SL_EDENIED, NULL, "Invalid token.");
     }
+    if (legacy_off(row)) {
+        return sl_err_set(err, SL_EDENIED, "legacy", LEGACY_OFF);
+    }
     sl_account_touch(db, u, p);
     if (b->cache) {
         row[1 + SL_UC_ACTIVITY] = u->last_activity;
@@ -110,7 +129,7 @@ sl_kind_e sl_auth_token(sl_conn_src_t *src, sl_user_t **user, const char *key,
     if (b.cache) {
         const char **row = sl_authcache_get(b.cache, apr_pstrcat(p, "t:", b.hash, NULL),
                                             TOKEN_COLS, p);
-        if (row && sl_secret_equal(row[0], key)) {
+        if (row && sl_secret_equal(row[0], key) && !legacy_off(row)) {
             sl_user_t *u = sl_account_from_row(row, 1, p);
             if (u->is_active && !sl_account_touch_due(u)) {
                 *user = u;

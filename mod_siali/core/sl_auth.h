@@ -11,11 +11,13 @@
 /* The active account whose API token is key: found by the key's SHA-256
  * (indexed), then compared in constant time. SL_EDENIED for anything
  * else. Touches last_activity. */
-/* The API key the caller sent: "Authorization: Token <key>" (scheme in any
- * case) or "X-Api-Key: <key>" (header values as received, NULL when
- * absent). *present says whether either was sent at all; the key, or NULL
- * when what was sent is no key: both headers at once (refused rather than
- * guessed), empty, over 256 bytes, or anything but printable ASCII. */
+/* The API key the caller sent: "Authorization: Token <key>" or "Bearer
+ * <key>" (scheme in any case) or "X-Api-Key: <key>" (header values as
+ * received, NULL when absent); a legacy key or an access token alike (the
+ * caller tells them apart, sl_jwt_looks_like). *present says whether either
+ * was sent at all; the key, or NULL when what was sent is no key: both
+ * headers at once (refused rather than guessed), empty, over SL_JWT_MAX_LEN
+ * bytes, or anything but printable ASCII. */
 const char *sl_auth_token_key(const char *authorization, const char *x_api_key,
                               int *present);
 

@@ -13,7 +13,8 @@
  * a migration that adds one without adding it here fails `make check`. */
 const sl_copy_table_t sl_copy_tables[] = {
     { "organization", "id:n title invite_token owner_id:n created_at:n members_count:n "
-      "active_count:n", "id" },
+      "active_count:n api_tokens_enabled:n legacy_tokens_enabled:n api_token_ttl_days:n "
+      "session_max_age:n session_idle:n", "id" },
     { "users", "id:n email username password first_name last_name phone avatar "
       "is_active:n date_joined:n last_activity:n org_member:n", "id" },
     { "memberships", "id:n user_id:n organization_id:n created_at:n deleted_at:n", "id" },
@@ -25,6 +26,8 @@ const sl_copy_table_t sl_copy_tables[] = {
     { "annotations", "id:n task_id:n project_id:n completed_by:n result created_at:n", "id" },
     { "user_search", "rowid:n doc", "rowid" },
     { "avatars", "name user_id:n content_type sha256 data created_at:n", "name" },
+    { "api_pats", "id:n jti user_id:n created_at:n expires_at:n revoked_at:n", "id" },
+    { "siali_keys", "name value created_at:n", "name" },
     { NULL, NULL, NULL }
 };
 
@@ -175,6 +178,7 @@ static sl_kind_e copy_table(sl_db_t *from, sl_db_t *to, const sl_copy_table_t *t
  * never deleted or merged into. */
 static sl_kind_e check_empty(sl_db_t *to, sl_err_t *err, apr_pool_t *p)
 {
+    sl_kind_e k0;
     int i;
 
     for (i = 0; sl_copy_tables[i].table; i++) {
@@ -182,7 +186,9 @@ static sl_kind_e check_empty(sl_db_t *to, sl_err_t *err, apr_pool_t *p)
         sl_rows_t res;
         sl_kind_e k;
 
-        if (!strcmp(t, "organization")) {
+        /* made by the target's migrations: replaced by the source's (its
+         * token key, so that personal access tokens stay valid) */
+        if (!strcmp(t, "organization") || !strcmp(t, "siali_keys")) {
             continue;
         }
         k = sl_db_select_raw(to, p, apr_psprintf(p, "SELECT count(*) FROM %s", t), &res, err);
@@ -195,7 +201,8 @@ static sl_kind_e check_empty(sl_db_t *to, sl_err_t *err, apr_pool_t *p)
                                            "table has rows): copy into a new database", t));
         }
     }
-    return sl_db_exec_raw(to, p, "DELETE FROM organization", err);
+    k0 = sl_db_exec_raw(to, p, "DELETE FROM siali_keys", err);
+    return k0 != SL_OK ? k0 : sl_db_exec_raw(to, p, "DELETE FROM organization", err);
 }
 
 /* PostgreSQL hands out ids from a sequence that knows nothing of the ids

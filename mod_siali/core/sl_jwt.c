@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_base64.h>
 #include <apr_strings.h>
 #include <jansson.h>
 #include <jwt.h>
@@ -93,9 +94,15 @@ const char *sl_jwt_sign(const sl_jwt_claims_t *c, const unsigned char *key, apr_
     }
     /* built with jansson rather than jwt_add_grant_int: that takes a long,
      * which is 32 bits on some platforms */
+    if (c->pat && !is_jti(c->pat, strlen(c->pat))) {
+        return NULL;
+    }
     claims = json_pack("{s:s, s:I, s:I, s:I, s:s}", "token_type", c->token_type,
                        "user_id", (json_int_t)c->user_id, "iat", (json_int_t)c->iat,
                        "exp", (json_int_t)c->exp, "jti", c->jti);
+    if (claims && c->pat) {
+        json_object_set_new(claims, "pat", json_string(c->pat));
+    }
     if (claims != NULL) {
         json = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
     }
@@ -122,6 +129,7 @@ static int read_claims(sl_jwt_claims_t *c, json_t *claims)
     json_t *iat = json_object_get(claims, "iat");
     json_t *exp = json_object_get(claims, "exp");
     json_t *jti = json_object_get(claims, "jti");
+    json_t *pat = json_object_get(claims, "pat");
 
     /* json_is_integer is false for 1.5 and "1": no coercion */
     if (!json_is_integer(uid) || !json_is_integer(iat) || !json_is_integer(exp)
@@ -133,6 +141,13 @@ static int read_claims(sl_jwt_claims_t *c, json_t *claims)
     c->iat = json_integer_value(iat);
     c->exp = json_integer_value(exp);
     c->jti = json_string_value(jti);
+    c->pat = NULL;
+    if (pat) {
+        if (!json_is_string(pat) || !is_jti(json_string_value(pat), json_string_length(pat))) {
+            return 0;
+        }
+        c->pat = json_string_value(pat);
+    }
     return c->token_type != NULL && c->user_id > 0
            && is_jti(c->jti, json_string_length(jti));
 }
@@ -191,6 +206,7 @@ sl_kind_e sl_jwt_verify(sl_jwt_claims_t *out, const char *token, const char *wan
     out->iat = c.iat;
     out->exp = c.exp;
     out->jti = apr_pstrdup(p, c.jti);
+    out->pat = c.pat ? apr_pstrdup(p, c.pat) : NULL;
     msg = NULL;
 
 done:
@@ -201,6 +217,46 @@ done:
         return sl_err_set(err, SL_EDENIED, NULL, msg);
     }
     return SL_OK;
+}
+
+sl_kind_e sl_jwt_peek(sl_jwt_claims_t *out, const char *token, sl_err_t *err, apr_pool_t *p)
+{
+    apr_size_t len = token ? strnlen(token, SL_JWT_MAX_LEN + 1) : 0;
+    const char *dot1, *dot2;
+    char *b64, *raw, *c;
+    json_t *claims;
+    sl_jwt_claims_t got;
+    int n, ok;
+
+    if (len == 0 || len > SL_JWT_MAX_LEN || !compact_shape(token, len)) {
+        return sl_err_set(err, SL_EDENIED, NULL, msg_invalid);
+    }
+    dot1 = strchr(token, '.');
+    dot2 = strchr(dot1 + 1, '.');
+    /* the payload in standard base64 with its padding, for APR's decoder */
+    n = (int)(dot2 - dot1 - 1);
+    b64 = apr_palloc(p, n + 4);
+    memcpy(b64, dot1 + 1, n);
+    for (c = b64; c < b64 + n; c++) {
+        *c = *c == '-' ? '+' : *c == '_' ? '/' : *c;
+    }
+    while (n % 4) {
+        b64[n++] = '=';
+    }
+    b64[n] = '\0';
+    raw = apr_palloc(p, apr_base64_decode_len(b64) + 1);
+    n = apr_base64_decode(raw, b64);
+    raw[n] = '\0';
+    claims = json_loadb(raw, n, JSON_REJECT_DUPLICATES, NULL);
+    ok = json_is_object(claims) && read_claims(&got, claims);
+    if (ok) {
+        *out = got;
+        out->token_type = apr_pstrdup(p, got.token_type);
+        out->jti = apr_pstrdup(p, got.jti);
+        out->pat = got.pat ? apr_pstrdup(p, got.pat) : NULL;
+    }
+    json_decref(claims);
+    return ok ? SL_OK : sl_err_set(err, SL_EDENIED, NULL, msg_invalid);
 }
 
 int sl_jwt_looks_like(const char *s)

@@ -20,6 +20,9 @@ typedef struct {
     apr_int64_t iat;          /* seconds since the epoch */
     apr_int64_t exp;
     const char *jti;          /* 32 lowercase hex characters */
+    const char *pat;          /* access tokens: the jti of the personal access
+                               * token they were minted from (claim "pat"), so
+                               * that revoking it ends them at once; or NULL */
 } sl_jwt_claims_t;
 
 /* HS256-signed compact JWT of the claims (header {"alg":"HS256","typ":"JWT"}), NULL on
@@ -37,6 +40,11 @@ const char *sl_jwt_sign(const sl_jwt_claims_t *c, const unsigned char *key, apr_
 sl_kind_e sl_jwt_verify(sl_jwt_claims_t *out, const char *token, const char *want_type,
                         const unsigned char *key, apr_size_t keylen, apr_int64_t now,
                         sl_err_t *err, apr_pool_t *p);
+
+/* The claims of a token that looks like ours, NOT verified: only to find
+ * what to look up (the key, the token's row) before sl_jwt_verify decides.
+ * SL_EDENIED when it is no token of that shape. */
+sl_kind_e sl_jwt_peek(sl_jwt_claims_t *out, const char *token, sl_err_t *err, apr_pool_t *p);
 
 /* 1 when s looks like a compact JWT (three non-empty base64url segments separated by two
  * dots, starting with "eyJ"), 0 otherwise: tells a PAT/access token from a legacy 40-hex

@@ -169,7 +169,34 @@ static const char *const v6[] = {
     NULL
 };
 
-static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6 };
+/* v7. Personal access tokens (signed JWTs; a row per token by its jti, so
+ * that one can be listed and revoked without storing it), the key that
+ * signs them (one per installation, shared by every node; made by
+ * create_jwt_key), and per organization the token settings and the
+ * session policy (NULL: the directives). PostgreSQL announces a revoked
+ * token or a changed setting to the nodes' caches of callers. */
+static const char *const v7[] = {
+    "CREATE TABLE api_pats (id @ID@, jti TEXT NOT NULL UNIQUE, user_id BIGINT NOT NULL, "
+    "created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT)",
+    "CREATE INDEX api_pats_user_idx ON api_pats (user_id, id)",
+    "CREATE TABLE siali_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, "
+    "created_at BIGINT NOT NULL)",
+    "ALTER TABLE organization ADD COLUMN api_tokens_enabled INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE organization ADD COLUMN legacy_tokens_enabled INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE organization ADD COLUMN api_token_ttl_days INTEGER NOT NULL DEFAULT 73000",
+    "ALTER TABLE organization ADD COLUMN session_max_age BIGINT",
+    "ALTER TABLE organization ADD COLUMN session_idle BIGINT",
+    "@PGSQL@CREATE TRIGGER siali_pats_changed AFTER UPDATE OR DELETE OR TRUNCATE "
+    "ON api_pats FOR EACH STATEMENT EXECUTE FUNCTION siali_auth_changed()",
+    "@PGSQL@CREATE TRIGGER siali_org_policy_changed AFTER UPDATE OF api_tokens_enabled, "
+    "legacy_tokens_enabled, session_max_age, session_idle ON organization "
+    "FOR EACH STATEMENT EXECUTE FUNCTION siali_auth_changed()",
+    "@PGSQL@CREATE TRIGGER siali_keys_changed AFTER UPDATE OR DELETE ON siali_keys "
+    "FOR EACH STATEMENT EXECUTE FUNCTION siali_auth_changed()",
+    NULL
+};
+
+static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7 };
 
 /* v4: every email and search document folded by the core's rule. Two
  * accounts whose emails differ only in case stay apart (the second keeps
@@ -318,6 +345,19 @@ static sl_kind_e create_organization(sl_db_t *db, sl_err_t *err, apr_pool_t *p)
                           "%" APR_INT64_T_FMT ")", token, sl_now()), err);
 }
 
+/* v7: the key that signs personal access tokens, 32 random bytes */
+static sl_kind_e create_jwt_key(sl_db_t *db, sl_err_t *err, apr_pool_t *p)
+{
+    const char *key;
+
+    if (sl_secret_hex(&key, 32, p) != APR_SUCCESS) {
+        return sl_err_set(err, SL_EINTERNAL, NULL, "no randomness for the token key");
+    }
+    return sl_db_exec_raw(db, p, apr_psprintf(p, "INSERT INTO siali_keys (name, value, "
+                          "created_at) VALUES ('jwt', '%s', %" APR_INT64_T_FMT ")", key,
+                          sl_now()), err);
+}
+
 /* SQLite: FTS5's index merged into one segment. Each transaction that adds
  * a document leaves a segment, merged only level by level, and a search
  * phrase reads every segment of each of its trigrams: 1,452 index pages in
@@ -388,6 +428,9 @@ sl_kind_e sl_schema_migrate(sl_db_t *db, int target, int *from, sl_err_t *err,
             goto leave;
         }
         if (v == 4 && (k = refold(db, err, p)) != SL_OK) {
+            goto leave;
+        }
+        if (v == 7 && (k = create_jwt_key(db, err, p)) != SL_OK) {
             goto leave;
         }
         k = sl_db_exec_raw(db, p, apr_psprintf(p, "UPDATE schema_version SET version = %d",

@@ -57,29 +57,42 @@ typedef struct {
     sl_authcache_ticket_t gen;
 } lookup_t;
 
-#define SESSION_COLS (3 + SL_UC_COUNT)
+#define SESSION_COLS (5 + SL_UC_COUNT)
+/* the organization's session policy (seconds, "" / NULL: the directives) */
+#define SESSION_MAX_AGE (3 + SL_UC_COUNT)
+#define SESSION_IDLE (4 + SL_UC_COUNT)
+
+/* a limit of the organization's session policy, or the directive's */
+static apr_int64_t limit(const char *policy, apr_int64_t directive)
+{
+    return policy && *policy && apr_atoi64(policy) > 0 ? apr_atoi64(policy) : directive;
+}
 
 /* at most once a minute, but often enough that a session in use never
  * idles out under a short SialiSessionIdleTimeout */
-static apr_int64_t touch_every(const sl_config_t *cfg)
+static apr_int64_t touch_every(apr_int64_t idle)
 {
-    return cfg->session_idle / 4 < SL_SESSION_TOUCH ? cfg->session_idle / 4
-                                                    : SL_SESSION_TOUCH;
+    return idle / 4 < SL_SESSION_TOUCH ? idle / 4 : SL_SESSION_TOUCH;
 }
 
-/* the directives may have shortened the limits since the row was written:
- * checked against both the stored expiry and today's config */
+/* The limits in force now, not those of the day the row was written: the
+ * organization's session policy (GET/PATCH /api/session-policy/) where it
+ * has one, else the directives; the stored expiry only bounds a session
+ * that no policy governs (a policy may have made sessions longer). */
 static int expired(const char *const *row, const sl_config_t *cfg, apr_int64_t now)
 {
-    return now >= apr_atoi64(row[2]) || now >= apr_atoi64(row[0]) + cfg->session_max_age
-           || now >= apr_atoi64(row[1]) + cfg->session_idle;
+    int governed = row[SESSION_MAX_AGE] && *row[SESSION_MAX_AGE];
+
+    return (!governed && now >= apr_atoi64(row[2]))
+           || now >= apr_atoi64(row[0]) + limit(row[SESSION_MAX_AGE], cfg->session_max_age)
+           || now >= apr_atoi64(row[1]) + limit(row[SESSION_IDLE], cfg->session_idle);
 }
 
 static sl_kind_e lookup_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     lookup_t *b = baton;
     const sl_config_t *cfg = b->cfg;
-    apr_int64_t now = sl_now(), touch = touch_every(cfg);
+    apr_int64_t now = sl_now(), touch;
     const char **row, *args[3];
     sl_user_t *u;
     sl_kind_e k;
@@ -91,6 +104,7 @@ static sl_kind_e lookup_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
         return k;
     }
     u = sl_account_from_row(row, 3, p);
+    touch = touch_every(limit(row[SESSION_IDLE], cfg->session_idle));
     if (expired(row, cfg, now)) {
         if (sl_conn_may_write(db)) {
             sl_db_exec(db, p, "siali_session_delete", NULL, 1, &b->hash, NULL);
@@ -135,7 +149,9 @@ sl_kind_e sl_session_lookup(sl_conn_src_t *src, sl_user_t **user, const char *co
         apr_int64_t now = sl_now();
         const char **row = sl_authcache_get(b.cache, apr_pstrcat(p, "s:", b.hash, NULL),
                                             SESSION_COLS, p);
-        if (row && !expired(row, cfg, now) && apr_atoi64(row[1]) >= now - touch_every(cfg)) {
+        if (row && !expired(row, cfg, now)
+            && apr_atoi64(row[1]) >= now - touch_every(limit(row[SESSION_IDLE],
+                                                             cfg->session_idle))) {
             sl_user_t *u = sl_account_from_row(row, 3, p);
             if (u->is_active && !sl_account_touch_due(u)) {
                 *user = u;
@@ -174,7 +190,16 @@ sl_kind_e sl_session_delete(sl_conn_src_t *src, const char *cookie, sl_err_t *er
 
 void sl_session_purge(sl_db_t *db, const sl_config_t *cfg, apr_pool_t *p)
 {
-    const char *args[2] = { sl_i64(sl_now(), p), sl_i64(sl_now() - cfg->session_idle, p) };
+    apr_int64_t now = sl_now(), age = 0, idle = cfg->session_idle;
+    const char **row, *args[2];
 
+    /* a session policy may keep sessions longer than the directives: none
+     * that one still admits is purged */
+    if (sl_db_select_one(db, p, "siali_org_policy_longest", &row, 0, NULL, "", NULL) == SL_OK) {
+        age = row[0] && *row[0] ? apr_atoi64(row[0]) : 0;
+        idle = row[1] && *row[1] && apr_atoi64(row[1]) > idle ? apr_atoi64(row[1]) : idle;
+    }
+    args[0] = sl_i64(age > cfg->session_max_age ? now - (age - cfg->session_max_age) : now, p);
+    args[1] = sl_i64(now - idle, p);
     sl_db_exec(db, p, "siali_session_purge", NULL, 2, args, NULL);
 }

@@ -286,20 +286,62 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "VALUES (" N ", %s, %s, " N ") ON CONFLICT DO NOTHING" },
     { "siali_token_taken", "SELECT 1 FROM api_tokens WHERE token_hash = %s" },
     { "siali_token_by_user", "SELECT token FROM api_tokens WHERE user_id = " N },
+    /* with whether the user's organization still takes legacy tokens */
     { "siali_token_user",
-      "SELECT t.token, " USER_COLS " FROM api_tokens t JOIN users u "
-      "ON u.id = t.user_id WHERE t.token_hash = %s" },
+      "SELECT t.token, " USER_COLS ", o.legacy_tokens_enabled FROM api_tokens t "
+      "JOIN users u ON u.id = t.user_id LEFT JOIN organization o ON o.id = u.org_member "
+      "WHERE t.token_hash = %s" },
     { "siali_token_replace",
       "UPDATE api_tokens SET token = %s, token_hash = %s, created_at = " N " "
       "WHERE user_id = " N },
+
+    /* personal access tokens: a row per token by its jti, never the token;
+     * the key that signs them is read with the row, so that a new key (siali
+     * jwt rotate-secret) is in force on every node at once */
+    { "siali_jwt_key", "SELECT value FROM siali_keys WHERE name = 'jwt'" },
+    { "siali_jwt_key_set",
+      "UPDATE siali_keys SET value = %s, created_at = " N " WHERE name = 'jwt'" },
+    { "siali_pat_insert",
+      "INSERT INTO api_pats (jti, user_id, created_at, expires_at) "
+      "VALUES (%s, " N ", " N ", " N ")" },
+    { "siali_pat_live",
+      "SELECT jti, created_at, expires_at FROM api_pats WHERE user_id = " N
+      " AND revoked_at IS NULL AND expires_at > " N " ORDER BY id DESC" },
+    { "siali_pat_user",
+      "SELECT k.value, t.user_id, t.expires_at, t.revoked_at, o.api_tokens_enabled, "
+      USER_COLS " FROM api_pats t JOIN users u ON u.id = t.user_id "
+      "LEFT JOIN organization o ON o.id = u.org_member CROSS JOIN siali_keys k "
+      "WHERE t.jti = %s AND k.name = 'jwt'" },
+    { "siali_pat_revoke",
+      "UPDATE api_pats SET revoked_at = " N " WHERE jti = %s AND revoked_at IS NULL" },
+    { "siali_pat_revoke_user",
+      "UPDATE api_pats SET revoked_at = " N " WHERE user_id = " N " AND revoked_at IS NULL" },
+    { "siali_pat_revoke_all",
+      "UPDATE api_pats SET revoked_at = " N " WHERE revoked_at IS NULL" },
+    { "siali_pat_lock_user", "UPDATE users SET id = id WHERE id = " N },
+    { "siali_org_tokens",
+      "SELECT api_tokens_enabled, legacy_tokens_enabled, api_token_ttl_days, "
+      "session_max_age, session_idle FROM organization WHERE id = " N },
+    { "siali_org_set_tokens",
+      "UPDATE organization SET api_tokens_enabled = " N ", legacy_tokens_enabled = " N
+      ", api_token_ttl_days = " N " WHERE id = " N },
+    { "siali_org_set_policy",
+      "UPDATE organization SET session_max_age = " N ", session_idle = " N
+      " WHERE id = " N },
+    { "siali_org_policy_longest",
+      "SELECT max(session_max_age), max(session_idle) FROM organization" },
 
     /* sessions: only the SHA-256 of the cookie value is stored */
     { "siali_session_insert",
       "INSERT INTO sessions (id_hash, user_id, created_at, last_seen, expires_at) "
       "VALUES (%s, " N ", " N ", " N ", " N ")" },
+    /* with the session policy of the user's organization (NULL: the
+     * directives), read with the session so that a change applies at once */
     { "siali_session_user",
       "SELECT s.created_at, s.last_seen, s.expires_at, " USER_COLS
-      " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = %s" },
+      ", o.session_max_age, o.session_idle FROM sessions s JOIN users u "
+      "ON u.id = s.user_id LEFT JOIN organization o ON o.id = u.org_member "
+      "WHERE s.id_hash = %s" },
     { "siali_session_touch",
       "UPDATE sessions SET last_seen = " N " WHERE id_hash = %s AND last_seen < " N },
     { "siali_session_delete", "DELETE FROM sessions WHERE id_hash = %s" },

@@ -1,6 +1,6 @@
 /* The credential headers on arbitrary bytes: the first half as the
  * Authorization value, the rest as X-Api-Key (or absent when empty). A key
- * accepted is printable ASCII of 1 to 256 bytes, and never taken from two
+ * accepted is printable ASCII of 1 to SL_JWT_MAX_LEN (2048) bytes, and never taken from two
  * headers at once. */
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     if (key) {
-        if (!present || !*key || strlen(key) > 256) {
+        if (!present || !*key || strlen(key) > 2048) {
             abort();
         }
         for (c = (const unsigned char *)key; *c; c++) {

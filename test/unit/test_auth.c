@@ -14,8 +14,14 @@ START_TEST(test_auth_token_key_from_either_header)
     ck_assert_str_eq(sl_auth_token_key(NULL, "k3y-value", &present), "k3y-value");
     ck_assert_ptr_null(sl_auth_token_key(NULL, NULL, &present));
     ck_assert_int_eq(present, 0);
-    /* another scheme is not ours (Bearer goes to a backend untouched) */
-    ck_assert_ptr_null(sl_auth_token_key("Bearer abcde", NULL, &present));
+    /* Bearer too (access tokens; legacy keys as SCIM clients send them);
+     * another scheme is not ours (Basic goes to a backend untouched) */
+    ck_assert_str_eq(sl_auth_token_key("Bearer abcde", NULL, &present), "abcde");
+    ck_assert_int_eq(present, 1);
+    ck_assert_str_eq(sl_auth_token_key("bearer  e.y.j", NULL, &present), "e.y.j");
+    ck_assert_ptr_null(sl_auth_token_key("Basic YTpi", NULL, &present));
+    ck_assert_int_eq(present, 0);
+    ck_assert_ptr_null(sl_auth_token_key("Bearerabcde", NULL, &present));
     ck_assert_int_eq(present, 0);
     ck_assert_ptr_null(sl_auth_token_key("Tokenabcde", NULL, &present));
     ck_assert_int_eq(present, 0);
@@ -26,7 +32,7 @@ START_TEST(test_auth_token_key_refuses_what_is_no_key)
 {
     static const char *const bad[] = { "Token", "Token ", "Token abc de", "Token abc\x01",
                                        "Token ab\xc3\xa9", NULL };
-    char longkey[300];
+    char longkey[2100];
     int present = -1, i;
 
     for (i = 0; bad[i]; i++) {
@@ -37,10 +43,10 @@ START_TEST(test_auth_token_key_refuses_what_is_no_key)
     ck_assert_ptr_null(sl_auth_token_key("Token abcde", "abcde", &present));
     ck_assert_int_eq(present, 1);
     memcpy(longkey, "Token ", 6);
-    memset(longkey + 6, 'k', 257);
-    longkey[263] = '\0';
+    memset(longkey + 6, 'k', 2049);
+    longkey[6 + 2049] = '\0';
     ck_assert_ptr_null(sl_auth_token_key(longkey, NULL, &present));
-    longkey[262] = '\0';    /* 256 bytes: still a key */
+    longkey[6 + 2048] = '\0';    /* SL_JWT_MAX_LEN bytes: still a key */
     ck_assert_ptr_nonnull(sl_auth_token_key(longkey, NULL, &present));
 }
 END_TEST
