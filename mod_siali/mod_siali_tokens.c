@@ -6,6 +6,7 @@
 #include "mod_siali_http.h"
 #include "mod_siali_tokens.h"
 #include "sl_json.h"
+#include "sl_orgpolicy.h"
 #include "sl_pat.h"
 
 /* simplejwt's answer to a token it will not take: 401 with a code */
@@ -99,7 +100,7 @@ int siali_api_pat_blacklist(request_rec *r, siali_req_t *req)
     if (read_refresh(r, &token) != OK) {
         return OK;
     }
-    if (sl_pat_blacklist(siali_db_source(r, req), token, &err, r->pool) != SL_OK) {
+    if (sl_pat_blacklist(siali_db_source(r, req), req->user, token, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40021: personal access token revoked");
@@ -140,9 +141,9 @@ static int settings(request_rec *r, siali_req_t *req, int policy)
     if (r->method_number != M_GET && siali_http_read_json(r, &body) != OK) {
         return OK;
     }
-    k = policy ? sl_pat_session_policy(siali_db_source(r, req), org, body, &req->conf->core,
+    k = policy ? sl_orgpolicy_sessions(siali_db_source(r, req), org, body, &req->conf->core,
                                        &out, &err, r->pool)
-               : sl_pat_settings(siali_db_source(r, req), org, body, &out, &err, r->pool);
+               : sl_orgpolicy_tokens(siali_db_source(r, req), org, body, &out, &err, r->pool);
     if (k != SL_OK) {
         return siali_http_core_error(r, &err);
     }

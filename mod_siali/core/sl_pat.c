@@ -5,6 +5,7 @@
 #include "sl_authcache.h"
 #include "sl_jwt.h"
 #include "sl_json.h"
+#include "sl_orgpolicy.h"
 #include "sl_pat.h"
 #include "sl_secret.h"
 #include "sl_sql.h"
@@ -19,7 +20,6 @@
 #define PAT_COLS (5 + SL_UC_COUNT)
 
 #define INVALID "Token is invalid or expired"
-#define MINUTES_MAX (3650LL * 24 * 60)   /* ten years, as the directives */
 
 static int is_set(const char *v)
 {
@@ -82,41 +82,6 @@ static sl_kind_e live_pat(sl_db_t *db, const char *token, sl_jwt_claims_t *c,
     return check(*row, token, "refresh", c, user, err, p);
 }
 
-/* ---- the organization's settings ---- */
-
-typedef struct {
-    int api_enabled;
-    int legacy_enabled;
-    apr_int64_t ttl_days;
-    apr_int64_t max_age;    /* seconds, 0: the directive */
-    apr_int64_t idle;
-} org_tokens_t;
-
-static sl_kind_e org_tokens(sl_db_t *db, const char *org_id, org_tokens_t *o, sl_err_t *err,
-                            apr_pool_t *p)
-{
-    const char **row;
-    sl_kind_e k;
-
-    o->api_enabled = o->legacy_enabled = 1;
-    o->ttl_days = SL_PAT_TTL_DAYS_MAX;
-    o->max_age = o->idle = 0;
-    if (!org_id) {
-        return SL_OK;
-    }
-    k = sl_db_select_one(db, p, "siali_org_tokens", &row, 1, &org_id,
-                         "No such organization.", err);
-    if (k != SL_OK) {
-        return k;
-    }
-    o->api_enabled = strcmp(row[0], "0") != 0;
-    o->legacy_enabled = strcmp(row[1], "0") != 0;
-    o->ttl_days = apr_atoi64(row[2]);
-    o->max_age = is_set(row[3]) ? apr_atoi64(row[3]) : 0;
-    o->idle = is_set(row[4]) ? apr_atoi64(row[4]) : 0;
-    return SL_OK;
-}
-
 /* ---- create, list ---- */
 
 static const char *new_jti(apr_pool_t *p)
@@ -159,7 +124,7 @@ static sl_kind_e insert_pat(sl_db_t *db, const sl_user_t *u, apr_int64_t ttl_day
                             sl_err_t *err, apr_pool_t *p)
 {
     const char **row, *args[4], *jti = new_jti(p);
-    org_tokens_t o;
+    sl_org_tokens_t o;
     sl_jwt_claims_t c;
     sl_rows_t live;
     sl_kind_e k;
@@ -167,7 +132,7 @@ static sl_kind_e insert_pat(sl_db_t *db, const sl_user_t *u, apr_int64_t ttl_day
     if (!jti) {
         return sl_err_set(err, SL_EINTERNAL, NULL, "no randomness for a token");
     }
-    if ((k = org_tokens(db, u->org_id, &o, err, p)) != SL_OK) {
+    if ((k = sl_org_tokens_get(db, u->org_id, &o, err, p)) != SL_OK) {
         return k;
     }
     if (!o.api_enabled) {
@@ -324,21 +289,50 @@ static sl_kind_e revoke_pat(sl_db_t *db, const char *jti, int *n, sl_err_t *err,
     return sl_db_exec(db, p, "siali_pat_revoke", n, 2, args, err);
 }
 
+/* "header.payload" of one of the owner's PATs, as the list shows it: the
+ * jti, or NULL. Only the owner may name a PAT so (Label Studio lets anyone
+ * who saw the list revoke it). */
+static const char *owned_jti(const char *shown, const sl_user_t *owner, apr_pool_t *p)
+{
+    sl_jwt_claims_t c;
+    sl_err_t err;
+    const char *dot = strchr(shown, '.');
+
+    if (!owner || !dot || strchr(dot + 1, '.')
+        || sl_jwt_peek(&c, apr_pstrcat(p, shown, ".AA", NULL), &err, p) != SL_OK
+        || strcmp(c.token_type, "refresh") || c.user_id != apr_atoi64(owner->id)) {
+        return NULL;
+    }
+    return c.jti;
+}
+
 static sl_kind_e blacklist_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     pat_t *b = baton;
-    const char **row;
+    const char **row, *jti = owned_jti(b->token, b->u, p);
     sl_jwt_claims_t peek, c;
     sl_kind_e k;
 
-    /* only the signature, the expiry and the row matter: a PAT of a
-     * deactivated user or of an organization with PATs off can be revoked */
-    if (sl_jwt_peek(&peek, b->token, err, p) != SL_OK
-        || (k = pat_row(db, peek.jti, &row, err, p)) == SL_EDENIED
-        || (k == SL_OK && (sl_jwt_verify(&c, b->token, "refresh",
-                                         (const unsigned char *)row[PAT_KEY],
-                                         strlen(row[PAT_KEY]), sl_now(), err, p) != SL_OK
-                           || is_set(row[PAT_REVOKED])))) {
+    if (jti) {
+        /* the owner, naming it as the list does; the row says it is theirs */
+        if ((k = pat_row(db, jti, &row, err, p)) == SL_OK
+            && (is_set(row[PAT_REVOKED]) || strcmp(row[PAT_USER], b->u->id))) {
+            k = SL_EDENIED;
+        }
+        c.jti = jti;
+    }
+    /* otherwise only the signature, the expiry and the row matter: a PAT of
+     * a deactivated user or of an organization with PATs off can be revoked */
+    else if (sl_jwt_peek(&peek, b->token, err, p) != SL_OK) {
+        k = SL_EDENIED;
+    }
+    else if ((k = pat_row(db, peek.jti, &row, err, p)) == SL_OK
+             && (sl_jwt_verify(&c, b->token, "refresh", (const unsigned char *)row[PAT_KEY],
+                               strlen(row[PAT_KEY]), sl_now(), err, p) != SL_OK
+                 || is_set(row[PAT_REVOKED]))) {
+        k = SL_EDENIED;
+    }
+    if (k == SL_EDENIED) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, "Token is invalid or already blacklisted.");
     }
     if (k != SL_OK) {
@@ -353,10 +347,10 @@ static sl_kind_e blacklist_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_poo
                                      "Token is invalid or already blacklisted.");
 }
 
-sl_kind_e sl_pat_blacklist(sl_conn_src_t *src, const char *refresh, sl_err_t *err,
-                           apr_pool_t *p)
+sl_kind_e sl_pat_blacklist(sl_conn_src_t *src, const sl_user_t *owner, const char *refresh,
+                           sl_err_t *err, apr_pool_t *p)
 {
-    pat_t b = { NULL, 0, refresh, NULL, NULL, NULL, 0 };
+    pat_t b = { owner, 0, refresh, NULL, NULL, NULL, 0 };
 
     return sl_conn_run(src, SL_CONN_WRITE, blacklist_unit, &b, err, p);
 }
@@ -503,165 +497,3 @@ sl_kind_e sl_pat_rotate_key(sl_conn_src_t *src, sl_err_t *err, apr_pool_t *p)
     return sl_conn_run(src, SL_CONN_WRITE, rotate_key_unit, NULL, err, p);
 }
 
-/* ---- settings and session policy ---- */
-
-typedef struct {
-    const char *org_id;
-    json_t *body;
-    const sl_config_t *cfg;
-    json_t *out;
-} settings_t;
-
-static json_t *settings_json(const org_tokens_t *o)
-{
-    return json_pack("{s:b, s:b, s:I}", "api_tokens_enabled", o->api_enabled,
-                     "legacy_api_tokens_enabled", o->legacy_enabled,
-                     "api_token_ttl_days", (json_int_t)o->ttl_days);
-}
-
-/* every field of body known and of its type: SL_EINVALID naming it */
-static sl_kind_e read_settings(json_t *body, org_tokens_t *o, sl_err_t *err, apr_pool_t *p)
-{
-    const char *name;
-    json_t *v;
-
-    if (!json_is_object(body)) {
-        return sl_err_set(err, SL_EINVALID, NULL, "Expected a JSON object.");
-    }
-    json_object_foreach(body, name, v) {
-        if (!strcmp(name, "api_tokens_enabled") || !strcmp(name, "legacy_api_tokens_enabled")) {
-            if (!json_is_boolean(v)) {
-                return sl_err_set(err, SL_EINVALID, name,
-                                  apr_psprintf(p, "%s must be true or false.", name));
-            }
-            *(name[0] == 'a' ? &o->api_enabled : &o->legacy_enabled) = json_is_true(v);
-        }
-        else if (!strcmp(name, "api_token_ttl_days")) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1
-                || json_integer_value(v) > SL_PAT_TTL_DAYS_MAX) {
-                return sl_err_set(err, SL_EINVALID, name,
-                                  apr_psprintf(p, "api_token_ttl_days must be a whole "
-                                               "number from 1 to %d.", SL_PAT_TTL_DAYS_MAX));
-            }
-            o->ttl_days = json_integer_value(v);
-        }
-        else {
-            return sl_err_set(err, SL_EINVALID, name,
-                              apr_psprintf(p, "Unknown field '%s'.", name));
-        }
-    }
-    return SL_OK;
-}
-
-static sl_kind_e settings_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
-{
-    settings_t *b = baton;
-    org_tokens_t o;
-    sl_kind_e k;
-
-    if ((k = org_tokens(db, b->org_id, &o, err, p)) != SL_OK) {
-        return k;
-    }
-    if (b->body) {
-        const char *args[4];
-        if ((k = read_settings(b->body, &o, err, p)) != SL_OK) {
-            return k;
-        }
-        args[0] = o.api_enabled ? "1" : "0";
-        args[1] = o.legacy_enabled ? "1" : "0";
-        args[2] = sl_i64(o.ttl_days, p);
-        args[3] = b->org_id;
-        if ((k = sl_db_exec(db, p, "siali_org_set_tokens", NULL, 4, args, err)) != SL_OK) {
-            return k;
-        }
-    }
-    b->out = sl_json_pool(settings_json(&o), p);
-    return SL_OK;
-}
-
-sl_kind_e sl_pat_settings(sl_conn_src_t *src, const char *org_id, json_t *body, json_t **out,
-                          sl_err_t *err, apr_pool_t *p)
-{
-    settings_t b = { org_id, body, NULL, NULL };
-    sl_kind_e k = sl_conn_run(src, body ? SL_CONN_WRITE : SL_CONN_READ, settings_unit, &b, err,
-                              p);
-
-    if (k == SL_OK) {
-        *out = b.out;
-    }
-    return k;
-}
-
-static sl_kind_e read_policy(json_t *body, org_tokens_t *o, const sl_config_t *cfg,
-                             sl_err_t *err, apr_pool_t *p)
-{
-    const char *name;
-    json_t *v;
-
-    if (!json_is_object(body)) {
-        return sl_err_set(err, SL_EINVALID, NULL, "Expected a JSON object.");
-    }
-    json_object_foreach(body, name, v) {
-        int age = !strcmp(name, "max_session_age");
-
-        if (!age && strcmp(name, "max_time_between_activity")) {
-            return sl_err_set(err, SL_EINVALID, name,
-                              apr_psprintf(p, "Unknown field '%s'.", name));
-        }
-        if (!json_is_integer(v) || json_integer_value(v) < 1
-            || json_integer_value(v) > MINUTES_MAX) {
-            return sl_err_set(err, SL_EINVALID, name,
-                              apr_psprintf(p, "%s must be a whole number of minutes from 1 "
-                                           "to %lld.", name, MINUTES_MAX));
-        }
-        *(age ? &o->max_age : &o->idle) = json_integer_value(v) * 60;
-    }
-    /* the other limit is fixed too, as it is in force now */
-    o->max_age = o->max_age ? o->max_age : cfg->session_max_age;
-    o->idle = o->idle ? o->idle : cfg->session_idle;
-    return SL_OK;
-}
-
-static sl_kind_e policy_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
-{
-    settings_t *b = baton;
-    org_tokens_t o;
-    sl_kind_e k;
-
-    if ((k = org_tokens(db, b->org_id, &o, err, p)) != SL_OK) {
-        return k;
-    }
-    if (b->body) {
-        const char *args[3];
-        if ((k = read_policy(b->body, &o, b->cfg, err, p)) != SL_OK) {
-            return k;
-        }
-        args[0] = sl_i64(o.max_age, p);
-        args[1] = sl_i64(o.idle, p);
-        args[2] = b->org_id;
-        if ((k = sl_db_exec(db, p, "siali_org_set_policy", NULL, 3, args, err)) != SL_OK) {
-            return k;
-        }
-    }
-    b->out = sl_json_pool(json_pack("{s:I, s:I}", "max_session_age",
-                                    (json_int_t)((o.max_age ? o.max_age
-                                                  : b->cfg->session_max_age) / 60),
-                                    "max_time_between_activity",
-                                    (json_int_t)((o.idle ? o.idle : b->cfg->session_idle)
-                                                 / 60)), p);
-    return SL_OK;
-}
-
-sl_kind_e sl_pat_session_policy(sl_conn_src_t *src, const char *org_id, json_t *body,
-                                const sl_config_t *cfg, json_t **out, sl_err_t *err,
-                                apr_pool_t *p)
-{
-    settings_t b = { org_id, body, cfg, NULL };
-    sl_kind_e k = sl_conn_run(src, body ? SL_CONN_WRITE : SL_CONN_READ, policy_unit, &b, err,
-                              p);
-
-    if (k == SL_OK) {
-        *out = b.out;
-    }
-    return k;
-}

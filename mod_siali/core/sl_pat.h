@@ -6,9 +6,8 @@
  * key is one per installation (siali_keys), read with that row, so that
  * every node uses the same key and a new one is in force at once. An
  * access token names the PAT it came from (claim "pat"): revoking the PAT
- * ends its access tokens at once, not when they expire. Per organization:
- * whether PATs and legacy tokens are accepted, the PATs' lifetime, and the
- * session policy. */
+ * ends its access tokens at once, not when they expire. Whether an
+ * organization takes PATs, and their lifetime: sl_orgpolicy.h. */
 #ifndef SL_PAT_H
 #define SL_PAT_H
 
@@ -40,11 +39,12 @@ sl_kind_e sl_pat_list(sl_conn_src_t *src, const sl_user_t *u, json_t **out, sl_e
 sl_kind_e sl_pat_refresh(sl_conn_src_t *src, const char *refresh, const char **access,
                          sl_err_t *err, apr_pool_t *p);
 
-/* POST /api/token/blacklist/: the PAT revoked. Only the whole signed token
- * does it (the truncated form of the list does not). SL_ENOTFOUND when it
- * is no live PAT. */
-sl_kind_e sl_pat_blacklist(sl_conn_src_t *src, const char *refresh, sl_err_t *err,
-                           apr_pool_t *p);
+/* POST /api/token/blacklist/: the PAT revoked, named by the whole signed
+ * token (anyone holding it), or by the "header.payload" the list shows when
+ * owner (the caller, or NULL) is the PAT's user. SL_ENOTFOUND when it is
+ * no live PAT. */
+sl_kind_e sl_pat_blacklist(sl_conn_src_t *src, const sl_user_t *owner, const char *refresh,
+                           sl_err_t *err, apr_pool_t *p);
 
 /* POST /api/token/rotate/: the caller's PAT revoked and a new one with the
  * organization's lifetime in its place, in one transaction. SL_EINVALID
@@ -65,18 +65,5 @@ sl_kind_e sl_pat_revoke_user(sl_conn_src_t *src, const char *user_id, int *n, sl
 /* siali jwt rotate-secret: a new signing key; every PAT (and access token)
  * signed with the old one is refused from now on, on every node. */
 sl_kind_e sl_pat_rotate_key(sl_conn_src_t *src, sl_err_t *err, apr_pool_t *p);
-
-/* GET/POST /api/jwt/settings: {"api_tokens_enabled", "legacy_api_tokens_enabled",
- * "api_token_ttl_days"}. body NULL: read. A body sets what it names
- * (SL_EINVALID naming a field of the wrong type or range, or unknown). */
-sl_kind_e sl_pat_settings(sl_conn_src_t *src, const char *org_id, json_t *body, json_t **out,
-                          sl_err_t *err, apr_pool_t *p);
-
-/* GET/PATCH /api/session-policy/: {"max_session_age",
- * "max_time_between_activity"} in minutes (>= 1); what the directives say
- * while the organization has set none. */
-sl_kind_e sl_pat_session_policy(sl_conn_src_t *src, const char *org_id, json_t *body,
-                                const sl_config_t *cfg, json_t **out, sl_err_t *err,
-                                apr_pool_t *p);
 
 #endif

@@ -23,6 +23,7 @@ Suite *test_session_suite(void);
 Suite *test_people_suite(void);
 Suite *test_copy_suite(void);
 Suite *test_jwt_suite(void);
+Suite *test_pat_suite(void);
 
 /* The per-test pool of the fixture in each file. */
 extern apr_pool_t *test_pool;
