@@ -1,28 +1,119 @@
 // Account & Settings: names and phone, avatar with preview and a check of
-// size and dimensions before upload (the server still decides), the API
-// token, and the password.
-import { api, el, avatar, confirmDialog, copyText, toast, me } from './app.js';
+// size and dimensions before upload (the server still decides), personal
+// access tokens, the legacy API token, and the password.
+import { api, el, avatar, confirmDialog, copyText, toast, me, prefix, field, showErrors,
+  statusLine, say, timeEl, exactTime } from './app.js';
 
 const app = document.getElementById('app');
 const maxPx = Number(app.dataset.avatarMaxPx) || 512;
 const maxBytes = Number(app.dataset.avatarMaxBytes) || 1048576;
 
-function field(id, label, attrs = {}) {
-  const input = el('input', { id, name: id, ...attrs });
-  const error = el('p', { class: 'field-error', id: `${id}-error`, role: 'alert' });
-  return { input, error, node: el('div', { class: 'field' }, el('label', { for: id }, label), input, error) };
+// Personal access tokens. The server keeps no copy of a new token, so it is
+// shown once, here; the list names the live ones by their unsigned
+// "header.payload", which is also what revokes one of the caller's own.
+function patSection(settings) {
+  const status = statusLine('pat-status');
+  const create = el('button', { type: 'button', id: 'pat-create' }, 'Create token');
+  const box = el('input', { id: 'pat-new', type: 'text', readonly: true, class: 'mono',
+    autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'pat-once' });
+  const copy = el('button', { type: 'button', class: 'secondary', id: 'pat-copy' }, 'Copy');
+  const fresh = el('div', { class: 'fresh', id: 'pat-fresh', hidden: true },
+    el('label', { for: 'pat-new' }, 'Your new token'),
+    el('div', { class: 'copy-row' }, box, copy),
+    el('p', { class: 'notice', id: 'pat-once' },
+      'Copy it now: it will not be shown again.'));
+  const tbody = el('tbody');
+  const table = el('table', { class: 'tokens', id: 'pat-list', hidden: true },
+    el('caption', { class: 'sr-only' }, 'Your live personal access tokens'),
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, 'Created'),
+      el('th', { scope: 'col' }, 'Expires'),
+      el('th', { scope: 'col' }, el('span', { class: 'sr-only' }, 'Actions')))),
+    tbody);
+  const empty = el('p', { class: 'muted', id: 'pat-empty', hidden: true },
+    'You have no personal access tokens.');
+
+  let generation = 0;
+  async function load() {
+    const mine = ++generation;
+    let list;
+    try {
+      list = await api('/api/token/');
+    } catch (err) {
+      say(status, err.message, 'error');
+      return;
+    }
+    if (mine !== generation) return;   // a newer load answers
+    tbody.replaceChildren(...list.map(row));
+    table.hidden = list.length === 0;
+    empty.hidden = list.length !== 0;
+  }
+
+  function row(t) {
+    const revoke = el('button', { type: 'button', class: 'secondary small revoke',
+      'aria-label': `Revoke the token created ${exactTime(t.created_at)}` }, 'Revoke');
+    revoke.addEventListener('click', async () => {
+      if (!await confirmDialog('Revoke this token?', 'Scripts using it, and the access '
+        + 'tokens made from it, stop working at once.', 'Revoke', true)) return;
+      try {
+        await api('/api/token/blacklist/', { method: 'POST', json: { refresh: t.token } });
+        say(status, 'Token revoked.', 'ok');
+      } catch (err) {
+        say(status, err.message, 'error');
+      }
+      create.focus();   // the row and its button are about to go
+      await load();
+    });
+    return el('tr', {}, el('td', {}, timeEl(t.created_at)), el('td', {}, timeEl(t.expires_at)),
+      el('td', { class: 'end' }, revoke));
+  }
+
+  create.addEventListener('click', async () => {
+    create.disabled = true;
+    try {
+      const made = await api('/api/token/', { method: 'POST' });
+      box.value = made.token;
+      fresh.hidden = false;
+      say(status, 'Token created: copy it now, it will not be shown again.', 'ok');
+      box.focus();
+      box.select();
+      await load();
+    } catch (err) {
+      say(status, err.message, 'error');   // 403 PATs off, 409 too many
+    } finally {
+      create.disabled = false;
+    }
+  });
+  copy.addEventListener('click', async () => {
+    say(status, await copyText(box.value, box) ? 'Token copied.' : 'Select the token and copy it.');
+  });
+  load();
+
+  return el('section', { class: 'panel', 'aria-labelledby': 'h-pat', id: 'pat-section' },
+    el('h2', { id: 'h-pat' }, 'Personal access tokens'),
+    el('p', { class: 'muted' }, 'Trade one for an access token at POST /api/token/refresh/, '
+      + 'then send Authorization: Bearer <access>.'),
+    settings && !settings.api_tokens_enabled
+      ? el('p', { class: 'notice', id: 'pat-disabled' },
+        'Personal access tokens are disabled for this organization.') : null,
+    el('div', { class: 'actions start' }, create),
+    fresh, status, table, empty);
 }
 
-function showErrors(fields, e) {
-  for (const [name, f] of Object.entries(fields)) {
-    const msg = e && e.fields && e.fields[name] ? e.fields[name][0] : '';
-    f.error.textContent = msg;
-    f.input.toggleAttribute('aria-invalid', Boolean(msg));
-  }
+// Whether the organization still takes the legacy token, with the way to
+// change it (every member may: the community edition has no roles).
+function legacyNote(settings) {
+  if (!settings) return null;
+  const on = settings.legacy_api_tokens_enabled;
+  return el('p', { class: on ? 'muted' : 'notice', id: 'legacy-note' },
+    on ? 'Legacy tokens are enabled for this organization.'
+      : 'Legacy tokens are disabled for this organization: use a personal access token.',
+    ' ', el('a', { href: `${prefix}/people/#org-settings` }, 'Organization settings'));
 }
 
 async function main() {
-  const user = await api('/api/current-user/whoami');
+  const [user, settings] = await Promise.all([api('/api/current-user/whoami'),
+    api('/api/jwt/settings').catch(() => null)]);   // the page works without it
 
   // profile
   const f = {
@@ -178,9 +269,11 @@ async function main() {
         preview,
         el('label', { for: 'avatar-file' }, `PNG, JPEG, GIF or WebP, up to ${maxPx} x ${maxPx} pixels`),
         file, avatarError, el('div', { class: 'actions' }, removeBtn, upload)),
+      patSection(settings),
       el('section', { class: 'panel', 'aria-labelledby': 'h-token' },
-        el('h2', { id: 'h-token' }, 'API token'),
+        el('h2', { id: 'h-token' }, 'Legacy API token'),
         el('p', { class: 'muted' }, 'Send it as Authorization: Token <key>.'),
+        legacyNote(settings),
         el('div', { class: 'copy-row' }, tokenBox),
         el('div', { class: 'actions' }, toggle, copy, reset)),
       el('section', { class: 'panel', 'aria-labelledby': 'h-password' },

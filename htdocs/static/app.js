@@ -58,6 +58,48 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A labelled input with its error line, which the input names as its
+// description so that a screen reader reads the message with the field.
+export function field(id, label, attrs = {}) {
+  const input = el('input', { id, name: id, 'aria-describedby': `${id}-error`, ...attrs });
+  const error = el('p', { class: 'field-error', id: `${id}-error`, role: 'alert' });
+  const node = el('div', { class: 'field' }, el('label', { for: id }, label), input, error);
+  return { input, error, node };
+}
+
+// A checkbox inside its label (the whole line is the click target).
+export function checkbox(id, label) {
+  const input = el('input', { id, name: id, type: 'checkbox', 'aria-describedby': `${id}-error` });
+  const error = el('p', { class: 'field-error', id: `${id}-error`, role: 'alert' });
+  const line = el('label', { class: 'check', for: id }, input, label);
+  return { input, error, node: el('div', { class: 'check-field' }, line, error) };
+}
+
+// The server's message for each field next to it (validation_errors):
+// true when one of these fields got one.
+export function showErrors(fields, e) {
+  let any = false;
+  for (const [name, f] of Object.entries(fields)) {
+    const msg = e && e.fields && e.fields[name] ? e.fields[name][0] : '';
+    f.error.textContent = msg;
+    if (msg) f.input.setAttribute('aria-invalid', 'true');
+    else f.input.removeAttribute('aria-invalid');
+    if (msg && !any) f.input.focus();
+    any = any || Boolean(msg);
+  }
+  return any;
+}
+
+// A status line a screen reader announces when its text changes.
+export function statusLine(id) {
+  return el('p', { class: 'status-line', id, role: 'status', 'aria-live': 'polite' });
+}
+
+export function say(line, text, kind = '') {
+  line.className = `status-line ${kind}`.trim();
+  line.textContent = text;
+}
+
 export function fullName(u) {
   return [u.first_name, u.last_name].filter(Boolean).join(' ');
 }
@@ -84,6 +126,11 @@ export function timeAgo(iso) {
 
 export function exactTime(iso) {
   return iso ? new Date(iso).toLocaleString() : '';
+}
+
+// A date as People shows it: relative, the exact time on hover.
+export function timeEl(iso) {
+  return el('time', { datetime: iso || '', title: exactTime(iso) }, timeAgo(iso));
 }
 
 // A modal built on <dialog>: resolves true when confirmed.

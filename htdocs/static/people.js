@@ -1,7 +1,9 @@
 // People: members with search, sorting and pages; a detail panel per member;
-// the invitation dialog with Copy and Reset Link.
+// the invitation dialog with Copy and Reset Link; the organization's
+// settings (tokens, session policy), which every member may change: the
+// community edition makes everyone an administrator.
 import { api, el, avatar, fullName, timeAgo, exactTime, confirmDialog, copyText, toast,
-  me, orgId, ApiError } from './app.js';
+  me, orgId, ApiError, field, checkbox, showErrors, statusLine, say } from './app.js';
 
 const PAGE_SIZE = 20;
 const state = { page: 1, search: '', ordering: 'username', count: 0, selected: null };
@@ -23,7 +25,10 @@ const detail = el('aside', { id: 'detail', class: 'detail', hidden: true, 'aria-
 app.replaceChildren(
   el('div', { class: 'page-head' },
     el('h1', {}, 'People'),
-    el('button', { type: 'button', id: 'add-people', onclick: openInvite }, '+ Add People')),
+    el('div', { class: 'head-actions' },
+      el('button', { type: 'button', class: 'secondary', id: 'org-settings',
+        'aria-haspopup': 'dialog', onclick: openSettings }, 'Organization settings'),
+      el('button', { type: 'button', id: 'add-people', onclick: openInvite }, '+ Add People'))),
   el('div', { class: 'toolbar' },
     el('label', { for: 'search', class: 'sr-only' }, 'Search people'), search,
     el('label', { for: 'ordering' }, 'Sort by'), ordering),
@@ -197,4 +202,110 @@ async function openInvite() {
   }
 }
 
+// A number field's value as the server should judge it: what is not a
+// number goes as null, so that the message is the server's, not ours.
+function number(input) {
+  const v = input.value.trim();
+  return v === '' || Number.isNaN(Number(v)) ? null : Number(v);
+}
+
+// One group of settings as its own form: its Save sends the group's fields,
+// a 400 puts the server's message next to the field it names.
+function settingsForm(id, title, fields, { path, method, read, write }) {
+  const status = statusLine(`${id}-status`);
+  const save = el('button', { type: 'submit', disabled: true }, 'Save');
+  // disabled until the current values are in: nothing typed is overwritten
+  const group = el('fieldset', { class: 'group', disabled: true }, el('legend', {}, title),
+    Object.values(fields).map((f) => f.node));
+  const form = el('form', { id, novalidate: true, 'aria-describedby': `${id}-status` },
+    group, el('div', { class: 'actions' }, save), status);
+  const fill = (v) => { write(v); group.disabled = false; save.disabled = false; };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    save.disabled = true;
+    say(status, 'Saving…');
+    try {
+      fill(await api(path, { method, json: read() }));
+      showErrors(fields, null);
+      say(status, `${title}: saved.`, 'ok');
+    } catch (err) {
+      save.disabled = false;
+      say(status, showErrors(fields, err) ? 'Not saved: see the message at the field.'
+        : err.message, 'error');
+    }
+  });
+  return { form, status, fill };
+}
+
+function tokenSettings() {
+  const f = {
+    api_tokens_enabled: checkbox('api_tokens_enabled', 'Personal access tokens enabled'),
+    legacy_api_tokens_enabled: checkbox('legacy_api_tokens_enabled', 'Legacy tokens enabled'),
+    api_token_ttl_days: field('api_token_ttl_days', 'Personal access token lifetime (days)',
+      { type: 'number', min: 1, max: 73000, step: 1, inputmode: 'numeric', required: true }),
+  };
+  return settingsForm('token-settings', 'Tokens', f, {
+    path: '/api/jwt/settings', method: 'POST',
+    read: () => ({ api_tokens_enabled: f.api_tokens_enabled.input.checked,
+      legacy_api_tokens_enabled: f.legacy_api_tokens_enabled.input.checked,
+      api_token_ttl_days: number(f.api_token_ttl_days.input) }),
+    write: (v) => {
+      f.api_tokens_enabled.input.checked = v.api_tokens_enabled;
+      f.legacy_api_tokens_enabled.input.checked = v.legacy_api_tokens_enabled;
+      f.api_token_ttl_days.input.value = v.api_token_ttl_days;
+    },
+  });
+}
+
+function policySettings() {
+  const attrs = { type: 'number', min: 1, step: 1, inputmode: 'numeric', required: true };
+  const f = {
+    max_session_age: field('max_session_age', 'Session lifetime (minutes)', attrs),
+    max_time_between_activity: field('max_time_between_activity',
+      'Sign out after inactivity (minutes)', attrs),
+  };
+  return settingsForm('session-policy', 'Sessions', f, {
+    path: '/api/session-policy/', method: 'PATCH',
+    read: () => ({ max_session_age: number(f.max_session_age.input),
+      max_time_between_activity: number(f.max_time_between_activity.input) }),
+    write: (v) => {
+      f.max_session_age.input.value = v.max_session_age;
+      f.max_time_between_activity.input.value = v.max_time_between_activity;
+    },
+  });
+}
+
+async function openSettings() {
+  const opener = document.getElementById('org-settings');
+  const tokens = tokenSettings();
+  const policy = policySettings();
+  const close = el('button', { type: 'button', class: 'secondary', id: 'close-settings' }, 'Close');
+  const dlg = el('dialog', { class: 'modal wide', id: 'settings-dialog',
+    'aria-labelledby': 'settings-title' },
+    el('h2', { id: 'settings-title' }, 'Organization settings'),
+    el('p', { class: 'muted' }, 'For everyone in the organization.'),
+    tokens.form, policy.form,
+    el('div', { class: 'actions' }, close));
+  close.addEventListener('click', () => dlg.close());
+  dlg.addEventListener('close', () => {
+    dlg.remove();
+    opener?.focus();
+    if (location.hash === '#org-settings') history.replaceState(null, '', location.pathname);
+  });
+  document.body.append(dlg);
+  dlg.showModal();   // focuses Close: the fields are disabled while they load
+  // each group loads on its own: one failing leaves the other usable
+  await Promise.all([[tokens, '/api/jwt/settings'], [policy, '/api/session-policy/']].map(
+    async ([group, path]) => {
+      try {
+        group.fill(await api(path));
+      } catch (e) {
+        say(group.status, e.message, 'error');
+      }
+    }));
+  if (document.activeElement === close) dlg.querySelector('input:enabled')?.focus();
+}
+
 load();
+// Account & Settings links here to open the settings at once
+if (location.hash === '#org-settings') openSettings();

@@ -147,7 +147,8 @@ static sl_kind_e read_policy(json_t *body, sl_org_tokens_t *o, const sl_config_t
             || json_integer_value(v) > MINUTES_MAX) {
             return sl_err_set(err, SL_EINVALID, name,
                               apr_psprintf(p, "%s must be a whole number of minutes from 1 "
-                                           "to %lld.", name, MINUTES_MAX));
+                                           "to %" APR_INT64_T_FMT ".", name,
+                                           (apr_int64_t)MINUTES_MAX));
         }
         *(age ? &o->max_age : &o->idle) = json_integer_value(v) * 60;
     }

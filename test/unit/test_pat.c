@@ -168,6 +168,7 @@ START_TEST(test_orgpolicy_sessions)
     body = J("{\"max_time_between_activity\": 0}");
     ck_assert_int_eq(sl_orgpolicy_sessions(S(), a->org_id, body, &cfg, &out, &err, test_pool),
                      SL_EINVALID);
+    ck_assert_ptr_nonnull(strstr(err.message, "from 1 to 5256000."));
 }
 END_TEST
 
