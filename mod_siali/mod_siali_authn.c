@@ -113,13 +113,21 @@ static void strip_cookie_header(request_rec *r, const char *name)
 
 /* The backend behind this Location gets who the caller is, not the
  * credentials to act as them (the session cookie in Cookie or Cookie2, a
- * "Token" Authorization, X-Api-Key), unless SialiForwardCredentials says
- * otherwise. Other cookies and other Authorization schemes stay. */
+ * "Token" or "Bearer" Authorization, X-Api-Key), unless
+ * SialiForwardCredentials says otherwise. Other cookies and other
+ * Authorization schemes (Basic) stay. */
+static int scheme_is(const char *authz, const char *scheme)
+{
+    apr_size_t n = strlen(scheme);
+
+    return !strncasecmp(authz, scheme, n) && (!authz[n] || apr_isspace(authz[n]));
+}
+
 static void strip_credentials(request_rec *r)
 {
     const char *authz = apr_table_get(r->headers_in, "Authorization");
 
-    if (authz && !strncasecmp(authz, "Token", 5) && (!authz[5] || apr_isspace(authz[5]))) {
+    if (authz && (scheme_is(authz, "Token") || scheme_is(authz, "Bearer"))) {
         apr_table_unset(r->headers_in, "Authorization");
     }
     apr_table_unset(r->headers_in, "X-Api-Key");

@@ -126,7 +126,7 @@ def test_siali_540_03_cross_site_and_underscore_spoofs(protected):
 
 def test_siali_540_04_backend_never_gets_the_credentials(protected):
     """The backend learns who the caller is, not how to act as them: the
-    session cookie, "Authorization: Token" and X-Api-Key are removed after
+    session cookie, "Authorization: Token" / "Bearer" and X-Api-Key are removed after
     authenticating; other cookies stay. SialiForwardCredentials On keeps them."""
     h = protected
     s, _ = h.signup("keeps-secrets@example.org")
@@ -136,10 +136,22 @@ def test_siali_540_04_backend_never_gets_the_credentials(protected):
     seen = s.get(h.url + "/backend/anything").json()
     assert session not in seen.get("cookie", "") and "theme=dark" in seen["cookie"]
     assert seen["x-siali-user-email"] == "keeps-secrets@example.org"
-    for header in ({"Authorization": "Token " + token}, {"X-Api-Key": token}):
+    for header in ({"Authorization": "Token " + token}, {"X-Api-Key": token},
+                   {"Authorization": "Bearer " + token}):
         seen = requests.get(h.url + "/backend/anything", headers=header).json()
         assert token not in str(seen), seen
         assert seen["x-remote-user"] == "keeps-secrets@example.org"
+    # a personal access token's access token admits too, and is removed
+    pat = s.post(h.url + "/api/token/").json()["token"]
+    access = requests.post(h.url + "/api/token/refresh/", json={"refresh": pat}).json()["access"]
+    for header in ({"Authorization": "Bearer " + access}, {"X-Api-Key": access}):
+        seen = requests.get(h.url + "/backend/anything", headers=header).json()
+        assert access not in str(seen), seen
+        assert seen["x-remote-user"] == "keeps-secrets@example.org"
+    # the PAT itself is no access token
+    r = requests.get(h.url + "/backend/anything", headers={"Authorization": "Bearer " + pat},
+                     allow_redirects=False)
+    assert r.status_code == 401
     # another scheme is the backend's own business
     seen = requests.get(h.url + "/backend/anything", cookies={"siali_session": session},
                         headers={"Authorization": "Basic Zm9vOmJhcg=="}).json()
