@@ -40,12 +40,7 @@ sl_kind_e sl_org_tokens_get(sl_db_t *db, const char *org_id, sl_org_tokens_t *o,
 
 /* ---- settings and session policy ---- */
 
-typedef struct {
-    const char *org_id;
-    json_t *body;
-    const sl_config_t *cfg;
-    json_t *out;
-} settings_t;
+typedef struct settings_s settings_t;
 
 static json_t *settings_json(const sl_org_tokens_t *o)
 {
@@ -88,45 +83,6 @@ static sl_kind_e read_settings(json_t *body, sl_org_tokens_t *o, sl_err_t *err, 
     return SL_OK;
 }
 
-static sl_kind_e settings_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
-{
-    settings_t *b = baton;
-    sl_org_tokens_t o;
-    sl_kind_e k;
-
-    if ((k = sl_org_tokens_get(db, b->org_id, &o, err, p)) != SL_OK) {
-        return k;
-    }
-    if (b->body) {
-        const char *args[4];
-        if ((k = read_settings(b->body, &o, err, p)) != SL_OK) {
-            return k;
-        }
-        args[0] = o.api_enabled ? "1" : "0";
-        args[1] = o.legacy_enabled ? "1" : "0";
-        args[2] = sl_i64(o.ttl_days, p);
-        args[3] = b->org_id;
-        if ((k = sl_db_exec(db, p, "siali_org_set_tokens", NULL, 4, args, err)) != SL_OK) {
-            return k;
-        }
-    }
-    b->out = sl_json_pool(settings_json(&o), p);
-    return SL_OK;
-}
-
-sl_kind_e sl_orgpolicy_tokens(sl_conn_src_t *src, const char *org_id, json_t *body, json_t **out,
-                          sl_err_t *err, apr_pool_t *p)
-{
-    settings_t b = { org_id, body, NULL, NULL };
-    sl_kind_e k = sl_conn_run(src, body ? SL_CONN_WRITE : SL_CONN_READ, settings_unit, &b, err,
-                              p);
-
-    if (k == SL_OK) {
-        *out = b.out;
-    }
-    return k;
-}
-
 static sl_kind_e read_policy(json_t *body, sl_org_tokens_t *o, const sl_config_t *cfg,
                              sl_err_t *err, apr_pool_t *p)
 {
@@ -158,7 +114,43 @@ static sl_kind_e read_policy(json_t *body, sl_org_tokens_t *o, const sl_config_t
     return SL_OK;
 }
 
-static sl_kind_e policy_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+/* the token settings' columns, in siali_org_set_tokens' order */
+static sl_kind_e write_settings(sl_db_t *db, const sl_org_tokens_t *o, const char *org_id,
+                                sl_err_t *err, apr_pool_t *p)
+{
+    const char *args[4] = { o->api_enabled ? "1" : "0", o->legacy_enabled ? "1" : "0",
+                            sl_i64(o->ttl_days, p), org_id };
+
+    return sl_db_exec(db, p, "siali_org_set_tokens", NULL, 4, args, err);
+}
+
+static sl_kind_e write_policy(sl_db_t *db, const sl_org_tokens_t *o, const char *org_id,
+                              sl_err_t *err, apr_pool_t *p)
+{
+    const char *args[3] = { sl_i64(o->max_age, p), sl_i64(o->idle, p), org_id };
+
+    return sl_db_exec(db, p, "siali_org_set_policy", NULL, 3, args, err);
+}
+
+/* in minutes, what is in force: the policy, else the directives */
+static json_t *policy_json(const sl_org_tokens_t *o, const sl_config_t *cfg)
+{
+    return json_pack("{s:I, s:I}", "max_session_age",
+                     (json_int_t)((o->max_age ? o->max_age : cfg->session_max_age) / 60),
+                     "max_time_between_activity",
+                     (json_int_t)((o->idle ? o->idle : cfg->session_idle) / 60));
+}
+
+/* The two endpoints differ in what they read, write and show */
+struct settings_s {
+    const char *org_id;
+    json_t *body;
+    const sl_config_t *cfg;
+    json_t *out;
+    int policy;
+};
+
+static sl_kind_e settings_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     settings_t *b = baton;
     sl_org_tokens_t o;
@@ -168,36 +160,45 @@ static sl_kind_e policy_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
         return k;
     }
     if (b->body) {
-        const char *args[3];
-        if ((k = read_policy(b->body, &o, b->cfg, err, p)) != SL_OK) {
-            return k;
+        k = b->policy ? read_policy(b->body, &o, b->cfg, err, p)
+                      : read_settings(b->body, &o, err, p);
+        if (k == SL_OK) {
+            k = b->policy ? write_policy(db, &o, b->org_id, err, p)
+                          : write_settings(db, &o, b->org_id, err, p);
         }
-        args[0] = sl_i64(o.max_age, p);
-        args[1] = sl_i64(o.idle, p);
-        args[2] = b->org_id;
-        if ((k = sl_db_exec(db, p, "siali_org_set_policy", NULL, 3, args, err)) != SL_OK) {
+        if (k != SL_OK) {
             return k;
         }
     }
-    b->out = sl_json_pool(json_pack("{s:I, s:I}", "max_session_age",
-                                    (json_int_t)((o.max_age ? o.max_age
-                                                  : b->cfg->session_max_age) / 60),
-                                    "max_time_between_activity",
-                                    (json_int_t)((o.idle ? o.idle : b->cfg->session_idle)
-                                                 / 60)), p);
+    b->out = sl_json_pool(b->policy ? policy_json(&o, b->cfg) : settings_json(&o), p);
     return SL_OK;
+}
+
+static sl_kind_e run_settings(sl_conn_src_t *src, settings_t *b, json_t **out, sl_err_t *err,
+                              apr_pool_t *p)
+{
+    sl_kind_e k = sl_conn_run(src, b->body ? SL_CONN_WRITE : SL_CONN_READ, settings_unit, b,
+                              err, p);
+
+    if (k == SL_OK) {
+        *out = b->out;
+    }
+    return k;
+}
+
+sl_kind_e sl_orgpolicy_tokens(sl_conn_src_t *src, const char *org_id, json_t *body,
+                              json_t **out, sl_err_t *err, apr_pool_t *p)
+{
+    settings_t b = { org_id, body, NULL, NULL, 0 };
+
+    return run_settings(src, &b, out, err, p);
 }
 
 sl_kind_e sl_orgpolicy_sessions(sl_conn_src_t *src, const char *org_id, json_t *body,
                                 const sl_config_t *cfg, json_t **out, sl_err_t *err,
                                 apr_pool_t *p)
 {
-    settings_t b = { org_id, body, cfg, NULL };
-    sl_kind_e k = sl_conn_run(src, body ? SL_CONN_WRITE : SL_CONN_READ, policy_unit, &b, err,
-                              p);
+    settings_t b = { org_id, body, cfg, NULL, 1 };
 
-    if (k == SL_OK) {
-        *out = b.out;
-    }
-    return k;
+    return run_settings(src, &b, out, err, p);
 }
