@@ -107,8 +107,20 @@
  * member and user columns (NULL where the page is empty). Parameters: org,
  * the least is_active, pattern, cap + 1, cap, limit, offset. */
 #define FOUND(users, where, order, sorted) \
-      "WITH s AS MATERIALIZED (SELECT u.id FROM user_search f CROSS JOIN " users " WHERE " \
-      where " LIMIT " N ") SELECT c.n, u.* FROM (SELECT count(*) AS n FROM s) c LEFT JOIN (" \
+      FOUND_FROM("WITH s AS MATERIALIZED (SELECT u.id FROM user_search f CROSS JOIN " users \
+                 " WHERE " where " LIMIT " N ")", order, sorted)
+/* PostgreSQL: the candidates of the trigram index first, as a CTE of their
+ * own, so that it is the index that finds them (a LIMIT over the join made
+ * the planner walk user_search in key order checking each document: 10 ms
+ * for a word one member in eight has, 2.8 ms this way); a materialized CTE
+ * is read lazily, so the LIMIT still stops the heap scan at cap + 1 */
+#define FOUND_PG(like, order, sorted) \
+      FOUND_FROM("WITH m AS MATERIALIZED (SELECT f.rowid FROM user_search f WHERE " like \
+                 "), s AS MATERIALIZED (SELECT u.id FROM m CROSS JOIN users u " \
+                 "WHERE u.id = m.rowid AND u.org_member = " N ACTIVE_FILTER("u.is_active") \
+                 " LIMIT " N ")", order, sorted)
+#define FOUND_FROM(matches, order, sorted) \
+      matches " SELECT c.n, u.* FROM (SELECT count(*) AS n FROM s) c LEFT JOIN (" \
       "SELECT m.id AS mid, " USER_COLS " FROM (SELECT u.id FROM s CROSS JOIN users u " \
       "WHERE u.id = s.id AND (SELECT count(*) FROM s) <= CAST(" N " AS BIGINT) " \
       "ORDER BY " sorted PAGE ") pg JOIN users u ON u.id = pg.id JOIN memberships m " \
@@ -119,16 +131,15 @@
  * (users_filter_idx; SQLite reads it instead of each match's row, half the
  * cost of counting a common word; PostgreSQL chooses its own INCLUDE
  * index) */
-#define USERS "users u"
 #define USERS_LITE "users u INDEXED BY users_filter_idx"
 #define MEMBERS_SEARCH(name, order, sorted) \
-    { "siali_members_" name "_s", FOUND(USERS, SEARCH_FILTER, order, sorted), \
+    { "siali_members_" name "_s", FOUND_PG("f.doc LIKE %s", order, sorted), \
       FOUND(USERS_LITE, SEARCH_FILTER_M, order, sorted) }, \
     { "siali_members_created_" name "_s", CREATED(MEMBER_WHERE_S, sorted), \
       CREATED(MEMBER_WHERE_M, sorted) }, \
     { "siali_members_contrib_" name "_s", CONTRIB(MEMBER_WHERE_S, sorted), \
       CONTRIB(MEMBER_WHERE_M, sorted) }, \
-    { "siali_members_" name "_e", FOUND(USERS, SEARCH_FILTER_E, order, sorted), \
+    { "siali_members_" name "_e", FOUND_PG("f.doc LIKE %s ESCAPE '!'", order, sorted), \
       FOUND(USERS_LITE, SEARCH_FILTER_E, order, sorted) }, \
     { "siali_members_created_" name "_e", CREATED(MEMBER_WHERE_E, sorted), NULL }, \
     { "siali_members_contrib_" name "_e", CONTRIB(MEMBER_WHERE_E, sorted), NULL }
