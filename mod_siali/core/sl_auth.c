@@ -43,10 +43,12 @@ const char *sl_auth_token_key(const char *authz, const char *xkey, int *present)
          * "Bearer" (access tokens, and legacy keys as SCIM clients send them) */
         apr_size_t n = !strncasecmp(authz, "Token", 5) ? 5
                        : !strncasecmp(authz, "Bearer", 6) ? 6 : 0;
-        if (n && (authz[n] == ' ' || !authz[n])) {
+        /* the scheme ends at a space or a tab, as httpd's own modules read
+         * it (ap_getword_white); AuthType Siali strips the same headers */
+        if (n && (authz[n] == ' ' || authz[n] == '\t' || !authz[n])) {
             *present = 1;
             key = authz + n;
-            while (*key == ' ') {
+            while (*key == ' ' || *key == '\t') {
                 key++;
             }
         }

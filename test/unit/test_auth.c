@@ -19,6 +19,8 @@ START_TEST(test_auth_token_key_from_either_header)
     ck_assert_str_eq(sl_auth_token_key("Bearer abcde", NULL, &present), "abcde");
     ck_assert_int_eq(present, 1);
     ck_assert_str_eq(sl_auth_token_key("bearer  e.y.j", NULL, &present), "e.y.j");
+    ck_assert_str_eq(sl_auth_token_key("Bearer\te.y.j", NULL, &present), "e.y.j");
+    ck_assert_str_eq(sl_auth_token_key("Token \t abcde", NULL, &present), "abcde");
     ck_assert_ptr_null(sl_auth_token_key("Basic YTpi", NULL, &present));
     ck_assert_int_eq(present, 0);
     ck_assert_ptr_null(sl_auth_token_key("Bearerabcde", NULL, &present));
