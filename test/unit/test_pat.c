@@ -4,6 +4,7 @@
 
 #include <apr_strings.h>
 
+#include "sl_json.h"
 #include "sl_jwt.h"
 #include "sl_orgpolicy.h"
 #include "sl_pat.h"
