@@ -75,8 +75,10 @@ siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
             return failed(r, req, "malformed token header", SIALI_FOUND_BAD_TOKEN);
         }
         /* an access token of a personal access token, or a legacy key */
-        k = sl_jwt_looks_like(key) ? sl_pat_bearer(src, &req->user, key, &err, r->pool)
-                                   : sl_auth_token(src, &req->user, key, &err, r->pool);
+        int jwt = sl_jwt_looks_like(key);
+
+        k = jwt ? sl_pat_bearer(src, &req->user, key, &err, r->pool)
+                : sl_auth_token(src, &req->user, key, &err, r->pool);
         if (k == SL_OK) {
             req->auth = SIALI_AUTH_TOKEN;
             return SIALI_FOUND_OK;
@@ -84,7 +86,7 @@ siali_found_e siali_auth_find(request_rec *r, siali_req_t *req)
         req->user = NULL;
         if (k == SL_EDENIED) {
             /* said when it is no guess: the token is ours but may not be used */
-            req->auth_detail = err.field || sl_jwt_looks_like(key) ? err.message : NULL;
+            req->auth_detail = err.field || jwt ? err.message : NULL;
             return failed(r, req, "invalid token", SIALI_FOUND_BAD_TOKEN);
         }
         return SIALI_FOUND_UNAVAILABLE;

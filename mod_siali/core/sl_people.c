@@ -25,23 +25,31 @@ int sl_people_ordering_ok(const char *ordering)
     return 0;
 }
 
-const char *sl_people_like_pattern(const char *search, apr_pool_t *p)
+/* the folded search between open and close, each of specials preceded by
+ * esc (LIKE's '!' escape, or FTS5's doubled quote) */
+static const char *quoted(const char *search, char open, char close, const char *specials,
+                          char esc, apr_pool_t *p)
 {
     const char *folded = sl_text_fold(search, p), *s;
     char *out, *d;
 
     folded = folded ? folded : search;
     d = out = apr_palloc(p, strlen(folded) * 2 + 3);
-    *d++ = '%';
+    *d++ = open;
     for (s = folded; *s; s++) {
-        if (*s == '%' || *s == '_' || *s == '!') {
-            *d++ = '!';
+        if (strchr(specials, *s)) {
+            *d++ = esc;
         }
         *d++ = *s;
     }
-    *d++ = '%';
+    *d++ = close;
     *d = '\0';
     return out;
+}
+
+const char *sl_people_like_pattern(const char *search, apr_pool_t *p)
+{
+    return quoted(search, '%', '%', "%_!", '!', p);
 }
 
 /* [{"id", "title"}] from rows whose columns start at `first` */
@@ -61,21 +69,7 @@ static const char *order_label(const char *ordering, apr_pool_t *p)
 
 const char *sl_people_match_phrase(const char *search, apr_pool_t *p)
 {
-    const char *folded = sl_text_fold(search, p), *s;
-    char *out, *d;
-
-    folded = folded ? folded : search;
-    d = out = apr_palloc(p, strlen(folded) * 2 + 3);
-    *d++ = '"';
-    for (s = folded; *s; s++) {
-        if (*s == '"') {
-            *d++ = '"';
-        }
-        *d++ = *s;
-    }
-    *d++ = '"';
-    *d = '\0';
-    return out;
+    return quoted(search, '"', '"', "\"", '"', p);
 }
 
 /* a LIKE metacharacter or the escape: only an escaped LIKE is right */
@@ -138,8 +132,9 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
     if (search) {
         /* folded as the documents are (sl_account_search_doc) */
         const char *folded = sl_text_fold(search, p);
-        const char *like = needs_escape(search) ? sl_people_like_pattern(search, p)
-                           : apr_pstrcat(p, "%", folded ? folded : search, "%", NULL);
+        /* escaped: right with ESCAPE '!' ("_e", "_we") and, with nothing to
+         * escape, the plain pattern of "_s" / "_w" */
+        const char *like = sl_people_like_pattern(search, p);
 
         kind = search_kind(db, search, folded ? folded : search);
         /* the trigram index read once: the matches, no further than the cap
@@ -148,7 +143,7 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
          * documents alone: a word most deactivated accounts share is not
          * "many" for the active ones */
         args[0] = !strcmp(kind, "_s") && !db->is_pgsql ? sl_people_match_phrase(search, p)
-                  : kind[1] == 'e' ? sl_people_like_pattern(search, p) : like;
+                  : like;
         args[1] = org_id;
         args[2] = active;
         args[3] = sl_i64(SL_PEOPLE_COUNT_CAP + 1, p);

@@ -1118,3 +1118,50 @@ def test_siali_910_27_an_accepted_access_token_is_refused_once_expired(httpd):
     assert spread_whoami(httpd, bearer(short), n=48) == {(401, None): 48}
     assert whoami(httpd, bearer(access)).json()["id"] == uid
     assert not httpd.bad_log_lines()
+
+
+def test_siali_910_28_parallel_settings_and_policy_writes(httpd):
+    """12 clients at once set the token lifetime and 12 the session policy,
+    each a value of its own, while 8 read them: every write is answered 200
+    with its own value, every read is one of the acknowledged states, and
+    what stays is one of the acknowledged values, in force for the next
+    PAT (nothing lost half-way, no 5xx)."""
+    s, _, _ = account(httpd, "pat.parallel.settings@example.org")
+    cookies = s.cookies
+
+    def set_ttl(n):
+        r = requests.post(httpd.url + SETTINGS, json={"api_token_ttl_days": 100 + n},
+                          cookies=cookies, timeout=30)
+        return "ttl", n, r.status_code, r.json()
+
+    def set_policy(n):
+        r = requests.patch(httpd.url + POLICY, json={"max_session_age": 1000 + n},
+                           cookies=cookies, timeout=30)
+        return "policy", n, r.status_code, r.json()
+
+    def read(n):
+        r = requests.get(httpd.url + (SETTINGS if n % 2 else POLICY), cookies=cookies,
+                         timeout=30)
+        return "read", n, r.status_code, r.json()
+
+    jobs = ([(set_ttl, n) for n in range(12)] + [(set_policy, n) for n in range(12)]
+            + [(read, n) for n in range(8)])
+    with cf.ThreadPoolExecutor(32) as ex:
+        got = list(ex.map(lambda j: j[0](j[1]), jobs))
+    for kind, n, code, body in got:
+        assert code == 200, (kind, n, code, body)
+        if kind == "ttl":
+            assert body["api_token_ttl_days"] == 100 + n, body
+        elif kind == "policy":
+            assert body["max_session_age"] == 1000 + n, body
+        elif "api_token_ttl_days" in body:
+            assert body["api_token_ttl_days"] == 73000 or 100 <= body["api_token_ttl_days"] < 112
+        else:
+            assert body["max_session_age"] == 20160 or 1000 <= body["max_session_age"] < 1012
+    ttl = s.get(httpd.url + SETTINGS).json()["api_token_ttl_days"]
+    age = s.get(httpd.url + POLICY).json()["max_session_age"]
+    assert 100 <= ttl < 112 and 1000 <= age < 1012, (ttl, age)
+    made = s.post(httpd.url + "/api/token/").json()["token"]
+    c = claims(made)
+    assert c["exp"] - c["iat"] == ttl * 86400
+    assert not httpd.bad_log_lines()
