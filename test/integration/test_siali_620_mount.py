@@ -23,3 +23,28 @@ def test_siali_620_01_prefix_once(httpd_factory):
     assert r.status_code == 200 and inv["token"] in r.text
     nxt = s.get(h.url + "/api/organizations/1/memberships", params={"page_size": 1}).json()
     assert nxt["next"].startswith("/label/api/organizations/1/memberships?page=2")
+
+
+def test_siali_620_02_no_file_walk(httpd_factory):
+    """The module's URLs are no files: mod_dir's DirectoryIndex does not turn
+    the mount's "/" into a file of the DocumentRoot (as Debian's default
+    site has), <Location> still governs access, static files still come from
+    the disk."""
+    h = httpd_factory(modules=("dir",), waive=("AH01630",), directives="""
+DirectoryIndex index.html
+<Location /api/health>
+  Require all denied
+</Location>
+""")
+    with open(h.root + "/htdocs/index.html", "w") as f:
+        f.write("the default site's page\n")
+    h.start()
+    r = requests.get(h.url + "/", allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"] == "/user/login/"
+    s, r = h.signup("first@example.org")
+    assert r.status_code == 302
+    r = s.get(h.url + "/", allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"] == "/people/"
+    assert requests.get(h.url + "/api/health").status_code == 403
+    assert s.get(h.url + "/api/current-user/whoami").json()["email"] == "first@example.org"
+    assert requests.get(h.url + "/static/siali.css").status_code == 200
