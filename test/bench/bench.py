@@ -10,7 +10,7 @@ errors and the ratio of each to the static file served by the same server
 in the same run. Not a test: it asserts nothing about time.
 
     /usr/bin/python3 test/bench/bench.py [--duration 10] [--threads 2]
-                                         [--driver sqlite|pgsql|both]
+                                         [--driver sqlite|pgsql|both] [--rounds 3]
 """
 import argparse
 import ctypes
@@ -76,11 +76,14 @@ def main():
     ap.add_argument("--no-logins", action="store_true")
     ap.add_argument("--warmup", type=int, default=0,
                     help="seconds of wrk per case before the measured run")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="runs of every case, interleaved (static, token, ..., static, "
+                    "token, ...); each figure is the median run of its case")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is not installed (apt-get install wrk)")
-    print("mod_siali benchmark: event MPM, %d s per run, wrk -t%d, 127.0.0.1"
-          % (args.duration, args.threads))
+    print("mod_siali benchmark: event MPM, %d s per run, %d round(s), wrk -t%d, 127.0.0.1"
+          % (args.duration, args.rounds, args.threads))
     print("%-7s %-16s %5s %10s %9s %9s %7s %7s" % ("driver", "case", "conns", "req/s",
                                                    "p50 ms", "p99 ms", "errors", "ratio"))
     for driver in (("sqlite", "pgsql") if args.driver == "both" else (args.driver,)):
@@ -95,7 +98,10 @@ def run(driver, args):
     # spare children), which wrk counts as read errors, for the static file as
     # much as for the module. No request cap per connection either.
     mpm = ("MaxKeepAliveRequests 0\nServerLimit 4\nThreadsPerChild 64\n"
-           "MaxRequestWorkers 256\nMinSpareThreads 64\nMaxSpareThreads 256")
+           "MaxRequestWorkers 256\nMinSpareThreads 64\nMaxSpareThreads 256\n"
+           # as a production server (and Debian's apache2.conf): the static
+           # file is not slowed by an .htaccess probe in every directory
+           "<Directory />\n  AllowOverride None\n</Directory>")
     h = conftest.Httpd(hash_cost=DEFAULT_HASH, loglevel="siali:warn", start_servers=4,
                        directives=mpm, driver=driver)
     with open(os.path.join(h.root, "htdocs", "static", "bench.txt"), "w") as f:
@@ -120,11 +126,18 @@ def run(driver, args):
                 ("whoami session", h.url + "/api/current-user/whoami",
                  ("Cookie: siali_session=" + cookie,)),
             ]
+            # rounds interleave the cases, so a quiet or a busy moment of
+            # the machine is shared by all of them rather than by one
+            runs = {name: [] for name, _, _ in cases}
+            for rnd in range(args.rounds):
+                for name, url, hdrs in cases:
+                    if args.warmup and rnd == 0:
+                        wrk(url, conns, args.warmup, args.threads, hdrs)
+                    runs[name].append(wrk(url, conns, args.duration, args.threads, hdrs))
             base = None
-            for name, url, hdrs in cases:
-                if args.warmup:
-                    wrk(url, conns, args.warmup, args.threads, hdrs)
-                res = wrk(url, conns, args.duration, args.threads, hdrs)
+            for name, _, _ in cases:
+                res = sorted(runs[name], key=lambda x: x["rps"])[len(runs[name]) // 2]
+                res["errors"] = sum(x["errors"] for x in runs[name])
                 base = base or res["rps"]
                 print("%-7s %-16s %5d %10.0f %9.2f %9.2f %7d %6.2fx" % (
                     driver, name, conns, res["rps"], res["p50"], res["p99"], res["errors"],
