@@ -1,9 +1,12 @@
-/* The cache of callers on PostgreSQL (sl_authcache.h) and what keeps it
- * true: one thread per child and database that LISTENs on siali_auth on a
- * connection of its own (not one of mod_dbd's: it is held for the child's
- * life) and flushes the cache at every notification. While that connection
- * is down the cache is off, so a change it could not hear about is never
- * served from it. */
+/* The cache of callers (sl_authcache.h) and what keeps it true.
+ * PostgreSQL: one thread per child and database that LISTENs on siali_auth
+ * on a connection of its own (not one of mod_dbd's: it is held for the
+ * child's life) and flushes the cache at every notification. While that
+ * connection is down the cache is off, so a change it could not hear about
+ * is never served from it.
+ * SQLite: every writer is on this machine and maps the database's change
+ * counter (sl_dbfile_counter): the children flush all caches with each
+ * write unit, the siali command when it is done. */
 #include <poll.h>
 #include <string.h>
 
@@ -19,6 +22,7 @@
 #include "mod_siali_config.h"
 #include "mod_siali_notify.h"
 #include "sl_authcache.h"
+#include "sl_dbfile.h"
 
 #define AUTH_CACHE_ENTRIES 20000
 #define RETRY_MS 1000
@@ -178,6 +182,38 @@ void siali_notify_post_config(server_rec *s)
     shared_counter = *slot;
 }
 
+/* One cache per SQLite file, shared by the servers on it (the shortest
+ * life among them), or NULL: no counter, no cache. */
+static sl_authcache_t *sqlite_cache(apr_hash_t *caches, const char *path,
+                                    apr_interval_time_t ttl, server_rec *sp, apr_pool_t *p)
+{
+    const char *key = apr_pstrcat(p, "sqlite:", path, NULL), *e;
+    listener_t *l = apr_hash_get(caches, key, APR_HASH_KEY_STRING);
+    volatile apr_uint32_t *counter;
+
+    if (l) {
+        if (ttl < l->ttl) {
+            l->ttl = ttl;
+            sl_authcache_set_ttl(l->cache, ttl);
+        }
+        return l->cache;
+    }
+    if ((e = sl_dbfile_counter(path, &counter, p))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp, "SL10027: caller cache off: %s", e);
+        return NULL;
+    }
+    l = apr_pcalloc(p, sizeof(*l));
+    l->ttl = ttl;
+    l->s = sp;
+    if (sl_authcache_create(&l->cache, AUTH_CACHE_ENTRIES, ttl, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    sl_authcache_share(l->cache, counter);
+    sl_authcache_enable(l->cache, 1);
+    apr_hash_set(caches, key, APR_HASH_KEY_STRING, l);
+    return l->cache;
+}
+
 void siali_notify_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_hash_t *caches = apr_hash_make(p);
@@ -188,6 +224,10 @@ void siali_notify_child_init(apr_pool_t *p, server_rec *s)
         apr_interval_time_t ttl = c->core.auth_cache;
         listener_t *l;
 
+        if (c->db_driver && !strcmp(c->db_driver, "sqlite3") && c->db_params && ttl > 0) {
+            c->authcache = sqlite_cache(caches, c->db_params, ttl, sp, p);
+            continue;
+        }
         if (!c->db_driver || strcmp(c->db_driver, "pgsql") || !c->db_params || ttl <= 0
             || !shared_counter) {
             continue;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <apr_file_info.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "siali_cli.h"
@@ -34,6 +35,16 @@ int siali_cli_parse_spec(siali_cli_t *cli, const char *spec, apr_pool_t *p)
         return 1;
     }
     return 0;
+}
+
+/* Run when the command is done with the database (its pool goes), after
+ * its last commit: every httpd child on the file drops what its caller
+ * cache holds (a change counted before its commit could be cached again
+ * from the old row). */
+static apr_status_t count_change(void *data)
+{
+    apr_atomic_inc32(data);
+    return APR_SUCCESS;
 }
 
 sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p)
@@ -79,6 +90,18 @@ sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p)
     if (sl_db_prepare_all(db, &err) != SL_OK) {
         fprintf(stderr, "siali: %s\n", err.message);
         return NULL;
+    }
+    if (sqlite) {
+        volatile apr_uint32_t *counter;
+        const char *e = sl_dbfile_counter(cli->params, &counter, p);
+        if (e) {
+            fprintf(stderr, "siali: warning: %s: a running httpd may go on answering "
+                    "from its caller cache for up to SialiAuthCache\n", e);
+        }
+        else {
+            apr_pool_cleanup_register(p, (void *)counter, count_change,
+                                      apr_pool_cleanup_null);
+        }
     }
     return db;
 }

@@ -2,12 +2,15 @@
  * session cookie found (keyed by the credential's SHA-256, never by the
  * credential). On PostgreSQL every request would otherwise spend a round
  * trip and an executor start on the same few rows, which costs as much CPU
- * as httpd spends on the whole request.
+ * as httpd spends on the whole request; on SQLite a pooled connection, the
+ * library's process-wide mutex and two file locks.
  *
  * Correctness rests on invalidation, not on a short life:
- *  - the database announces every change that can alter an answer
+ *  - PostgreSQL announces every change that can alter an answer
  *    (triggers on users, api_tokens, sessions and memberships NOTIFY
  *    siali_auth, schema v5); a listener calls sl_authcache_flush() for each;
+ *    on SQLite every writer shares the counter (below), the siali command
+ *    too (sl_dbfile_counter);
  *  - while the listener is not connected the cache is off (enabled 0), and
  *    it is flushed when it connects again, so nothing missed meanwhile is
  *    ever served from it;

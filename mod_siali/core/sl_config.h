@@ -25,7 +25,7 @@ typedef struct {
     apr_size_t avatar_max_bytes;
     apr_interval_time_t db_wait;   /* a unit of work's budget (sl_conn) */
     apr_interval_time_t hash_wait; /* longest wait for a hashing slot */
-    apr_interval_time_t auth_cache; /* PostgreSQL caller cache, 0 off */
+    apr_interval_time_t auth_cache; /* caller cache's entry life, 0 off */
     const char *start_username;    /* the account created at start, or NULL */
     const char *start_password;
     const char *start_token;       /* its API token, NULL: generated */
@@ -74,8 +74,8 @@ typedef struct {
     X(SESSION_IDLE, "SialiSessionIdleTimeout", SECONDS, session_idle, session_idle, 0, 0, "5d", \
       "session ends after this long without use, e.g. 5d") \
     X(AUTH_CACHE, "SialiAuthCache", CACHE, auth_cache, auth_cache, 0, 3600, "30s", \
-      "PostgreSQL: how long a child may keep who a token or session is between " \
-      "changes the database announces (Off, or e.g. 30s)") \
+      "how long a child may keep who a token or session is between the changes " \
+      "it hears of (Off, or e.g. 30s)") \
     X(DB_WAIT, "SialiDatabaseWait", USEC, db_wait, db_wait, 0, 600, "3s", \
       "longest wait of a request for the database (a pooled connection, the SQLite " \
       "writer, retries of busy work) before 503, e.g. 3s") \

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -261,4 +262,41 @@ int sl_dbfile_in_use(const char *path, apr_pool_t *p)
     busy = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     close(fd);
     return busy;
+}
+
+static apr_status_t unmap_counter(void *data)
+{
+    munmap(data, sizeof(apr_uint32_t));
+    return APR_SUCCESS;
+}
+
+const char *sl_dbfile_counter(const char *path, volatile apr_uint32_t **counter,
+                              apr_pool_t *p)
+{
+    const char *lock = apr_pstrcat(p, path, ".lock", NULL), *why;
+    int fd = open_file(lock, O_RDWR | O_CREAT, p, &why);
+    struct stat st;
+    void *at;
+
+    *counter = NULL;
+    if (fd < 0) {
+        return why ? why : apr_psprintf(p, "cannot open %s: %s", lock, strerror(errno));
+    }
+    /* never shortened: a process may have it mapped; growing is
+     * idempotent, whoever does it first (the new bytes read as zero) */
+    if (fstat(fd, &st) != 0
+        || (st.st_size < (off_t)sizeof(apr_uint32_t)
+            && ftruncate(fd, sizeof(apr_uint32_t)) != 0)) {
+        why = apr_psprintf(p, "cannot size %s: %s", lock, strerror(errno));
+        close(fd);
+        return why;
+    }
+    at = mmap(NULL, sizeof(apr_uint32_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);    /* the mapping keeps the file */
+    if (at == MAP_FAILED) {
+        return apr_psprintf(p, "cannot map %s: %s", lock, strerror(errno));
+    }
+    apr_pool_cleanup_register(p, at, unmap_counter, apr_pool_cleanup_null);
+    *counter = at;
+    return NULL;
 }

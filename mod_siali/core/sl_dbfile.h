@@ -3,7 +3,8 @@
  * hashes), whoever creates it (the httpd parent, siali start, create_user,
  * migrate), whatever the umask; and "is an httpd using it?" (the parent
  * holds a shared flock on <db>.lock for as long as it runs; the CLI asks
- * for an exclusive one before it migrates). */
+ * for an exclusive one before it migrates), and the count of changes every
+ * process that writes it keeps in that file (the caller caches'). */
 #ifndef SL_DBFILE_H
 #define SL_DBFILE_H
 
@@ -43,6 +44,15 @@ apr_status_t sl_dbfile_hold(const char *path, apr_pool_t *p);
 
 /* 1 when some process holds it (a running httpd). */
 int sl_dbfile_in_use(const char *path, apr_pool_t *p);
+
+/* The change counter of the database at path: the first four bytes of
+ * <path>.lock (made so long when shorter), mapped shared into this process
+ * until p is destroyed. Every httpd child and every siali command on the
+ * file map the same bytes: a caller cache shares it (sl_authcache_share),
+ * so a write by any of them flushes all caches (sl_authcache.h). NULL or an
+ * error sentence. */
+const char *sl_dbfile_counter(const char *path, volatile apr_uint32_t **counter,
+                              apr_pool_t *p);
 
 /* Every missing folder of dir, each made with exactly mode (the umask
  * cannot widen one); *created set when one was made. NULL, or why not. */

@@ -116,11 +116,14 @@ def test_siali_886_02_changes_elsewhere_arrive_by_notification(httpd_factory):
 
 
 def test_siali_886_03_a_lookup_racing_a_reset_never_revives_the_old_token(httpd_factory):
+    race_resets(httpd_factory(directives=SPREAD, start_servers=4).start())
+
+
+def race_resets(h):
     """Many clients at once on the same token (identical inputs) and on
     their own tokens (distinct ones) while the tokens are reset: every
     request sent after a reset was answered refuses the old token, and no
     request with a current token is refused."""
-    h = httpd_factory(directives=SPREAD, start_servers=4).start()
     users = [account(h, "racer%d@example.org" % i) for i in range(4)]
     bad, dropped, stop = [], [], threading.Event()
     current = {i: t for i, (_, t) in enumerate(users)}

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "test_core.h"
@@ -163,6 +164,57 @@ START_TEST(test_throttle_address_subjects)
 }
 END_TEST
 
+/* The change counter: two processes' mappings (a fork, as httpd's children
+ * and the siali command are) are the same four bytes, the lock still
+ * locks, a symbolic link is refused. */
+START_TEST(test_dbfile_counter_shared_by_processes)
+{
+    const char *path = apr_pstrcat(test_pool, dir, "/c.db", NULL);
+    volatile apr_uint32_t *a = NULL, *b = NULL;
+    struct stat st;
+    pid_t pid;
+    int status;
+
+    ck_assert_ptr_null(sl_dbfile_counter(path, &a, test_pool));
+    ck_assert_ptr_nonnull((const void *)a);
+    ck_assert_uint_eq(*a, 0);
+    ck_assert_int_eq(stat(apr_pstrcat(test_pool, path, ".lock", NULL), &st), 0);
+    ck_assert_int_eq(st.st_size, 4);
+    ck_assert_int_eq(st.st_mode & 0777, SL_DBFILE_MODE);
+    pid = fork();
+    if (pid == 0) {
+        apr_pool_t *cp;
+        volatile apr_uint32_t *c;
+
+        apr_pool_create(&cp, NULL);
+        if (sl_dbfile_counter(path, &c, cp)) {
+            _exit(1);
+        }
+        apr_atomic_inc32(c);
+        apr_atomic_inc32(c);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_uint_eq(*a, 2);
+    /* a second mapping here sees the same, and the file keeps its size */
+    ck_assert_ptr_null(sl_dbfile_counter(path, &b, test_pool));
+    apr_atomic_inc32(b);
+    ck_assert_uint_eq(*a, 3);
+    ck_assert_int_eq(stat(apr_pstrcat(test_pool, path, ".lock", NULL), &st), 0);
+    ck_assert_int_eq(st.st_size, 4);
+    /* the lock file is still the lock */
+    ck_assert_int_eq(sl_dbfile_hold(path, test_pool), APR_SUCCESS);
+    ck_assert_int_eq(sl_dbfile_in_use(path, test_pool), 1);
+    /* never through a link */
+    ck_assert_int_eq(symlink("/tmp/elsewhere", apr_pstrcat(test_pool, dir, "/l.db.lock",
+                                                           NULL)), 0);
+    ck_assert_ptr_nonnull(sl_dbfile_counter(apr_pstrcat(test_pool, dir, "/l.db", NULL), &b,
+                                            test_pool));
+    ck_assert_ptr_null((const void *)b);
+}
+END_TEST
+
 Suite *test_throttle_suite(void)
 {
     Suite *s = suite_create("throttle");
@@ -177,6 +229,7 @@ Suite *test_throttle_suite(void)
     tcase_add_checked_fixture(tf, setup, teardown);
     tcase_add_test(tf, test_dbfile_modes_whatever_the_umask);
     tcase_add_test(tf, test_dbfile_lock_says_in_use);
+    tcase_add_test(tf, test_dbfile_counter_shared_by_processes);
     suite_add_tcase(s, tf);
     return s;
 }
