@@ -250,40 +250,19 @@ static int siali_handler(request_rec *r)
 }
 
 
-/* Whether SetHandler names this module for the request, read as core will
- * read it in fixups (where it sets r->handler), from the <Location>/<If>
- * configuration httpd has merged for translate_name. */
-static int siali_is_handler(request_rec *r)
+/* The module answers its URLs itself, whatever the DocumentRoot holds under
+ * the same path: a directory there must not make mod_dir (a fixup of its
+ * own, run last) send "/" to its DirectoryIndex file ("Not found" under
+ * Debian's default site) or "/people" to "/people/". httpd has walked the
+ * disk for the request by now, so <Directory> and .htaccess rules applied
+ * as for any handler; only the directory's meaning to mod_dir is taken
+ * away. */
+static int siali_fixups(request_rec *r)
 {
-    core_dir_config *cd = ap_get_core_module_config(r->per_dir_config);
-    const char *val = NULL, *err = NULL;
-
-    if (cd->expr_handler) {
-        val = ap_expr_str_exec(r, cd->expr_handler, &err);
-    }
-    else {
-        val = cd->handler;
-    }
-    return !err && val && !strcasecmp(val, SIALI_HANDLER);
-}
-
-/* A URL this module answers is no file: like mod_proxy, it skips the walk
- * of the file system (a stat and an .htaccess probe per directory level, a
- * tenth of a whoami's time) and mod_dir's DirectoryIndex, which turned the
- * mount's "/" into "/index.html" when the DocumentRoot was below it.
- * <Location> sections still apply (httpd walks them again after this);
- * <Directory> sections do not, as for any content not from the disk. */
-static int siali_translate(request_rec *r)
-{
-    if (siali_is_handler(r)) {
-        ap_set_module_config(r->request_config, &siali_module, (void *)1);
+    if (r->handler && !strcmp(r->handler, SIALI_HANDLER) && r->finfo.filetype == APR_DIR) {
+        r->finfo.filetype = APR_NOFILE;
     }
     return DECLINED;
-}
-
-static int siali_map_to_storage(request_rec *r)
-{
-    return ap_get_module_config(r->request_config, &siali_module) ? OK : DECLINED;
 }
 
 static int siali_register_statements(apr_pool_t *pconf, apr_pool_t *plog,
@@ -396,8 +375,7 @@ static void siali_register_hooks(apr_pool_t *p)
     /* before mod_dbd's: its first connections prepare their statements */
     ap_hook_child_init(siali_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(siali_http_redact_early, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_translate_name(siali_translate, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_map_to_storage(siali_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_fixups(siali_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(siali_handler, NULL, NULL, APR_HOOK_MIDDLE);
     siali_db_hooks();
     siali_authn_hooks();

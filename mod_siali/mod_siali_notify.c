@@ -4,8 +4,8 @@
  * child's life) and flushes the cache at every notification. While that
  * connection is down the cache is off, so a change it could not hear about
  * is never served from it.
- * SQLite: every writer is on this machine and maps the database's change
- * counter (sl_dbfile_counter): the children flush all caches with each
+ * SQLite: every writer is on this machine and shares the database's change
+ * stamp (sl_dbfile_counter_open): the children flush all caches with each
  * write unit, the siali command when it is done. */
 #include <poll.h>
 #include <string.h>
@@ -183,24 +183,32 @@ void siali_notify_post_config(server_rec *s)
 }
 
 /* One cache per SQLite file, shared by the servers on it (the shortest
- * life among them), or NULL: no counter, no cache. */
+ * life among them); servers with SialiAuthCache Off get one that serves
+ * nothing but still moves the stamp with their writes, so the others'
+ * caches hear of them. NULL: no stamp, no cache. */
 static sl_authcache_t *sqlite_cache(apr_hash_t *caches, const char *path,
                                     apr_interval_time_t ttl, server_rec *sp, apr_pool_t *p)
 {
-    const char *key = apr_pstrcat(p, "sqlite:", path, NULL), *e;
+    const char *key = apr_pstrcat(p, ttl > 0 ? "sqlite:" : "sqlite-off:", path, NULL);
+    const char *skey = apr_pstrcat(p, "stamp:", path, NULL), *e;
     listener_t *l = apr_hash_get(caches, key, APR_HASH_KEY_STRING);
-    volatile apr_uint32_t *counter;
+    sl_dbfile_counter_t *stamp = apr_hash_get(caches, skey, APR_HASH_KEY_STRING);
 
     if (l) {
-        if (ttl < l->ttl) {
+        if (ttl > 0 && ttl < l->ttl) {
             l->ttl = ttl;
             sl_authcache_set_ttl(l->cache, ttl);
         }
         return l->cache;
     }
-    if ((e = sl_dbfile_counter(path, &counter, p))) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp, "SL10027: caller cache off: %s", e);
-        return NULL;
+    if (!stamp) {
+        if ((e = sl_dbfile_counter_open(path, &stamp, p))) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp, "SL10027: caller cache off, "
+                         "and writes here are not announced to other servers on %s: %s",
+                         path, e);
+            return NULL;
+        }
+        apr_hash_set(caches, skey, APR_HASH_KEY_STRING, stamp);
     }
     l = apr_pcalloc(p, sizeof(*l));
     l->ttl = ttl;
@@ -208,8 +216,8 @@ static sl_authcache_t *sqlite_cache(apr_hash_t *caches, const char *path,
     if (sl_authcache_create(&l->cache, AUTH_CACHE_ENTRIES, ttl, p) != APR_SUCCESS) {
         return NULL;
     }
-    sl_authcache_share(l->cache, counter);
-    sl_authcache_enable(l->cache, 1);
+    sl_authcache_share_with(l->cache, sl_dbfile_counter_read, sl_dbfile_counter_bump, stamp);
+    sl_authcache_enable(l->cache, ttl > 0);
     apr_hash_set(caches, key, APR_HASH_KEY_STRING, l);
     return l->cache;
 }
@@ -224,7 +232,7 @@ void siali_notify_child_init(apr_pool_t *p, server_rec *s)
         apr_interval_time_t ttl = c->core.auth_cache;
         listener_t *l;
 
-        if (c->db_driver && !strcmp(c->db_driver, "sqlite3") && c->db_params && ttl > 0) {
+        if (c->db_driver && !strcmp(c->db_driver, "sqlite3") && c->db_params) {
             c->authcache = sqlite_cache(caches, c->db_params, ttl, sp, p);
             continue;
         }

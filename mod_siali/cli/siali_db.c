@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <apr_file_info.h>
-#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "siali_cli.h"
@@ -43,7 +42,7 @@ int siali_cli_parse_spec(siali_cli_t *cli, const char *spec, apr_pool_t *p)
  * from the old row). */
 static apr_status_t count_change(void *data)
 {
-    apr_atomic_inc32(data);
+    sl_dbfile_counter_bump(data);
     return APR_SUCCESS;
 }
 
@@ -92,14 +91,14 @@ sl_db_t *siali_cli_open_db(siali_cli_t *cli, apr_pool_t *p)
         return NULL;
     }
     if (sqlite) {
-        volatile apr_uint32_t *counter;
-        const char *e = sl_dbfile_counter(cli->params, &counter, p);
+        sl_dbfile_counter_t *counter;
+        const char *e = sl_dbfile_counter_open(cli->params, &counter, p);
         if (e) {
             fprintf(stderr, "siali: warning: %s: a running httpd may go on answering "
                     "from its caller cache for up to SialiAuthCache\n", e);
         }
         else {
-            apr_pool_cleanup_register(p, (void *)counter, count_change,
+            apr_pool_cleanup_register(p, counter, count_change,
                                       apr_pool_cleanup_null);
         }
     }

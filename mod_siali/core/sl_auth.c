@@ -256,7 +256,7 @@ sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_sign
     /* may this person sign up, is the email free, is this address within
      * its budget: before anything is hashed */
     b.count_attempt = !out->email_error && !out->password_error;
-    if ((k = sl_conn_run(src, b.count_attempt ? SL_CONN_WRITE : SL_CONN_READ,
+    if ((k = sl_conn_run(src, b.count_attempt ? SL_CONN_WRITE_KEEP : SL_CONN_READ,
                          signup_check_unit, &b, err, p)) != SL_OK) {
         return k;
     }
@@ -279,7 +279,7 @@ sl_kind_e sl_auth_signup(sl_conn_src_t *src, sl_signup_out_t *out, const sl_sign
         != APR_SUCCESS) {
         if (rv == APR_TIMEUP) {
             /* not an attempt after all: the address's budget is given back */
-            sl_conn_run(src, SL_CONN_WRITE, signup_release_unit, &b, NULL, p);
+            sl_conn_run(src, SL_CONN_WRITE_KEEP, signup_release_unit, &b, NULL, p);
         }
         return hash_failed(rv, err);
     }
@@ -427,7 +427,7 @@ sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_
     if (out->login_error || out->password_error) {
         return sl_err_set(err, SL_EINVALID, out->login_error ? "email" : "password", REQUIRED);
     }
-    if ((k = sl_conn_run(src, SL_CONN_WRITE, login_begin_unit, &b, err, p)) != SL_OK) {
+    if ((k = sl_conn_run(src, SL_CONN_WRITE_KEEP, login_begin_unit, &b, err, p)) != SL_OK) {
         return k;
     }
     if (b.throttled) {
@@ -457,7 +457,7 @@ sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_
     }
     if (ok == SL_PASSWORD_BUSY) {
         /* not a failed guess: the attempt is given back */
-        sl_conn_run(src, SL_CONN_WRITE, login_release_unit, &b, NULL, p);
+        sl_conn_run(src, SL_CONN_WRITE_KEEP, login_release_unit, &b, NULL, p);
         return sl_err_set(err, SL_EBUSY, NULL, HASH_BUSY);
     }
     if (!ok) {
@@ -565,7 +565,7 @@ sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
     b.user_id = user->id;
     b.verified = user->password;
     b.keep = keep_cookie ? sl_secret_sha256_hex(keep_cookie, p) : NULL;
-    if ((k = sl_conn_run(src, SL_CONN_WRITE, change_begin_unit, &b, err, p)) != SL_OK) {
+    if ((k = sl_conn_run(src, SL_CONN_WRITE_KEEP, change_begin_unit, &b, err, p)) != SL_OK) {
         return k;
     }
     if (b.throttled) {
@@ -573,7 +573,7 @@ sl_kind_e sl_auth_change_password(sl_conn_src_t *src, const sl_user_t *user,
     }
     switch (sl_password_verify(user->password, current, strlen(current))) {
     case SL_PASSWORD_BUSY:
-        sl_conn_run(src, SL_CONN_WRITE, change_release_unit, &b, NULL, p);
+        sl_conn_run(src, SL_CONN_WRITE_KEEP, change_release_unit, &b, NULL, p);
         return sl_err_set(err, SL_EBUSY, NULL, HASH_BUSY);
     case 0:
         /* counted by the reservation */
@@ -606,7 +606,7 @@ sl_kind_e sl_auth_failure(sl_conn_src_t *src, const char *address, const sl_conf
                           apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p)
 {
     failure_t b = { address, cfg, retry_after };
-    sl_kind_e k = sl_conn_run(src, SL_CONN_WRITE, failure_unit, &b, err, p);
+    sl_kind_e k = sl_conn_run(src, SL_CONN_WRITE_KEEP, failure_unit, &b, err, p);
 
     if (k == SL_OK && *retry_after > 0) {
         return sl_err_set(err, SL_ETHROTTLED, NULL, "Too many failed authentications from "

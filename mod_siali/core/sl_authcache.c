@@ -13,7 +13,7 @@
 typedef struct {
     apr_time_t expires;
     apr_uint32_t gen;               /* served only in its generation */
-    apr_uint32_t shared;            /* and while the shared counter is this */
+    apr_uint64_t shared;            /* and while the shared counter is this */
     int ncols;
     const char *key;
     const char **cols;
@@ -24,7 +24,9 @@ struct sl_authcache_t {
     apr_hash_t *entries;            /* key -> entry_t * */
     apr_pool_t *pool;
     apr_uint32_t generation;        /* never 0 */
-    volatile apr_uint32_t *shared;  /* flushes of the other children */
+    sl_authcache_read_fn *shared_read;  /* flushes of the other processes */
+    sl_authcache_bump_fn *shared_bump;
+    void *shared_baton;
     int enabled;
     int max;
     apr_interval_time_t ttl;
@@ -78,14 +80,37 @@ apr_status_t sl_authcache_create(sl_authcache_t **pc, int max_entries,
     return APR_SUCCESS;
 }
 
-void sl_authcache_share(sl_authcache_t *c, volatile apr_uint32_t *counter)
+static apr_uint64_t counter_read(void *baton)
 {
-    c->shared = counter;
+    return apr_atomic_read32(baton);
 }
 
-static apr_uint32_t shared_now(sl_authcache_t *c)
+static void counter_bump(void *baton)
 {
-    return c->shared ? apr_atomic_read32(c->shared) : 0;
+    apr_atomic_inc32(baton);
+}
+
+void sl_authcache_share(sl_authcache_t *c, volatile apr_uint32_t *counter)
+{
+    if (counter) {
+        sl_authcache_share_with(c, counter_read, counter_bump, (void *)counter);
+    }
+    else {
+        sl_authcache_share_with(c, NULL, NULL, NULL);
+    }
+}
+
+void sl_authcache_share_with(sl_authcache_t *c, sl_authcache_read_fn *read,
+                             sl_authcache_bump_fn *bump, void *baton)
+{
+    c->shared_read = read;
+    c->shared_bump = bump;
+    c->shared_baton = baton;
+}
+
+static apr_uint64_t shared_now(sl_authcache_t *c)
+{
+    return c->shared_read ? c->shared_read(c->shared_baton) : 0;
 }
 
 sl_authcache_ticket_t sl_authcache_begin(sl_authcache_t *c)
@@ -193,9 +218,9 @@ void sl_authcache_flush(sl_authcache_t *c)
     if (!c) {
         return;
     }
-    if (c->shared) {
+    if (c->shared_bump) {
         /* the other children drop theirs at their next look */
-        apr_atomic_inc32(c->shared);
+        c->shared_bump(c->shared_baton);
     }
     apr_thread_mutex_lock(c->mutex);
     if (++c->generation == 0) {

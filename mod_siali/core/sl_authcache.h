@@ -10,7 +10,7 @@
  *    (triggers on users, api_tokens, sessions and memberships NOTIFY
  *    siali_auth, schema v5); a listener calls sl_authcache_flush() for each;
  *    on SQLite every writer shares the counter (below), the siali command
- *    too (sl_dbfile_counter);
+ *    too (sl_dbfile_counter_open);
  *  - while the listener is not connected the cache is off (enabled 0), and
  *    it is flushed when it connects again, so nothing missed meanwhile is
  *    ever served from it;
@@ -41,10 +41,18 @@ apr_status_t sl_authcache_create(sl_authcache_t **c, int max_entries,
  * memory, zeroed by its creator); NULL: this process only. */
 void sl_authcache_share(sl_authcache_t *c, volatile apr_uint32_t *counter);
 
+/* The same through functions: read gives a value that changes whenever any
+ * process called bump (a new value at every read means nothing is ever
+ * served from the cache). */
+typedef apr_uint64_t sl_authcache_read_fn(void *baton);
+typedef void sl_authcache_bump_fn(void *baton);
+void sl_authcache_share_with(sl_authcache_t *c, sl_authcache_read_fn *read,
+                             sl_authcache_bump_fn *bump, void *baton);
+
 /* Taken before the database is read, given to put(). */
 typedef struct {
     apr_uint32_t gen;               /* 0 while the cache is off */
-    apr_uint32_t shared;
+    apr_uint64_t shared;
 } sl_authcache_ticket_t;
 
 sl_authcache_ticket_t sl_authcache_begin(sl_authcache_t *c);

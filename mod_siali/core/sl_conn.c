@@ -224,8 +224,11 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
     apr_time_t start = apr_time_now(), deadline = start + src->wait;
     const char *what = NULL, *msg = NULL;
     sl_kind_e k;
-    int attempt, lost = 0;
+    int attempt, lost = 0, keep = mode == SL_CONN_WRITE_KEEP;
 
+    if (keep) {
+        mode = SL_CONN_WRITE;
+    }
     if (src->running) {
         SL_LOG(SL_LOG_ERR, "SL00112: a unit of work started inside another (a bug: "
                "one connection per request at a time)");
@@ -246,7 +249,7 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
         }
     }
     src->running = 0;
-    if (mode == SL_CONN_WRITE && k == SL_OK && src->authcache) {
+    if (mode == SL_CONN_WRITE && k == SL_OK && src->authcache && !keep) {
         /* this process's own change, seen by its next request at once (the
          * database's notification follows for the other processes) */
         sl_authcache_flush(src->authcache);

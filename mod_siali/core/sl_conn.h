@@ -36,8 +36,13 @@
 typedef enum {
     SL_CONN_READ = 0,      /* no transaction; best-effort writes may ask
                             * sl_conn_may_write() */
-    SL_CONN_WRITE = 1      /* one transaction (BEGIN IMMEDIATE on SQLite)
-                            * under the writer lock */
+    SL_CONN_WRITE = 1,     /* one transaction (BEGIN IMMEDIATE on SQLite)
+                            * under the writer lock; once it committed, the
+                            * caller caches are flushed (sl_authcache.h) */
+    SL_CONN_WRITE_KEEP = 3 /* the same, for a write no caller's identity
+                            * rests on (throttle counters, projects): the
+                            * caches stay, or any anonymous wrong guess
+                            * would empty every child's */
 } sl_conn_mode_e;
 
 typedef struct sl_conn_src_t sl_conn_src_t;

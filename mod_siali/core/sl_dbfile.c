@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <apr_atomic.h>
+#include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 
 #include "sl_dbfile.h"
 
@@ -264,39 +266,148 @@ int sl_dbfile_in_use(const char *path, apr_pool_t *p)
     return busy;
 }
 
-static apr_status_t unmap_counter(void *data)
+/* The stamp is eight bytes at the start of <db>.lock, read and written
+ * with pread/pwrite on a descriptor (never mapped: a file shortened under
+ * a mapping kills its readers with SIGBUS). A writer stores a new random
+ * stamp, so no read-modify-write and no lock are needed: a reader sees the
+ * old stamp or the new one, and any difference is a change. */
+struct sl_dbfile_counter_t {
+    const char *lock;
+    volatile int fd;              /* replaced in place with dup2 */
+    dev_t dev;
+    ino_t ino;
+    uid_t uid;                    /* the database's owner, when known */
+    gid_t gid;
+    volatile apr_uint32_t checking;
+    volatile apr_uint32_t unknown;
+    apr_time_t checked;
+};
+
+#define STAMP_LEN 8
+#define CHECK_EVERY apr_time_from_sec(1)
+
+static apr_status_t close_counter(void *data)
 {
-    munmap(data, sizeof(apr_uint32_t));
+    sl_dbfile_counter_t *c = data;
+
+    close(c->fd);
     return APR_SUCCESS;
 }
 
-const char *sl_dbfile_counter(const char *path, volatile apr_uint32_t **counter,
-                              apr_pool_t *p)
+static void write_stamp(int fd)
 {
-    const char *lock = apr_pstrcat(p, path, ".lock", NULL), *why;
-    int fd = open_file(lock, O_RDWR | O_CREAT, p, &why);
-    struct stat st;
-    void *at;
+    unsigned char b[STAMP_LEN];
 
-    *counter = NULL;
-    if (fd < 0) {
-        return why ? why : apr_psprintf(p, "cannot open %s: %s", lock, strerror(errno));
+    if (apr_generate_random_bytes(b, sizeof(b)) == APR_SUCCESS) {
+        (void)!pwrite(fd, b, sizeof(b), 0);
     }
-    /* never shortened: a process may have it mapped; growing is
-     * idempotent, whoever does it first (the new bytes read as zero) */
-    if (fstat(fd, &st) != 0
-        || (st.st_size < (off_t)sizeof(apr_uint32_t)
-            && ftruncate(fd, sizeof(apr_uint32_t)) != 0)) {
-        why = apr_psprintf(p, "cannot size %s: %s", lock, strerror(errno));
+}
+
+/* the lock file opened (made when missing: as root, given the database's
+ * owner, so that a command run as root never leaves the children a file
+ * they cannot open), with a stamp in it */
+static int open_counter(sl_dbfile_counter_t *c, struct stat *st, apr_pool_t *p,
+                        const char **why)
+{
+    int fd = open_file(c->lock, O_RDWR | O_CREAT, p, why);
+
+    if (fd < 0) {
+        if (!*why) {
+            *why = apr_psprintf(p, "cannot open %s: %s", c->lock, strerror(errno));
+        }
+        return -1;
+    }
+    if (fstat(fd, st) != 0) {
+        *why = apr_psprintf(p, "cannot read %s: %s", c->lock, strerror(errno));
         close(fd);
+        return -1;
+    }
+    if (geteuid() == 0 && c->uid != (uid_t)-1 && st->st_uid != c->uid) {
+        (void)!fchown(fd, c->uid, c->gid);
+    }
+    if (st->st_size < STAMP_LEN) {
+        write_stamp(fd);
+    }
+    return fd;
+}
+
+const char *sl_dbfile_counter_open(const char *path, sl_dbfile_counter_t **out,
+                                   apr_pool_t *p)
+{
+    sl_dbfile_counter_t *c = apr_pcalloc(p, sizeof(*c));
+    struct stat st;
+    const char *why = NULL;
+
+    *out = NULL;
+    c->lock = apr_pstrcat(p, path, ".lock", NULL);
+    c->uid = (uid_t)-1;
+    c->gid = (gid_t)-1;
+    if (stat(path, &st) == 0) {
+        c->uid = st.st_uid;
+        c->gid = st.st_gid;
+    }
+    if ((c->fd = open_counter(c, &st, p, &why)) < 0) {
         return why;
     }
-    at = mmap(NULL, sizeof(apr_uint32_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);    /* the mapping keeps the file */
-    if (at == MAP_FAILED) {
-        return apr_psprintf(p, "cannot map %s: %s", lock, strerror(errno));
-    }
-    apr_pool_cleanup_register(p, at, unmap_counter, apr_pool_cleanup_null);
-    *counter = at;
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
+    c->checked = apr_time_now();
+    apr_pool_cleanup_register(p, c, close_counter, apr_pool_cleanup_null);
+    *out = c;
     return NULL;
+}
+
+/* Once a second, by one thread: the name may now be another file (a state
+ * folder restored with rsync or mv, a removed lock made again by the next
+ * command); the descriptor then follows the name, atomically for threads
+ * reading meanwhile (dup2). */
+static void follow_name(sl_dbfile_counter_t *c)
+{
+    apr_time_t now = apr_time_now();
+    struct stat st;
+    const char *why;
+    apr_pool_t *p;
+    int fd;
+
+    if (now - c->checked < CHECK_EVERY || apr_atomic_cas32(&c->checking, 1, 0) != 0) {
+        return;
+    }
+    if (stat(c->lock, &st) != 0 || st.st_dev != c->dev || st.st_ino != c->ino) {
+        if (apr_pool_create(&p, NULL) == APR_SUCCESS) {
+            if ((fd = open_counter(c, &st, p, &why)) >= 0) {
+                dup2(fd, c->fd);
+                close(fd);
+                c->dev = st.st_dev;
+                c->ino = st.st_ino;
+            }
+            apr_pool_destroy(p);
+        }
+    }
+    c->checked = now;
+    apr_atomic_set32(&c->checking, 0);
+}
+
+apr_uint64_t sl_dbfile_counter_read(void *baton)
+{
+    sl_dbfile_counter_t *c = baton;
+    unsigned char b[STAMP_LEN];
+    apr_uint64_t v = 0;
+    int i;
+
+    follow_name(c);
+    if (pread(c->fd, b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        /* shortened or unreadable: a value no entry holds, each time */
+        return ((apr_uint64_t)1 << 63) | apr_atomic_inc32(&c->unknown);
+    }
+    for (i = 0; i < STAMP_LEN; i++) {
+        v = (v << 8) | b[i];
+    }
+    return v;
+}
+
+void sl_dbfile_counter_bump(void *baton)
+{
+    sl_dbfile_counter_t *c = baton;
+
+    write_stamp(c->fd);
 }

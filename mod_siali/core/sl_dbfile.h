@@ -3,7 +3,7 @@
  * hashes), whoever creates it (the httpd parent, siali start, create_user,
  * migrate), whatever the umask; and "is an httpd using it?" (the parent
  * holds a shared flock on <db>.lock for as long as it runs; the CLI asks
- * for an exclusive one before it migrates), and the count of changes every
+ * for an exclusive one before it migrates), and the change stamp every
  * process that writes it keeps in that file (the caller caches'). */
 #ifndef SL_DBFILE_H
 #define SL_DBFILE_H
@@ -45,14 +45,20 @@ apr_status_t sl_dbfile_hold(const char *path, apr_pool_t *p);
 /* 1 when some process holds it (a running httpd). */
 int sl_dbfile_in_use(const char *path, apr_pool_t *p);
 
-/* The change counter of the database at path: the first four bytes of
- * <path>.lock (made so long when shorter), mapped shared into this process
- * until p is destroyed. Every httpd child and every siali command on the
- * file map the same bytes: a caller cache shares it (sl_authcache_share),
- * so a write by any of them flushes all caches (sl_authcache.h). NULL or an
- * error sentence. */
-const char *sl_dbfile_counter(const char *path, volatile apr_uint32_t **counter,
-                              apr_pool_t *p);
+/* The change stamp of the database at path: eight bytes at the start of
+ * <path>.lock, which every writer replaces with a new random value. Every
+ * httpd child and every siali command on the file read and write the same
+ * bytes: a caller cache shares it (sl_authcache_share_with, with the two
+ * functions below), so a write by any of them flushes all caches
+ * (sl_authcache.h). The descriptor follows the name if another file takes
+ * it (checked once a second); a shortened file reads as a new value each
+ * time (nothing served from the cache). As root, a lock file made here gets
+ * the database's owner. NULL or an error sentence. */
+typedef struct sl_dbfile_counter_t sl_dbfile_counter_t;
+const char *sl_dbfile_counter_open(const char *path, sl_dbfile_counter_t **c,
+                                   apr_pool_t *p);
+apr_uint64_t sl_dbfile_counter_read(void *c);
+void sl_dbfile_counter_bump(void *c);
 
 /* Every missing folder of dir, each made with exactly mode (the umask
  * cannot widen one); *created set when one was made. NULL, or why not. */

@@ -84,7 +84,7 @@ sl_kind_e sl_project_create(sl_conn_src_t *src, json_t **out, const char *title,
     memset(&b, 0, sizeof(b));
     b.out = out;
     b.args = args;
-    return sl_conn_run(src, SL_CONN_WRITE, create_unit, &b, err, p);
+    return sl_conn_run(src, SL_CONN_WRITE_KEEP, create_unit, &b, err, p);
 }
 
 static sl_kind_e get_in(sl_db_t *db, json_t **out, const char *id, sl_err_t *err,
@@ -276,7 +276,7 @@ sl_kind_e sl_project_import(sl_conn_src_t *src, const char *project_id, json_t *
     b.actor_id = actor_id;
     b.task_count = task_count;
     b.annotation_count = annotation_count;
-    k = sl_conn_run(src, SL_CONN_WRITE, import_unit, &b, err, p);
+    k = sl_conn_run(src, SL_CONN_WRITE_KEEP, import_unit, &b, err, p);
     if (k != SL_OK) {
         *task_count = *annotation_count = 0;
     }
@@ -332,5 +332,5 @@ sl_kind_e sl_annotation_create(sl_conn_src_t *src, json_t **out, const char *tas
     if (!json_is_array(result)) {
         return sl_err_set(err, SL_EINVALID, "result", "\"result\" must be an array.");
     }
-    return sl_conn_run(src, SL_CONN_WRITE, annotation_unit, &b, err, p);
+    return sl_conn_run(src, SL_CONN_WRITE_KEEP, annotation_unit, &b, err, p);
 }

@@ -4,14 +4,12 @@ config, a free port on 127.0.0.1, and its error log is checked for crashes
 and unexpected errors when it stops."""
 import atexit
 import glob
-import mmap
 import os
 import re
 import shutil
 import signal
 import socket
 import sqlite3
-import struct
 import subprocess
 import tempfile
 import time
@@ -60,19 +58,17 @@ def eventually(fn, ok, timeout=10):
 
 def count_change(db):
     """After a write straight into an SQLite database, what the siali
-    command does after its own: the change counter in <db>.lock (its first
-    four bytes, mapped by every httpd child) moves, so the children's caller
-    caches forget what they held. (Not atomic like the C side's increment:
-    a test's write racing a child's may count once for both, which still
-    moves the counter past what any cache entry holds.)"""
+    command does after its own: a new change stamp (eight random bytes at
+    the start of <db>.lock, read by every httpd child), so the children's
+    caller caches forget what they held."""
     try:
-        with open(db + ".lock", "r+b") as f:
-            if os.fstat(f.fileno()).st_size < 4:
-                return      # no process has mapped it: nothing is cached
-            with mmap.mmap(f.fileno(), 4) as m:
-                m[:4] = struct.pack("<I", (struct.unpack("<I", m[:4])[0] + 1) & 0xffffffff)
+        fd = os.open(db + ".lock", os.O_WRONLY)
     except FileNotFoundError:
-        pass
+        return          # no process has opened it: nothing is cached
+    try:
+        os.pwrite(fd, os.urandom(8), 0)
+    finally:
+        os.close(fd)
 
 
 def free_port():

@@ -8,6 +8,7 @@ import sqlite3
 
 import requests
 
+import conftest
 from conftest import eventually
 from test_siali_886_caller_cache import SPREAD, account, race_resets, warm
 
@@ -118,3 +119,64 @@ def test_siali_887_04_off_asks_the_database_every_time(httpd_factory):
 
 def test_siali_887_05_a_lookup_racing_a_reset_never_revives_the_old_token(httpd_factory):
     race_resets(httpd_factory(directives=SPREAD, start_servers=4).start())
+
+
+def test_siali_887_06_a_server_without_the_cache_still_announces_its_writes(httpd_factory):
+    """A virtual host with SialiAuthCache Off on the same file: its writes
+    reach the caches of the server that keeps one."""
+    port = conftest.free_port()
+    h = httpd_factory(directives=SPREAD + """
+Listen 127.0.0.1:%d
+<VirtualHost 127.0.0.1:%d>
+  SialiAuthCache Off
+</VirtualHost>
+""" % (port, port), start_servers=4).start()
+    other = "http://127.0.0.1:%d" % port
+    s, token = account(h, "vhost@example.org")
+    assert warm(h, token=token) == {200: 120}
+    r = requests.post(other + "/api/current-user/reset-token",
+                      headers={"Authorization": "Token " + token})
+    assert r.status_code == 201, r.text
+    assert warm(h, token=token) == {401: 120}
+    assert warm(h, token=r.json()["token"]) == {200: 120}
+
+
+def test_siali_887_07_wrong_guesses_do_not_empty_the_caches(httpd_factory):
+    """A failed authentication writes its throttle count, a write no caller's
+    identity rests on: the cached callers stay (else anyone could keep every
+    child's cache empty with wrong tokens)."""
+    h = httpd_factory(directives=SPREAD, start_servers=4).start()
+    _, token = account(h, "kept@example.org")
+    uid = requests.get(h.url + "/api/current-user/whoami",
+                       headers={"Authorization": "Token " + token}).json()["id"]
+    assert warm(h, token=token) == {200: 120}
+    raw_sql(h, "UPDATE users SET first_name = 'Unheard' WHERE id = %d" % uid)
+    assert warm(h, token="0" * 40) == {401: 120}
+
+    def name(_):
+        return requests.get(h.url + "/api/current-user/whoami", timeout=20,
+                            headers={"Authorization": "Token " + token,
+                                     "Connection": "close"}).json()["first_name"]
+    import concurrent.futures as cf
+    with cf.ThreadPoolExecutor(16) as ex:
+        names = set(ex.map(name, range(60)))
+    assert "" in names
+
+
+def test_siali_887_08_a_command_run_as_root_leaves_the_lock_to_the_owner(httpd_factory):
+    """The lock file made by a siali command run as root, even one that
+    fails, belongs to the database's owner (the children's user), or an
+    httpd running as that user could not open it."""
+    import os
+    import pytest
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the case is a command run as root")
+    h = httpd_factory().start()
+    account(h, "owner@example.org")
+    h.stop()
+    os.unlink(h.db + ".lock")
+    r = h.siali("token", "create", "--username", "typo@example.org")
+    assert r.returncode != 0
+    db, lock = os.stat(h.db), os.stat(h.db + ".lock")
+    assert (lock.st_uid, lock.st_gid) == (db.st_uid, db.st_gid) and db.st_uid != 0
+    assert lock.st_mode & 0o777 == 0o600

@@ -1,5 +1,6 @@
 /* sl_throttle (budgets counted in the database, the per-process blocklist)
  * and sl_dbfile (the SQLite files on disk), on real files. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -7,7 +8,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "test_core.h"
@@ -164,54 +164,75 @@ START_TEST(test_throttle_address_subjects)
 }
 END_TEST
 
-/* The change counter: two processes' mappings (a fork, as httpd's children
- * and the siali command are) are the same four bytes, the lock still
- * locks, a symbolic link is refused. */
+/* The change stamp: a bump in another process (a fork, as httpd's
+ * children and the siali command are) is a new value here; a shortened
+ * file is read without harm as "changed, every time"; a file put in its
+ * place is followed; the lock still locks; a symbolic link is refused. */
 START_TEST(test_dbfile_counter_shared_by_processes)
 {
     const char *path = apr_pstrcat(test_pool, dir, "/c.db", NULL);
-    volatile apr_uint32_t *a = NULL, *b = NULL;
+    const char *lock = apr_pstrcat(test_pool, path, ".lock", NULL);
+    const char *other = apr_pstrcat(test_pool, dir, "/new.lock", NULL);
+    sl_dbfile_counter_t *a = NULL, *b = NULL;
+    apr_uint64_t v, w;
     struct stat st;
     pid_t pid;
-    int status;
+    int status, fd;
 
-    ck_assert_ptr_null(sl_dbfile_counter(path, &a, test_pool));
-    ck_assert_ptr_nonnull((const void *)a);
-    ck_assert_uint_eq(*a, 0);
-    ck_assert_int_eq(stat(apr_pstrcat(test_pool, path, ".lock", NULL), &st), 0);
-    ck_assert_int_eq(st.st_size, 4);
+    ck_assert_ptr_null(sl_dbfile_counter_open(path, &a, test_pool));
+    ck_assert_int_eq(stat(lock, &st), 0);
+    ck_assert_int_eq(st.st_size, 8);
     ck_assert_int_eq(st.st_mode & 0777, SL_DBFILE_MODE);
+    v = sl_dbfile_counter_read(a);
+    ck_assert_uint_eq(sl_dbfile_counter_read(a), v);
     pid = fork();
     if (pid == 0) {
         apr_pool_t *cp;
-        volatile apr_uint32_t *c;
+        sl_dbfile_counter_t *c;
 
         apr_pool_create(&cp, NULL);
-        if (sl_dbfile_counter(path, &c, cp)) {
+        if (sl_dbfile_counter_open(path, &c, cp)) {
             _exit(1);
         }
-        apr_atomic_inc32(c);
-        apr_atomic_inc32(c);
+        sl_dbfile_counter_bump(c);
         _exit(0);
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_int_eq(WEXITSTATUS(status), 0);
-    ck_assert_uint_eq(*a, 2);
-    /* a second mapping here sees the same, and the file keeps its size */
-    ck_assert_ptr_null(sl_dbfile_counter(path, &b, test_pool));
-    apr_atomic_inc32(b);
-    ck_assert_uint_eq(*a, 3);
-    ck_assert_int_eq(stat(apr_pstrcat(test_pool, path, ".lock", NULL), &st), 0);
-    ck_assert_int_eq(st.st_size, 4);
+    w = sl_dbfile_counter_read(a);
+    ck_assert_uint_ne(w, v);
+    /* a second opening here shares it; opening changes nothing */
+    ck_assert_ptr_null(sl_dbfile_counter_open(path, &b, test_pool));
+    ck_assert_uint_eq(sl_dbfile_counter_read(b), w);
+    sl_dbfile_counter_bump(b);
+    ck_assert_uint_ne(sl_dbfile_counter_read(a), w);
+    /* shortened under a reader: no signal, a new value at every read */
+    ck_assert_int_eq(truncate(lock, 0), 0);
+    v = sl_dbfile_counter_read(a);
+    ck_assert_uint_ne(sl_dbfile_counter_read(a), v);
+    sl_dbfile_counter_bump(b);
+    v = sl_dbfile_counter_read(a);
+    ck_assert_uint_eq(sl_dbfile_counter_read(a), v);
+    /* another file under the name (a restored folder): followed within
+     * a second, and a bump there is seen here */
+    fd = open(other, O_CREAT | O_WRONLY, 0600);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(rename(other, lock), 0);
+    usleep(1100 * 1000);
+    w = sl_dbfile_counter_read(a);
+    ck_assert_uint_ne(w, v);
+    ck_assert_int_eq(stat(lock, &st), 0);
+    ck_assert_int_eq(st.st_size, 8);
     /* the lock file is still the lock */
     ck_assert_int_eq(sl_dbfile_hold(path, test_pool), APR_SUCCESS);
     ck_assert_int_eq(sl_dbfile_in_use(path, test_pool), 1);
     /* never through a link */
     ck_assert_int_eq(symlink("/tmp/elsewhere", apr_pstrcat(test_pool, dir, "/l.db.lock",
                                                            NULL)), 0);
-    ck_assert_ptr_nonnull(sl_dbfile_counter(apr_pstrcat(test_pool, dir, "/l.db", NULL), &b,
-                                            test_pool));
-    ck_assert_ptr_null((const void *)b);
+    ck_assert_ptr_nonnull(sl_dbfile_counter_open(apr_pstrcat(test_pool, dir, "/l.db", NULL),
+                                                 &b, test_pool));
+    ck_assert_ptr_null(b);
 }
 END_TEST
 
