@@ -19,6 +19,7 @@ typedef struct {
     sl_lock_t *write_lock;             /* SQLite: one writer at a time */
     struct siali_gate_t *gate;         /* per child: bounded wait for mod_dbd */
     struct sl_authcache_t *authcache;  /* per child, PostgreSQL: who callers are */
+    struct sl_pagemarks_t *marks;      /* per child: marks of deep members pages */
 } siali_srv_conf_t;
 
 typedef struct {

@@ -4,12 +4,21 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 
+#include "mod_siali_config.h"
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "mod_siali_people.h"
 #include "sl_json.h"
 #include "sl_people.h"
 #include "sl_validate.h"
+
+void siali_people_child_init(apr_pool_t *p, server_rec *s)
+{
+    for (; s; s = s->next) {
+        /* a server's own marks: two servers may use two databases */
+        siali_config_get(s)->marks = sl_pagemarks_create(p);
+    }
+}
 
 int siali_api_organizations(request_rec *r, siali_req_t *req)
 {
@@ -112,6 +121,7 @@ int siali_api_memberships(request_rec *r, siali_req_t *req)
     }
     mq.with_projects = flag(q, "contributed_to_projects");
     mq.active_only = flag(q, "active");
+    mq.marks = req->conf->marks;
     if (sl_people_members(siali_db_source(r, req), &results, &count, &capped, req->ids[0],
                           &mq, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);

@@ -3,6 +3,9 @@
 
 #include "mod_siali_request.h"
 
+/* Each server's marks of deep members pages, in this child. */
+void siali_people_child_init(apr_pool_t *p, server_rec *s);
+
 int siali_api_organizations(request_rec *r, siali_req_t *req);
 int siali_api_memberships(request_rec *r, siali_req_t *req);
 int siali_api_member(request_rec *r, siali_req_t *req);

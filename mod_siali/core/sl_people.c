@@ -100,6 +100,30 @@ static const char *search_kind(const sl_db_t *db, const char *search, const char
     return needs_escape(search) ? "_e" : "_s";
 }
 
+/* The key a mark of ordering holds (sl_sql.c "_a"), NULL for orderings
+ * without marks: last_activity moves once a minute for every active member
+ * without moving people_version. */
+static const char *mark_key(const char *ordering, const sl_user_t *u)
+{
+    if (!strcmp(ordering, "username")) {
+        return u->username;
+    }
+    if (!strcmp(ordering, "email")) {
+        return u->email;
+    }
+    if (!strcmp(ordering, "date_joined") || !strcmp(ordering, "-date_joined")) {
+        return u->date_joined;
+    }
+    return NULL;
+}
+
+static int marked(const char *ordering)
+{
+    static const sl_user_t probe = { "", "", "", NULL, NULL, NULL, NULL, NULL, 0, "", NULL, NULL };
+
+    return mark_key(ordering, &probe) != NULL;
+}
+
 typedef struct {
     json_t **out;
     apr_int64_t *count;
@@ -118,10 +142,11 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
     const char *active = q->active_only ? "1" : "0";
     const char *limit = sl_i64(q->page_size, p);
     const char *offset = sl_i64((q->page - 1) * q->page_size, p);
-    const char *kind = "", *label, *args[7];
+    const char *kind = "", *label, *args[7], *list = NULL;
+    apr_int64_t version = 0, pos = (q->page - 1) * q->page_size;
     apr_hash_t *by_user = apr_hash_make(p);
     sl_rows_t res, created, contrib;
-    json_t *list;
+    json_t *page;
     int nargs, i, first = 0, shift = 0, paged = 0;
     sl_kind_e k;
 
@@ -183,11 +208,28 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
             return sl_err_set(err, SL_ENOTFOUND, NULL, "No such organization.");
         }
         *count = apr_atoi64(SL_ROW(&res, 0)[q->active_only ? 1 : 0]);
+        version = apr_atoi64(SL_ROW(&res, 0)[2]);
         args[0] = org_id;
         args[1] = active;
         args[2] = limit;
         args[3] = offset;
         nargs = 4;
+        if (q->marks && marked(ordering)) {
+            apr_int64_t at, id;
+            const char *key;
+
+            list = apr_pstrcat(p, org_id, " ", ordering, " ", active, NULL);
+            if (pos < *count
+                && sl_pagemarks_find(q->marks, list, version, pos, &at, &key, &id, p)) {
+                /* from the mark: org, active, key twice, id, limit, the rest */
+                kind = "_a";
+                args[2] = args[3] = key;
+                args[4] = sl_i64(id, p);
+                args[5] = limit;
+                args[6] = sl_i64(pos - at, p);
+                nargs = 7;
+            }
+        }
     }
     if (!*capped && (q->page - 1) * q->page_size >= *count && q->page > 1) {
         return sl_err_set(err, SL_ENOTFOUND, "page", "Invalid page: past the last one.");
@@ -199,7 +241,13 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
             return k;
         }
     }
-    list = sl_json_pool(json_array(), p);
+    if (list && res.rows->nelts) {
+        /* this page's first member, for the next request of it or after it */
+        sl_user_t *u = sl_account_from_row(SL_ROW(&res, 0), 1, p);
+        sl_pagemarks_put(q->marks, list, version, pos, mark_key(ordering, u),
+                         apr_atoi64(u->id));
+    }
+    page = sl_json_pool(json_array(), p);
     for (i = first; i < res.rows->nelts; i++) {
         const char **row = SL_ROW(&res, i) + shift;
         sl_user_t *u = sl_account_from_row(row, 1, p);
@@ -216,7 +264,7 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
         json_object_set_new(m, "user", user);
         json_object_set_new(m, "created_projects", cp);
         json_object_set_new(m, "contributed_to_projects", tp);
-        json_array_append_new(list, m);
+        json_array_append_new(page, m);
         apr_hash_set(by_user, u->id, APR_HASH_KEY_STRING, m);
     }
     if (q->with_projects && res.rows->nelts > first) {
@@ -227,8 +275,9 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
 
         /* two more queries for the whole page, not two per member */
         for (w = 0; w < 2; w++) {
-            if ((k = sl_db_select(db, p, apr_pstrcat(p, which[w], order_label(ordering, p), kind, NULL),
-                                  out[w], nargs, args, err)) != SL_OK) {
+            const char *name = apr_pstrcat(p, which[w], order_label(ordering, p), kind, NULL);
+
+            if ((k = sl_db_select(db, p, name, out[w], nargs, args, err)) != SL_OK) {
                 return k;
             }
             for (i = 0; i < out[w]->rows->nelts; i++) {
@@ -240,7 +289,7 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
             }
         }
     }
-    *results = list;
+    *results = page;
     return SL_OK;
 }
 

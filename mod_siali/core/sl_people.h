@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "sl_account.h"
+#include "sl_pagemark.h"
 
 #define SL_PAGE_SIZE_DEFAULT 20
 #define SL_PAGE_SIZE_MAX 1000
@@ -18,6 +19,7 @@ typedef struct {
     const char *search;         /* NULL or "" = none */
     int active_only;
     int with_projects;          /* contributed_to_projects=1 */
+    sl_pagemarks_t *marks;      /* NULL: deep pages walk from the start */
 } sl_members_query_t;
 
 /* 1 when ordering is one the list knows. */

@@ -196,7 +196,59 @@ static const char *const v7[] = {
     NULL
 };
 
-static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7 };
+/* v8. People at 100,000 accounts.
+ *  - organization.people_version moves, in the writing transaction, with
+ *    every change to who is in a members list or where in its orderings by
+ *    name, email or date joined (not last_activity: written once a minute):
+ *    a node's marks of deep pages (sl_pagemark.h) hold while it has not
+ *    moved. Triggers, so that the CLI, psql and every node move it.
+ *  - PostgreSQL: each search document carries its member's organization
+ *    and is_active, kept by triggers, so that counting the matches of a
+ *    common word filters them in the rows the trigram index leads to,
+ *    instead of looking up each one's user. */
+static const char *const v8[] = {
+    "ALTER TABLE organization ADD COLUMN people_version BIGINT NOT NULL DEFAULT 0",
+    "@SQLITE@CREATE TRIGGER siali_people_added AFTER INSERT ON users "
+    "BEGIN UPDATE organization SET people_version = people_version + 1; END",
+    "@SQLITE@CREATE TRIGGER siali_people_gone AFTER DELETE ON users "
+    "BEGIN UPDATE organization SET people_version = people_version + 1; END",
+    "@SQLITE@CREATE TRIGGER siali_people_moved AFTER UPDATE OF username, email, is_active, "
+    "org_member, date_joined ON users WHEN OLD.username IS NOT NEW.username "
+    "OR OLD.email IS NOT NEW.email OR OLD.is_active IS NOT NEW.is_active "
+    "OR OLD.org_member IS NOT NEW.org_member OR OLD.date_joined IS NOT NEW.date_joined "
+    "BEGIN UPDATE organization SET people_version = people_version + 1; END",
+    "@PGSQL@CREATE OR REPLACE FUNCTION siali_people_changed() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN UPDATE organization SET people_version = "
+    "people_version + 1; RETURN NULL; END $$",
+    "@PGSQL@CREATE TRIGGER siali_people_added AFTER INSERT OR DELETE OR TRUNCATE ON users "
+    "FOR EACH STATEMENT EXECUTE FUNCTION siali_people_changed()",
+    "@PGSQL@CREATE TRIGGER siali_people_moved AFTER UPDATE ON users FOR EACH ROW "
+    "WHEN ((OLD.username, OLD.email, OLD.is_active, OLD.org_member, OLD.date_joined) "
+    "IS DISTINCT FROM (NEW.username, NEW.email, NEW.is_active, NEW.org_member, "
+    "NEW.date_joined)) EXECUTE FUNCTION siali_people_changed()",
+    "@PGSQL@ALTER TABLE user_search ADD COLUMN org_member BIGINT",
+    "@PGSQL@ALTER TABLE user_search ADD COLUMN is_active INTEGER",
+    "@PGSQL@UPDATE user_search SET org_member = u.org_member, is_active = u.is_active "
+    "FROM users u WHERE u.id = user_search.rowid",
+    /* a document written before or after its user's row: both ways */
+    "@PGSQL@CREATE OR REPLACE FUNCTION siali_search_filter_in() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN SELECT u.org_member, u.is_active "
+    "INTO NEW.org_member, NEW.is_active FROM users u WHERE u.id = NEW.rowid; "
+    "RETURN NEW; END $$",
+    "@PGSQL@CREATE TRIGGER siali_search_filter_in BEFORE INSERT OR UPDATE OF rowid "
+    "ON user_search FOR EACH ROW EXECUTE FUNCTION siali_search_filter_in()",
+    "@PGSQL@CREATE OR REPLACE FUNCTION siali_search_filter_out() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN UPDATE user_search SET org_member = NEW.org_member, "
+    "is_active = NEW.is_active WHERE rowid = NEW.id; RETURN NULL; END $$",
+    "@PGSQL@CREATE TRIGGER siali_search_filter_added AFTER INSERT ON users FOR EACH ROW "
+    "EXECUTE FUNCTION siali_search_filter_out()",
+    "@PGSQL@CREATE TRIGGER siali_search_filter_moved AFTER UPDATE ON users FOR EACH ROW "
+    "WHEN ((OLD.org_member, OLD.is_active) IS DISTINCT FROM (NEW.org_member, NEW.is_active)) "
+    "EXECUTE FUNCTION siali_search_filter_out()",
+    NULL
+};
+
+static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7, v8 };
 
 /* v4: every email and search document folded by the core's rule. Two
  * accounts whose emails differ only in case stay apart (the second keeps
