@@ -24,6 +24,7 @@
 #include "mod_siali_tokens.h"
 #include "sl_log.h"
 #include "sl_password.h"
+#include "sl_role.h"
 
 typedef int siali_route_fn(request_rec *r, siali_req_t *req);
 
@@ -43,48 +44,66 @@ typedef struct {
     siali_route_fn *fn;
     int flags;
     const char *allow;      /* for 405 */
+    /* what the caller's role must allow (sl_role.h; NO_PERM: nothing), for
+     * GET/HEAD and for the other methods; and which '*' is a user id whose
+     * owner needs only SL_PERM_OWN (-1: none) */
+    sl_perm_e read, write;
+    int self;
 } siali_route_t;
+
+#define NO_PERM SL_PERM_COUNT
+/* pages and public endpoints: the handler decides */
+#define OPEN NO_PERM, NO_PERM, -1
+#define NEEDS(read, write, self) SL_PERM_##read, SL_PERM_##write, self
+#define OWN_ONLY NEEDS(OWN, OWN, -1)
 
 /* Exposed for the test that walks every unsafe route through the
  * cross-site check. */
 static const siali_route_t routes[] = {
-    { "", M(GET), siali_page_root, R_PUBLIC | R_HTML, "GET, HEAD" },
+    { "", M(GET), siali_page_root, R_PUBLIC | R_HTML, "GET, HEAD", OPEN },
     { "/user/signup", M(GET) | M(POST), siali_page_signup, R_PUBLIC | R_HTML | R_HASHES,
-      "GET, HEAD, POST" },
+      "GET, HEAD, POST", OPEN },
     { "/user/login", M(GET) | M(POST), siali_page_login, R_PUBLIC | R_HTML | R_HASHES,
-      "GET, HEAD, POST" },
-    { "/logout", M(GET) | M(POST), siali_page_logout, R_PUBLIC | R_HTML, "GET, HEAD, POST" },
-    { "/people", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD" },
-    { "/user/account", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD" },
-    { "/api/health", M(GET), siali_api_health, R_PUBLIC, "GET, HEAD" },
-    { "/api/current-user/whoami", M(GET), siali_api_whoami, R_USER, "GET, HEAD" },
-    { "/api/current-user/token", M(GET), siali_api_token, R_USER, "GET, HEAD" },
-    { "/api/current-user/reset-token", M(POST), siali_api_reset_token, R_USER, "POST" },
-    { "/api/invite", M(GET), siali_api_invite, R_USER, "GET, HEAD" },
-    { "/api/invite/reset-token", M(POST), siali_api_invite_reset, R_USER, "POST" },
-    { "/api/organizations", M(GET), siali_api_organizations, R_USER, "GET, HEAD" },
-    { "/api/organizations/*/memberships", M(GET), siali_api_memberships, R_USER,
-      "GET, HEAD" },
-    { "/api/organizations/*/memberships/*", M(GET), siali_api_member, R_USER, "GET, HEAD" },
-    { "/api/users", M(GET), siali_api_users, R_USER, "GET, HEAD" },
+      "GET, HEAD, POST", OPEN },
+    { "/logout", M(GET) | M(POST), siali_page_logout, R_PUBLIC | R_HTML, "GET, HEAD, POST", OPEN },
+    { "/people", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD", OPEN },
+    { "/user/account", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD", OPEN },
+    { "/api/health", M(GET), siali_api_health, R_PUBLIC, "GET, HEAD", OPEN },
+    { "/api/current-user/whoami", M(GET), siali_api_whoami, R_USER, "GET, HEAD", OWN_ONLY },
+    { "/api/current-user/token", M(GET), siali_api_token, R_USER, "GET, HEAD", OWN_ONLY },
+    { "/api/current-user/reset-token", M(POST), siali_api_reset_token, R_USER, "POST", OWN_ONLY },
+    { "/api/invite", M(GET), siali_api_invite, R_USER, "GET, HEAD", NEEDS(INVITE, INVITE, -1) },
+    { "/api/invite/reset-token", M(POST), siali_api_invite_reset, R_USER,
+      "POST", NEEDS(INVITE, INVITE, -1) },
+    { "/api/organizations", M(GET), siali_api_organizations, R_USER, "GET, HEAD", OWN_ONLY },
+    { "/api/organizations/*/memberships", M(GET) | M(PATCH), siali_api_memberships, R_USER,
+      "GET, HEAD, PATCH", NEEDS(OWN, ROLES, -1) },
+    { "/api/organizations/*/set-default-role", M(PATCH), siali_api_default_role, R_USER,
+      "PATCH", NEEDS(ROLES, ROLES, -1) },
+    { "/api/organizations/*/memberships/*", M(GET), siali_api_member, R_USER,
+      "GET, HEAD", NEEDS(OWN, OWN, 1) },
+    { "/api/users", M(GET), siali_api_users, R_USER, "GET, HEAD", NEEDS(PEOPLE, PEOPLE, -1) },
     { "/api/users/*", M(GET) | M(PATCH) | M(DELETE), siali_api_user, R_USER,
-      "GET, HEAD, PATCH, DELETE" },
-    { "/api/projects", M(GET) | M(POST), siali_api_projects, R_USER, "GET, HEAD, POST" },
-    { "/api/projects/*", M(GET), siali_api_project, R_USER, "GET, HEAD" },
-    { "/api/projects/*/import", M(POST), siali_api_project_import, R_USER, "POST" },
-    { "/api/tasks/*/annotations", M(POST), siali_api_annotations, R_USER, "POST" },
-    { "/api/users/*/avatar", M(POST) | M(DELETE), siali_api_avatar, R_USER, "POST, DELETE" },
-    { "/api/current-user/password", M(POST), siali_api_password, R_USER, "POST" },
-    { "/data/avatars/@", M(GET), siali_avatar_file, R_USER, "GET, HEAD" },
-    { "/api/token", M(GET) | M(POST), siali_api_pats, R_USER, "GET, HEAD, POST" },
-    { "/api/token/refresh", M(POST), siali_api_pat_refresh, R_PUBLIC, "POST" },
-    { "/api/token/blacklist", M(POST), siali_api_pat_blacklist, R_PUBLIC, "POST" },
-    { "/api/token/rotate", M(POST), siali_api_pat_rotate, R_USER, "POST" },
+      "GET, HEAD, PATCH, DELETE", NEEDS(PEOPLE, MANAGE, 0) },
+    { "/api/projects", M(GET) | M(POST), siali_api_projects, R_USER,
+      "GET, HEAD, POST", NEEDS(OWN, PROJECTS, -1) },
+    { "/api/projects/*", M(GET), siali_api_project, R_USER, "GET, HEAD", OWN_ONLY },
+    { "/api/projects/*/import", M(POST), siali_api_project_import, R_USER,
+      "POST", NEEDS(PROJECTS, PROJECTS, -1) },
+    { "/api/tasks/*/annotations", M(POST), siali_api_annotations, R_USER, "POST", OWN_ONLY },
+    { "/api/users/*/avatar", M(POST) | M(DELETE), siali_api_avatar, R_USER,
+      "POST, DELETE", NEEDS(MANAGE, MANAGE, 0) },
+    { "/api/current-user/password", M(POST), siali_api_password, R_USER, "POST", OWN_ONLY },
+    { "/data/avatars/@", M(GET), siali_avatar_file, R_USER, "GET, HEAD", OWN_ONLY },
+    { "/api/token", M(GET) | M(POST), siali_api_pats, R_USER, "GET, HEAD, POST", OWN_ONLY },
+    { "/api/token/refresh", M(POST), siali_api_pat_refresh, R_PUBLIC, "POST", OPEN },
+    { "/api/token/blacklist", M(POST), siali_api_pat_blacklist, R_PUBLIC, "POST", OPEN },
+    { "/api/token/rotate", M(POST), siali_api_pat_rotate, R_USER, "POST", OWN_ONLY },
     { "/api/jwt/settings", M(GET) | M(POST), siali_api_jwt_settings, R_USER,
-      "GET, HEAD, POST" },
+      "GET, HEAD, POST", NEEDS(OWN, SETTINGS, -1) },
     { "/api/session-policy", M(GET) | M(PATCH), siali_api_session_policy, R_USER,
-      "GET, HEAD, PATCH" },
-    { NULL, 0, NULL, 0, NULL }
+      "GET, HEAD, PATCH", NEEDS(OWN, SETTINGS, -1) },
+    { NULL, 0, NULL, 0, NULL, OPEN }
 };
 
 /* 1 when path matches pattern, where each "*" segment is an id (1 to 18
@@ -173,6 +192,29 @@ static const char *route_path(request_rec *r, const char *prefix)
     return apr_pstrmemdup(r->pool, uri, len);
 }
 
+/* The one place where roles decide (sl_role.h): what the route needs of
+ * the caller's role for this method, or only SL_PERM_OWN when its user id
+ * is the caller's. 0 once the 403 has been sent. */
+static int role_allows(request_rec *r, siali_req_t *req, const siali_route_t *rt)
+{
+    int safe = r->method_number == M_GET;
+    sl_perm_e need = safe ? rt->read : rt->write;
+    sl_role_e role = sl_role_effective(req->user->role, req->user->is_active);
+
+    if (need == NO_PERM) {
+        return 1;
+    }
+    if (rt->self >= 0 && req->ids[rt->self] && !strcmp(req->ids[rt->self], req->user->id)) {
+        need = SL_PERM_OWN;
+    }
+    if (sl_role_may(req->conf->core.roles, role, need)) {
+        return 1;
+    }
+    /* (logged once, by siali_http_error, with the permission named) */
+    siali_http_error(r, HTTP_FORBIDDEN, sl_role_missing(role, need, r->pool), NULL, NULL);
+    return 0;
+}
+
 static int siali_handler(request_rec *r)
 {
     siali_req_t *req;
@@ -243,6 +285,9 @@ static int siali_handler(request_rec *r)
                : siali_http_error(r, HTTP_FORBIDDEN,
                                   "Cross-site request refused (Origin / Sec-Fetch-Site).",
                                   NULL, NULL);
+    }
+    if (req->user && !role_allows(r, req, rt)) {
+        return OK;
     }
     /* no connection is out here, nor after: units of work give theirs
      * back before they return (sl_conn.h) */

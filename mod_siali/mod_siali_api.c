@@ -5,6 +5,7 @@
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "sl_json.h"
+#include "sl_role.h"
 #include "sl_org.h"
 
 int siali_api_health(request_rec *r, siali_req_t *req)
@@ -23,9 +24,13 @@ int siali_api_health(request_rec *r, siali_req_t *req)
 
 int siali_api_whoami(request_rec *r, siali_req_t *req)
 {
-    return siali_http_json(r, HTTP_OK, sl_account_json(req->user,
-                                                       siali_db_source(r, req)->avatar_base,
-                                                       r->pool));
+    json_t *j = sl_account_json(req->user, siali_db_source(r, req)->avatar_base, r->pool);
+
+    /* the role the caller acts with, for pages to show only what it allows */
+    json_object_set_new(j, "role", json_string(sl_role_code(
+                            sl_role_effective(req->user->role, req->user->is_active))));
+    json_object_set_new(j, "roles_enabled", json_boolean(req->conf->core.roles));
+    return siali_http_json(r, HTTP_OK, j);
 }
 
 int siali_api_token(request_rec *r, siali_req_t *req)

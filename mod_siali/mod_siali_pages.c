@@ -10,6 +10,7 @@
 #include "mod_siali_pages.h"
 #include "sl_auth.h"
 #include "sl_org.h"
+#include "sl_role.h"
 #include "sl_session.h"
 #include "sl_validate.h"
 
@@ -333,6 +334,22 @@ int siali_page_root(request_rec *r, siali_req_t *req)
                                               NULL));
 }
 
+/* The permissions of the caller's role (sl_role.h), space-separated, for the
+ * page to show only what they may use (the server refuses the rest anyway) */
+static const char *permissions(request_rec *r, siali_req_t *req)
+{
+    sl_role_e role = sl_role_effective(req->user->role, req->user->is_active);
+    const char *out = "";
+    int perm;
+
+    for (perm = 0; perm < SL_PERM_COUNT; perm++) {
+        if (sl_role_may(req->conf->core.roles, role, perm)) {
+            out = apr_pstrcat(r->pool, out, *out ? " " : "", sl_perm_name(perm), NULL);
+        }
+    }
+    return out;
+}
+
 /* People and Account: the signed-in shell. The header is rendered here
  * (escaped); the page itself is an ES module from htdocs talking to the
  * API, so no inline script is ever needed under the strict CSP. */
@@ -367,8 +384,10 @@ int siali_page_app(request_rec *r, siali_req_t *req)
         people ? " aria-current=\"page\"" : "", ">People</a></nav></div>"
         "<a class=\"brand\" href=\"", pre, "/\">Siali Label</a>"
         "<div class=\"menu user\"><button type=\"button\" class=\"icon-button\" id=\"user-button\" "
-        "aria-haspopup=\"true\" aria-expanded=\"false\" aria-controls=\"user-menu\" "
-        "aria-label=\"Account menu for ", esc(r, name), "\">", badge, "</button>"
+        "aria-haspopup=\"true\" aria-expanded=\"false\" aria-controls=\"user-menu\">",
+        /* the name in text, not aria-label: a label must contain what the
+         * button shows (WCAG 2.5.3), and the initials are decoration here */
+        badge, "<span class=\"sr-only\">Account menu for ", esc(r, name), "</span></button>"
         "<div id=\"user-menu\" class=\"dropdown right\" hidden>"
         "<p class=\"who\">", esc(r, name), "</p>"
         "<a href=\"", pre, "/user/account/\">Account &amp; Settings</a>"
@@ -377,6 +396,8 @@ int siali_page_app(request_rec *r, siali_req_t *req)
         "</header>"
         "<main id=\"app\" class=\"app\" data-prefix=\"", pre, "\" data-user-id=\"",
         esc(r, u->id), "\" data-org-id=\"", esc(r, u->org_id ? u->org_id : ""),
+        "\" data-role=\"", sl_role_code(sl_role_effective(u->role, u->is_active)),
+        "\" data-can=\"", permissions(r, req),
         "\" data-avatar-max-px=\"", apr_ltoa(r->pool, req->conf->core.avatar_max_px),
         "\" data-avatar-max-bytes=\"", apr_ltoa(r->pool, (long)req->conf->core.avatar_max_bytes),
         "\"><p class=\"loading\">Loading…</p></main>"

@@ -9,7 +9,9 @@
 #include "mod_siali_http.h"
 #include "mod_siali_people.h"
 #include "sl_json.h"
+#include "sl_org.h"
 #include "sl_people.h"
+#include "sl_role.h"
 #include "sl_validate.h"
 
 void siali_people_child_init(apr_pool_t *p, server_rec *s)
@@ -86,6 +88,57 @@ static int flag(apr_table_t *q, const char *name)
     return v && sl_config_parse_bool(v) == 1;
 }
 
+/* NULL when the caller may see every member; else their id: they see
+ * themselves and the members of their projects (sl_role.h) */
+static const char *people_scope(siali_req_t *req)
+{
+    sl_role_e role = sl_role_effective(req->user->role, req->user->is_active);
+
+    return sl_role_may(req->conf->core.roles, role, SL_PERM_PEOPLE) ? NULL : req->user->id;
+}
+
+/* PATCH {"user_id": N, "role": "AN"}: a member's role (the rules:
+ * sl_account_patch) */
+static int set_member_role(request_rec *r, siali_req_t *req)
+{
+    sl_conn_src_t *src = siali_db_source(r, req);
+    sl_user_patch_t pa = { NULL, NULL, NULL, NULL, -1, NULL, req->conf->core.roles };
+    json_t *body, *uid, *role;
+    const char *target;
+    sl_user_t *u;
+    sl_err_t err;
+
+    if (siali_http_read_json(r, &body) != OK) {
+        return OK;   /* the 4xx is sent */
+    }
+    uid = json_object_get(body, "user_id");
+    role = json_object_get(body, "role");
+    if (!json_is_integer(uid) || json_integer_value(uid) < 1) {
+        return siali_http_error(r, HTTP_BAD_REQUEST, "user_id must be a member's id.",
+                                "user_id", NULL);
+    }
+    if (!json_is_string(role)) {
+        return siali_http_error(r, HTTP_BAD_REQUEST, "role must be one of OW, AD, MA, RE, "
+                                "AN, DI.", "role", NULL);
+    }
+    if (json_object_size(body) != 2) {
+        return siali_http_error(r, HTTP_BAD_REQUEST, "Only user_id and role can be given.",
+                                NULL, NULL);
+    }
+    target = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(uid));
+    pa.role = json_string_value(role);
+    if (sl_account_patch(src, &u, target, req->user->id, &pa, &err, r->pool) != SL_OK) {
+        return siali_http_core_error(r, &err);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "SL50004: user %s gave user %s the role %s",
+                  req->user->id, u->id, pa.role);
+    return siali_http_json(r, HTTP_OK, sl_json_pool(json_pack(
+        "{s:s, s:I, s:s, s:I}", "organization", req->ids[0], "user_id",
+        (json_int_t)apr_atoi64(u->id), "role", sl_role_code(sl_role_shown(
+            u->role, u->is_active, u->last_activity)), "id",
+        (json_int_t)apr_atoi64(u->id)), r->pool));
+}
+
 int siali_api_memberships(request_rec *r, siali_req_t *req)
 {
     sl_members_query_t mq;
@@ -97,6 +150,9 @@ int siali_api_memberships(request_rec *r, siali_req_t *req)
 
     if (!own_org(r, req)) {
         return OK;
+    }
+    if (r->method_number == M_PATCH) {
+        return set_member_role(r, req);
     }
     if (!q) {
         return siali_http_error(r, HTTP_BAD_REQUEST,
@@ -122,6 +178,18 @@ int siali_api_memberships(request_rec *r, siali_req_t *req)
     mq.with_projects = flag(q, "contributed_to_projects");
     mq.active_only = flag(q, "active");
     mq.marks = req->conf->marks;
+    mq.scope_user = people_scope(req);
+    mq.role = apr_table_get(q, "role");
+    if (mq.role && !*mq.role) {
+        mq.role = NULL;         /* "role=": every role, as an empty search */
+    }
+    if (mq.role) {
+        sl_role_e role;
+        if (!sl_role_parse(mq.role, &role)) {
+            return siali_http_error(r, HTTP_BAD_REQUEST, "role must be one of OW, AD, MA, RE, "
+                                    "AN, DI, NO.", "role", NULL);
+        }
+    }
     if (sl_people_members(siali_db_source(r, req), &results, &count, &capped, req->ids[0],
                           &mq, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
@@ -137,7 +205,8 @@ int siali_api_member(request_rec *r, siali_req_t *req)
     if (!own_org(r, req)) {
         return OK;
     }
-    if (sl_people_member(siali_db_source(r, req), &j, req->ids[0], req->ids[1], &err, r->pool) != SL_OK) {
+    if (sl_people_member(siali_db_source(r, req), &j, req->ids[0], req->ids[1],
+                         people_scope(req), &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
     return siali_http_json(r, HTTP_OK, j);
@@ -202,4 +271,33 @@ int siali_api_user(request_rec *r, siali_req_t *req)
         }
         return siali_http_json(r, HTTP_OK, sl_account_json(u, src->avatar_base, r->pool));
     }
+}
+
+int siali_api_default_role(request_rec *r, siali_req_t *req)
+{
+    json_t *body, *role;
+    sl_role_e code;
+    sl_err_t err;
+
+    if (!own_org(r, req)) {
+        return OK;
+    }
+    if (siali_http_read_json(r, &body) != OK) {
+        return OK;   /* the 4xx is sent */
+    }
+    role = json_object_get(body, "default_role");
+    if (!json_is_string(role) || !sl_role_parse(json_string_value(role), &code)
+        || !sl_role_default_ok(code) || json_object_size(body) != 1) {
+        return siali_http_error(r, HTTP_BAD_REQUEST, "default_role must be one of AD, MA, RE, "
+                                "AN.", "default_role", NULL);
+    }
+    if (sl_org_set_default_role(siali_db_source(r, req), req->ids[0], sl_role_code(code), &err,
+                                r->pool) != SL_OK) {
+        return siali_http_core_error(r, &err);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "SL50005: user %s set the default role %s",
+                  req->user->id, sl_role_code(code));
+    return siali_http_json(r, HTTP_OK, sl_json_pool(json_pack(
+        "{s:I, s:s}", "id", (json_int_t)apr_atoi64(req->ids[0]), "default_role",
+        sl_role_code(code)), r->pool));
 }

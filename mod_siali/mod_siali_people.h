@@ -9,6 +9,8 @@ void siali_people_child_init(apr_pool_t *p, server_rec *s);
 int siali_api_organizations(request_rec *r, siali_req_t *req);
 int siali_api_memberships(request_rec *r, siali_req_t *req);
 int siali_api_member(request_rec *r, siali_req_t *req);
+/* PATCH /api/organizations/{id}/set-default-role {"default_role": "AN"} */
+int siali_api_default_role(request_rec *r, siali_req_t *req);
 int siali_api_users(request_rec *r, siali_req_t *req);
 int siali_api_user(request_rec *r, siali_req_t *req);
 

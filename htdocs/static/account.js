@@ -2,7 +2,7 @@
 // size and dimensions before upload (the server still decides), personal
 // access tokens, the legacy API token, and the password.
 import { api, el, avatar, confirmDialog, copyText, toast, me, prefix, field, showErrors,
-  statusLine, say, timeEl, exactTime } from './app.js';
+  statusLine, say, timeEl, exactTime, can } from './app.js';
 
 const app = document.getElementById('app');
 const maxPx = Number(app.dataset.avatarMaxPx) || 512;
@@ -108,7 +108,9 @@ function legacyNote(settings) {
   return el('p', { class: on ? 'muted' : 'notice', id: 'legacy-note' },
     on ? 'Legacy tokens are enabled for this organization.'
       : 'Legacy tokens are disabled for this organization: use a personal access token.',
-    ' ', el('a', { href: `${prefix}/people/#org-settings` }, 'Organization settings'));
+    ' ', can.has('organization_settings')
+      ? el('a', { href: `${prefix}/people/#org-settings` }, 'Organization settings')
+      : 'An administrator can change this.');
 }
 
 async function main() {

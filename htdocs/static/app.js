@@ -5,6 +5,12 @@ const app = document.getElementById('app');
 export const prefix = app ? app.dataset.prefix : '';
 export const me = app ? Number(app.dataset.userId) : 0;
 export const orgId = app ? Number(app.dataset.orgId) : 0;
+// what the caller's role allows (docs/roles.md): controls for the rest are
+// not shown, and the server refuses them anyway
+export const myRole = app ? app.dataset.role : '';
+export const can = new Set(app ? (app.dataset.can || '').split(' ').filter(Boolean) : []);
+export const ROLE_NAMES = { OW: 'Owner', AD: 'Administrator', MA: 'Manager', RE: 'Reviewer',
+  AN: 'Annotator', DI: 'Deactivated', NO: 'Not activated' };
 
 export class ApiError extends Error {
   constructor(status, body) {

@@ -1,12 +1,14 @@
 // People: members with search, sorting and pages; a detail panel per member;
 // the invitation dialog with Copy and Reset Link; the organization's
-// settings (tokens, session policy), which every member may change: the
-// community edition makes everyone an administrator.
+// settings (tokens, session policy); roles. What the caller's role does not
+// allow (docs/roles.md) is not shown: with SialiRoles Off everyone may do
+// everything, as in the community edition.
 import { api, el, avatar, fullName, timeAgo, exactTime, confirmDialog, copyText, toast,
-  me, orgId, ApiError, field, checkbox, showErrors, statusLine, say } from './app.js';
+  me, orgId, ApiError, field, checkbox, showErrors, statusLine, say, can, myRole,
+  ROLE_NAMES } from './app.js';
 
 const PAGE_SIZE = 20;
-const state = { page: 1, search: '', ordering: 'username', count: 0, selected: null };
+const state = { page: 1, search: '', ordering: 'username', role: '', count: 0, selected: null };
 const app = document.getElementById('app');
 
 const search = el('input', { id: 'search', type: 'search', placeholder: 'Search by name or email',
@@ -15,6 +17,9 @@ const ordering = el('select', { id: 'ordering' },
   el('option', { value: 'username' }, 'Name'),
   el('option', { value: '-last_activity' }, 'Last activity'),
   el('option', { value: '-date_joined' }, 'Newest'));
+const roleFilter = el('select', { id: 'role-filter' },
+  el('option', { value: '' }, 'All roles'),
+  Object.entries(ROLE_NAMES).map(([code, name]) => el('option', { value: code }, name)));
 const tbody = el('tbody');
 const status = el('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
 const prev = el('button', { type: 'button', class: 'secondary', id: 'prev' }, '← Previous');
@@ -26,18 +31,23 @@ app.replaceChildren(
   el('div', { class: 'page-head' },
     el('h1', {}, 'People'),
     el('div', { class: 'head-actions' },
-      el('button', { type: 'button', class: 'secondary', id: 'org-settings',
-        'aria-haspopup': 'dialog', onclick: openSettings }, 'Organization settings'),
-      el('button', { type: 'button', id: 'add-people', onclick: openInvite }, '+ Add People'))),
+      can.has('organization_settings') ? el('button', { type: 'button', class: 'secondary',
+        id: 'org-settings', 'aria-haspopup': 'dialog', onclick: openSettings },
+      'Organization settings') : null,
+      can.has('manage_invite')
+        ? el('button', { type: 'button', id: 'add-people', onclick: openInvite }, '+ Add People')
+        : null)),
   el('div', { class: 'toolbar' },
     el('label', { for: 'search', class: 'sr-only' }, 'Search people'), search,
-    el('label', { for: 'ordering' }, 'Sort by'), ordering),
+    el('label', { for: 'ordering' }, 'Sort by'), ordering,
+    el('label', { for: 'role-filter' }, 'Role'), roleFilter),
   el('div', { class: 'people-layout' },
     el('div', { class: 'table-wrap' },
       el('table', { class: 'people' },
         el('thead', {}, el('tr', {},
           el('th', { scope: 'col' }, 'Name'),
           el('th', { scope: 'col' }, 'Email'),
+          el('th', { scope: 'col' }, 'Role'),
           el('th', { scope: 'col' }, 'Last activity'))),
         tbody),
       status,
@@ -50,6 +60,7 @@ search.addEventListener('input', () => {
   timer = setTimeout(() => { state.search = search.value.trim(); state.page = 1; load(); }, 250);
 });
 ordering.addEventListener('change', () => { state.ordering = ordering.value; state.page = 1; load(); });
+roleFilter.addEventListener('change', () => { state.role = roleFilter.value; state.page = 1; load(); });
 prev.addEventListener('click', () => { if (state.page > 1) { state.page--; load(); } });
 next.addEventListener('click', () => {
   if (state.page * PAGE_SIZE < state.count) { state.page++; load(); }
@@ -61,7 +72,8 @@ async function load() {
   let body;
   try {
     body = await api(`/api/organizations/${orgId}/memberships`, {
-      query: { page: state.page, page_size: PAGE_SIZE, search: state.search, ordering: state.ordering },
+      query: { page: state.page, page_size: PAGE_SIZE, search: state.search,
+        ordering: state.ordering, role: state.role },
     });
   } catch (e) {
     if (mine === generation) status.textContent = e.message;
@@ -86,6 +98,8 @@ function row(m) {
       el('span', { class: 'name' }, fullName(u) || u.username),
       u.is_active ? null : el('span', { class: 'badge' }, 'deactivated'))),
     el('td', { class: 'email' }, u.email),
+    el('td', { class: 'role' }, m.role === 'OW'
+      ? el('span', { class: 'badge owner' }, ROLE_NAMES.OW) : ROLE_NAMES[m.role] || m.role),
     el('td', {}, el('time', { datetime: u.last_activity || '', title: exactTime(u.last_activity) },
       timeAgo(u.last_activity))));
   tr.addEventListener('click', () => show(u.id));
@@ -114,7 +128,8 @@ async function show(id) {
   }
   const u = d.user;
   const actions = el('div', { class: 'actions' });
-  if (u.id !== me) {
+  const roleControl = roleSelector(u, d.role);
+  if (u.id !== me && can.has('manage_members') && d.role !== 'OW') {
     actions.append(
       el('button', { type: 'button', class: 'secondary', id: 'toggle-active',
         onclick: () => setActive(u, !u.is_active) }, u.is_active ? 'Deactivate' : 'Reactivate'),
@@ -126,7 +141,8 @@ async function show(id) {
       onclick: () => { detail.hidden = true; } }, '×'),
     el('div', { class: 'detail-head' }, avatar(u, 'large'),
       el('div', {}, el('h2', {}, fullName(u) || u.username),
-        el('p', { class: 'muted' }, u.is_active ? 'Active' : 'Deactivated'))),
+        el('p', { class: 'muted', id: 'detail-role' }, ROLE_NAMES[d.role] || d.role))),
+    roleControl,
     el('dl', {},
       el('dt', {}, 'Email'), el('dd', { id: 'detail-email' }, u.email),
       el('dt', {}, 'Phone'), el('dd', {}, u.phone || '—'),
@@ -135,6 +151,39 @@ async function show(id) {
     projectList('Created projects', d.created_projects),
     projectList('Contributed to', d.contributed_to_projects),
     actions);
+}
+
+// The role selector of the detail panel, for those who may change roles,
+// never for the owner (whose role changes only by a transfer); OW is offered
+// to the owner alone, as "transfer ownership".
+function roleSelector(u, role) {
+  if (!can.has('change_roles') || role === 'OW' || role === 'DI' || u.id === me) return null;
+  const select = el('select', { id: 'role-select' },
+    ['AD', 'MA', 'RE', 'AN'].map((code) => el('option', { value: code,
+      selected: code === role }, ROLE_NAMES[code])),
+    myRole === 'OW' ? el('option', { value: 'OW' }, 'Owner (transfer ownership)') : null);
+  const status = statusLine('role-status');
+  select.addEventListener('change', async () => {
+    const to = select.value;
+    if (to === 'OW' && !await confirmDialog(`Make ${u.email} the owner?`,
+      'You become an administrator; only the new owner can give the ownership back.',
+      'Transfer', true)) {
+      select.value = role === 'NO' ? 'AN' : role;
+      return;
+    }
+    try {
+      await api(`/api/organizations/${orgId}/memberships`, { method: 'PATCH',
+        json: { user_id: u.id, role: to } });
+      toast(`${u.email} is now ${ROLE_NAMES[to]}`);
+      if (to === 'OW') { location.reload(); return; }
+      await load();
+      await show(u.id);
+    } catch (e) {
+      say(status, e.message, 'error');
+    }
+  });
+  return el('div', { class: 'role-row' }, el('label', { for: 'role-select' }, 'Role'), select,
+    status);
 }
 
 async function setActive(u, active) {
@@ -308,4 +357,4 @@ async function openSettings() {
 
 load();
 // Account & Settings links here to open the settings at once
-if (location.hash === '#org-settings') openSettings();
+if (location.hash === '#org-settings' && can.has('organization_settings')) openSettings();

@@ -10,6 +10,7 @@
 #include "sl_log.h"
 #include "sl_org.h"
 #include "sl_password.h"
+#include "sl_role.h"
 #include "sl_secret.h"
 #include "sl_sql.h"
 #include "sl_validate.h"
@@ -34,6 +35,7 @@ sl_user_t *sl_account_from_row(const char **cols, int first, apr_pool_t *p)
     u->date_joined = c[SL_UC_JOINED];
     u->last_activity = c[SL_UC_ACTIVITY];
     u->org_id = c[SL_UC_ORG];
+    u->role = c[SL_UC_ROLE];
     return u;
 }
 
@@ -291,9 +293,20 @@ sl_kind_e sl_account_insert(sl_db_t *db, sl_user_t **out, const sl_new_user_t *n
     }
     args[0] = uid;
     args[1] = org->id;
-    if ((k = sl_db_exec(db, p, "siali_org_set_owner", NULL, 2, args, err)) != SL_OK) {
+    if ((k = sl_db_exec(db, p, "siali_org_set_owner", &n, 2, args, err)) != SL_OK) {
         return k;
     }
+    /* the first account owns the organization; the others get the default
+     * role while roles are on, AD while they are off (so that switching them
+     * on takes nothing from anyone) */
+    args[0] = n == 1 ? "OW" : nu->role ? nu->role : nu->roles_on && org->default_role
+              ? org->default_role : "AD";
+    args[1] = nu->role_source ? nu->role_source : "manual";
+    args[2] = uid;
+    if ((k = sl_db_exec(db, p, "siali_user_set_role", NULL, 3, args, err)) != SL_OK) {
+        return k;
+    }
+    n = 0;
     args[0] = uid;
     args[1] = token;
     args[2] = sl_secret_sha256_hex(token, p);
@@ -332,6 +345,7 @@ sl_kind_e sl_account_bootstrap(sl_conn_src_t *src, sl_user_t **out, int *created
 
     *created = 0;
     memset(&nu, 0, sizeof(nu));
+    nu.roles_on = cfg->roles;
     if ((k = sl_account_named(&nu, login, err, p)) != SL_OK) {
         return k;
     }
@@ -675,10 +689,70 @@ typedef struct {
     const char **avatar;
 } manage_t;
 
+/* The role a member acts with, the owner's being OW whatever is stored. */
+static sl_role_e acting_role(const sl_org_t *org, const sl_user_t *u)
+{
+    if (u->is_active && org->owner_id && !strcmp(org->owner_id, u->id)) {
+        return SL_ROLE_OW;
+    }
+    return sl_role_effective(u->role, u->is_active);
+}
+
+/* Inside patch_unit, after the checks: a role given (pa->role), as what it
+ * changes: *is_active for DI and for a deactivated member given a role, the
+ * stored role otherwise, and the owner for OW. */
+static sl_kind_e apply_role(sl_db_t *db, const sl_org_t *org, const sl_user_t *u,
+                            const char *actor_id, const sl_user_patch_t *pa,
+                            int *is_active, sl_err_t *err, apr_pool_t *p)
+{
+    sl_user_t *actor;
+    sl_role_e to;
+    const char *args[3];
+    sl_kind_e k;
+
+    if (!sl_role_parse(pa->role, &to)) {
+        to = SL_ROLE_COUNT;     /* refused below, with the list of codes */
+    }
+    if ((k = sl_account_get(db, &actor, actor_id, err, p)) != SL_OK
+        || (k = sl_role_change_check(pa->roles_on, acting_role(org, actor),
+                                     !strcmp(actor_id, u->id), acting_role(org, u), to,
+                                     err, p)) != SL_OK) {
+        return k;
+    }
+    if (to == SL_ROLE_DI) {
+        *is_active = 0;
+        return SL_OK;
+    }
+    if (to == SL_ROLE_OW && !u->is_active) {
+        return sl_err_set(err, SL_EINVALID, "role", "Reactivate the member before making "
+                          "them the owner.");
+    }
+    *is_active = 1;
+    if (to == SL_ROLE_OW) {
+        args[0] = u->id;
+        args[1] = org->id;
+        args[2] = NULL;
+        if ((k = sl_db_exec(db, p, "siali_org_transfer", NULL, 2, args, err)) != SL_OK) {
+            return k;
+        }
+        args[0] = "AD";
+        args[1] = "manual";
+        args[2] = org->owner_id;
+        if (org->owner_id
+            && (k = sl_db_exec(db, p, "siali_user_set_role", NULL, 3, args, err)) != SL_OK) {
+            return k;
+        }
+    }
+    args[0] = sl_role_code(to);
+    args[1] = "manual";
+    args[2] = u->id;
+    return sl_db_exec(db, p, "siali_user_set_role", NULL, 3, args, err);
+}
+
 static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     manage_t *b = baton;
-    const sl_user_patch_t *pa = b->pa;
+    sl_user_patch_t patch = *b->pa, *pa = &patch;
     const char *args[5];
     sl_user_t *u;
     sl_org_t *org;
@@ -688,6 +762,10 @@ static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
     if ((k = sl_org_lock(db, err, p)) != SL_OK
         || (k = sl_org_get(db, &org, err, p)) != SL_OK
         || (k = sl_account_get(db, &u, b->target_id, err, p)) != SL_OK) {
+        return k;
+    }
+    if (pa->role && (k = apply_role(db, org, u, b->actor_id, b->pa, &pa->is_active, err, p))
+        != SL_OK) {
         return k;
     }
     if (pa->username && strcmp(pa->username, u->username)) {

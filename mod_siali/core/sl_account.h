@@ -28,6 +28,7 @@ typedef struct {
     const char *date_joined;    /* epoch seconds as text */
     const char *last_activity;  /* NULL until first login */
     const char *org_id;
+    const char *role;           /* stored code (sl_role.h), "AD" by default */
 } sl_user_t;
 
 typedef struct {
@@ -36,6 +37,10 @@ typedef struct {
     const char *password_hash;  /* PHC string, hashed by the caller between
                                  * units of work */
     const char *token;          /* NULL: generated */
+    int roles_on;               /* SialiRoles: the organization's default role
+                                 * for a new member; off: AD (sl_role.h) */
+    const char *role;           /* NULL: as roles_on says; else this code */
+    const char *role_source;    /* NULL: "manual" */
 } sl_new_user_t;
 
 /* What the members search looks in: "email username first last", case
@@ -146,6 +151,8 @@ typedef struct {
     const char *phone;
     const char *username;
     int is_active;
+    const char *role;           /* a role code (sl_role.h): PATCH memberships */
+    int roles_on;               /* SialiRoles, for role */
 } sl_user_patch_t;
 
 /* A PATCH body (a JSON object) -> patch: SL_EINVALID naming the field for a
@@ -155,7 +162,10 @@ sl_kind_e sl_account_patch_read(sl_user_patch_t *patch, json_t *body, sl_err_t *
 
 /* Validates and applies a patch in one transaction. Nobody deactivates the
  * organization's owner or themselves (SL_EFORBIDDEN); deactivation ends
- * the user's sessions at once. */
+ * the user's sessions at once. A role is checked by sl_role_change_check
+ * against the actor's role: DI deactivates, another role given to a
+ * deactivated member reactivates them, OW transfers the ownership (the
+ * former owner becomes AD). */
 sl_kind_e sl_account_patch(sl_conn_src_t *src, sl_user_t **out, const char *target_id,
                            const char *actor_id, const sl_user_patch_t *patch,
                            sl_err_t *err, apr_pool_t *p);

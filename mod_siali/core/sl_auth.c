@@ -222,6 +222,7 @@ static sl_kind_e signup_create_unit(sl_db_t *db, void *baton, sl_err_t *err, apr
     memset(&nu, 0, sizeof(nu));
     nu.email = b->email;
     nu.password_hash = b->phc;
+    nu.roles_on = b->cfg->roles;
     if ((k = sl_account_insert(db, &b->out->user, &nu, err, p)) != SL_OK
         || (k = sl_session_create(db, &b->out->cookie, b->out->user->id, b->cfg, err, p))
            != SL_OK) {

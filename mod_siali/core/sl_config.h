@@ -15,6 +15,8 @@ typedef struct {
     apr_int64_t session_max_age;   /* seconds */
     apr_int64_t session_idle;      /* seconds */
     int signup_restricted;
+    int roles;                     /* SialiRoles: 0 every active member is an
+                                    * administrator (sl_role.h) */
     int throttle_max;              /* failures per window */
     apr_int64_t throttle_window;   /* seconds */
     int signup_max;                /* signups per address per window */
@@ -63,6 +65,9 @@ typedef struct {
       "largest avatar upload, e.g. 1M (default)") \
     X(SIGNUP_RESTRICTED, "SialiDisableSignupWithoutLink", FLAG, signup_restricted, \
       signup_restricted, 0, 1, "Off", "On: only the current invite link admits new accounts") \
+    X(ROLES, "SialiRoles", FLAG, roles, roles, 0, 1, "Off", \
+      "On: each member has a role (OW AD MA RE AN) that limits what they may do; Off: " \
+      "every active member is an administrator") \
     X(START_USERNAME, "SialiUsername", TEXT, start_username, start_username, 0, 0, NULL, \
       "account created at start when missing (email, or username without '@')") \
     X(START_PASSWORD, "SialiPassword", TEXT, start_password, start_password, 0, 0, NULL, \

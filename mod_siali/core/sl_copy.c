@@ -14,9 +14,9 @@
 const sl_copy_table_t sl_copy_tables[] = {
     { "organization", "id:n title invite_token owner_id:n created_at:n members_count:n "
       "active_count:n api_tokens_enabled:n legacy_tokens_enabled:n api_token_ttl_days:n "
-      "session_max_age:n session_idle:n people_version:n", "id" },
+      "session_max_age:n session_idle:n people_version:n default_role", "id" },
     { "users", "id:n email username password first_name last_name phone avatar "
-      "is_active:n date_joined:n last_activity:n org_member:n", "id" },
+      "is_active:n date_joined:n last_activity:n org_member:n org_role role_source", "id" },
     { "memberships", "id:n user_id:n organization_id:n created_at:n deleted_at:n", "id" },
     { "api_tokens", "user_id:n token token_hash created_at:n", "user_id" },
     { "sessions", "id_hash user_id:n created_at:n last_seen:n expires_at:n", "id_hash" },

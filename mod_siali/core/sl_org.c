@@ -20,6 +20,7 @@ sl_kind_e sl_org_get(sl_db_t *db, sl_org_t **out, sl_err_t *err, apr_pool_t *p)
     org->invite_token = row[2];
     org->owner_id = row[3];
     org->created_at = row[4];
+    org->default_role = row[5] && *row[5] ? row[5] : "AN";
     *out = org;
     return SL_OK;
 }
@@ -69,4 +70,31 @@ sl_kind_e sl_org_reset_invite(sl_conn_src_t *src, sl_org_t **out, sl_err_t *err,
                               apr_pool_t *p)
 {
     return sl_conn_run(src, SL_CONN_WRITE, reset_unit, out, err, p);
+}
+
+typedef struct {
+    const char *org_id;
+    const char *role;
+} default_role_t;
+
+static sl_kind_e default_role_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    default_role_t *b = baton;
+    const char *args[2] = { b->role, b->org_id };
+    sl_kind_e k;
+    int n = 0;
+
+    if ((k = sl_org_lock(db, err, p)) != SL_OK
+        || (k = sl_db_exec(db, p, "siali_org_set_default_role", &n, 2, args, err)) != SL_OK) {
+        return k;
+    }
+    return n == 1 ? SL_OK : sl_err_set(err, SL_ENOTFOUND, NULL, "No such organization.");
+}
+
+sl_kind_e sl_org_set_default_role(sl_conn_src_t *src, const char *org_id, const char *role,
+                                  sl_err_t *err, apr_pool_t *p)
+{
+    default_role_t b = { org_id, role };
+
+    return sl_conn_run(src, SL_CONN_WRITE, default_role_unit, &b, err, p);
 }

@@ -12,6 +12,7 @@ typedef struct {
     const char *invite_token;
     const char *owner_id;    /* NULL until the first account */
     const char *created_at;
+    const char *default_role;   /* of new members while SialiRoles is On */
 } sl_org_t;
 
 /* Inside a unit. */
@@ -34,5 +35,10 @@ int sl_org_invite_ok(const sl_org_t *org, const char *token);
  * node, since it lives only in the database. */
 sl_kind_e sl_org_reset_invite(sl_conn_src_t *src, sl_org_t **out, sl_err_t *err,
                               apr_pool_t *p);
+
+/* The role new members get while SialiRoles is On (a code sl_role_default_ok
+ * accepts). */
+sl_kind_e sl_org_set_default_role(sl_conn_src_t *src, const char *org_id, const char *role,
+                                  sl_err_t *err, apr_pool_t *p);
 
 #endif

@@ -62,7 +62,10 @@ int sl_pagemarks_find(sl_pagemarks_t *m, const char *list, apr_int64_t version,
         return 0;
     }
     apr_thread_mutex_lock(m->mutex);
-    if ((l = list_of(m, list)) && l->version == version) {
+    if ((l = list_of(m, list)) && l->version != version) {
+        l->n = 0;               /* never again: that version's members are gone */
+    }
+    if (l && l->version == version) {
         for (i = l->n - 1; i >= 0 && l->marks[i].pos > pos; i--)
             ;
         if (i >= 0) {
@@ -124,11 +127,13 @@ void sl_pagemarks_put(sl_pagemarks_t *m, const char *list, apr_int64_t version,
         l = list_new(m, list);
         l->version = version;
     }
-    if (version > l->version) {
+    /* another version (a random value, schema v9): the marks it had are of
+     * other members; the newest reading wins */
+    if (version != l->version) {
         l->n = 0;
         l->version = version;
     }
-    if (version == l->version) {
+    {
         for (i = 0; i < l->n && l->marks[i].pos < pos; i++)
             ;
         if (i < l->n && l->marks[i].pos == pos) {

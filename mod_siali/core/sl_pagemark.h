@@ -7,10 +7,13 @@
  * the rows in between (sl_sql.c "_a").
  *
  * A list is one organization, ordering and active filter. Its marks hold
- * for one people_version (schema v8), which every write that adds,
- * removes, deactivates, renames or moves a member changes in its own
+ * for one people_version (schema v8; a random value since v9, so that a
+ * restored database never meets its old numbers), which every write that
+ * adds, removes, deactivates, renames or moves a member changes in its own
  * transaction, on every node: a mark is used only with the version read
- * in the same request. A page read while such a write commits may come
+ * in the same request, and a list read at another version loses its marks.
+ * Only a full page is marked: a page short of rows lost some to the join
+ * with memberships, and its first row is not at its position. A page read while such a write commits may come
  * from the mark of the version before, as any OFFSET page of a list that
  * changes under it; the next request reads the new version and drops it.
  *
@@ -35,13 +38,14 @@ typedef struct sl_pagemarks_t sl_pagemarks_t;
 sl_pagemarks_t *sl_pagemarks_create(apr_pool_t *p);
 
 /* The nearest mark at or before pos in list at version: 1 and *at, *key
- * (copied into p), *id; 0 when there is none. */
+ * (copied into p), *id; 0 when there is none (and the list's marks are
+ * dropped when they are of another version). */
 int sl_pagemarks_find(sl_pagemarks_t *m, const char *list, apr_int64_t version,
                       apr_int64_t pos, apr_int64_t *at, const char **key, apr_int64_t *id,
                       apr_pool_t *p);
 
-/* Remembers that the member at pos of list at version has key and id. A
- * version older than the list's marks is ignored; a newer one drops them. */
+/* Remembers that the member at pos of list at version has key and id. Another
+ * version than the list's drops its marks first. */
 void sl_pagemarks_put(sl_pagemarks_t *m, const char *list, apr_int64_t version,
                       apr_int64_t pos, const char *key, apr_int64_t id);
 

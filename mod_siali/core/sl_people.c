@@ -5,6 +5,7 @@
 
 #include "sl_json.h"
 #include "sl_people.h"
+#include "sl_role.h"
 #include "sl_sql.h"
 #include "sl_validate.h"
 
@@ -131,6 +132,7 @@ typedef struct {
     const char *org_id;
     const char *user_id;
     const sl_members_query_t *q;
+    const char *scope_user;
 } people_t;
 
 static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
@@ -142,7 +144,7 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
     const char *active = q->active_only ? "1" : "0";
     const char *limit = sl_i64(q->page_size, p);
     const char *offset = sl_i64((q->page - 1) * q->page_size, p);
-    const char *kind = "", *label, *args[7], *list = NULL;
+    const char *kind = "", *label, *args[14], *list = NULL;
     apr_int64_t version = 0, pos = (q->page - 1) * q->page_size;
     apr_hash_t *by_user = apr_hash_make(p);
     sl_rows_t res, created, contrib;
@@ -154,7 +156,28 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
         return sl_err_set(err, SL_EINVALID, "ordering", "Unknown ordering.");
     }
     label = apr_pstrcat(p, "siali_members_", order_label(ordering, p), NULL);
-    if (search) {
+    if (q->role || q->scope_user) {
+        /* "_f" (sl_sql.c): filters no index holds, counted by walking */
+        const char *who = q->scope_user ? q->scope_user : "0";
+
+        kind = "_f";
+        args[0] = org_id;
+        args[1] = active;
+        args[2] = q->scope_user ? "1" : "0";
+        for (i = 3; i < 8; i++) {
+            args[i] = who;
+        }
+        args[8] = args[9] = q->role ? q->role : "";
+        args[10] = args[11] = search ? sl_people_like_pattern(search, p) : "";
+        if ((k = sl_db_select(db, p, "siali_members_count_f", &res, 12, args, err)) != SL_OK) {
+            return k;
+        }
+        *count = res.rows->nelts ? apr_atoi64(SL_ROW(&res, 0)[0]) : 0;
+        args[12] = limit;
+        args[13] = offset;
+        nargs = 14;
+    }
+    else if (search) {
         /* folded as the documents are (sl_account_search_doc) */
         const char *folded = sl_text_fold(search, p);
         /* escaped: right with ESCAPE '!' ("_e", "_we") and, with nothing to
@@ -241,8 +264,10 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
             return k;
         }
     }
-    if (list && res.rows->nelts) {
-        /* this page's first member, for the next request of it or after it */
+    if (list && res.rows->nelts == (int)q->page_size) {
+        /* this page's first member, for the next request of it or after it;
+         * a full page only: the walk found page_size members, and the join
+         * with memberships kept them all, so the first is at pos */
         sl_user_t *u = sl_account_from_row(SL_ROW(&res, 0), 1, p);
         sl_pagemarks_put(q->marks, list, version, pos, mark_key(ordering, u),
                          apr_atoi64(u->id));
@@ -254,8 +279,10 @@ static sl_kind_e members_in(sl_db_t *db, json_t **results, apr_int64_t *count,
         /* a reference of our own to the pool's object, not a copy of it: the
          * pool's cleanup lets go of its reference, the page of its own */
         json_t *user = json_incref(sl_account_json(u, db->avatar_base, p));
-        json_t *m = json_pack("{s:I, s:I}", "id", (json_int_t)apr_atoi64(row[0]),
-                              "organization", (json_int_t)apr_atoi64(org_id));
+        json_t *m = json_pack("{s:I, s:I, s:s}", "id", (json_int_t)apr_atoi64(row[0]),
+                              "organization", (json_int_t)apr_atoi64(org_id), "role",
+                              sl_role_code(sl_role_shown(u->role, u->is_active,
+                                                         u->last_activity)));
         json_t *cp = q->with_projects ? json_array() : json_null();
         json_t *tp = q->with_projects ? json_array() : json_null();
 
@@ -317,7 +344,8 @@ sl_kind_e sl_people_members(sl_conn_src_t *src, json_t **results, apr_int64_t *c
 }
 
 static sl_kind_e member_in(sl_db_t *db, json_t **out, const char *org_id,
-                           const char *user_id, sl_err_t *err, apr_pool_t *p)
+                           const char *user_id, const char *scope_user, sl_err_t *err,
+                           apr_pool_t *p)
 {
     static const char *const labels[2] = { "siali_user_created_projects",
                                            "siali_user_contributed_projects" };
@@ -328,16 +356,32 @@ static sl_kind_e member_in(sl_db_t *db, json_t **out, const char *org_id,
     sl_kind_e k;
     int i, w;
 
+    sl_user_t *u;
+
+    if (scope_user && strcmp(scope_user, user_id)) {
+        const char *peer[5] = { user_id, scope_user, scope_user, scope_user, scope_user };
+
+        if ((k = sl_db_select(db, p, "siali_member_is_peer", &res, 5, peer, err)) != SL_OK) {
+            return k;
+        }
+        if (res.rows->nelts == 0) {
+            return sl_err_set(err, SL_EFORBIDDEN, NULL, apr_pstrcat(p, "Permission view_people "
+                              "is needed to see a member who works in none of your projects.",
+                              NULL));
+        }
+    }
     if ((k = sl_db_select(db, p, "siali_member_get", &res, 2, args, err)) != SL_OK) {
         return k;
     }
     if (res.rows->nelts == 0) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, "No such member.");
     }
+    u = sl_account_from_row(SL_ROW(&res, 0), 1, p);
     j = sl_json_pool(json_object(), p);
-    json_object_set(j, "user", sl_account_json(sl_account_from_row(SL_ROW(&res, 0), 1, p),
-                                               db->avatar_base, p));
+    json_object_set(j, "user", sl_account_json(u, db->avatar_base, p));
     json_object_set_new(j, "organization", json_integer(apr_atoi64(org_id)));
+    json_object_set_new(j, "role", json_string(sl_role_code(
+                            sl_role_shown(u->role, u->is_active, u->last_activity))));
     for (w = 0; w < 2; w++) {
         if ((k = sl_db_select(db, p, labels[w], &projects, 1, &user_id, err)) != SL_OK) {
             return k;
@@ -362,13 +406,14 @@ static sl_kind_e member_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
 {
     people_t *b = baton;
 
-    return member_in(db, b->out, b->org_id, b->user_id, err, p);
+    return member_in(db, b->out, b->org_id, b->user_id, b->scope_user, err, p);
 }
 
 sl_kind_e sl_people_member(sl_conn_src_t *src, json_t **out, const char *org_id,
-                           const char *user_id, sl_err_t *err, apr_pool_t *p)
+                           const char *user_id, const char *scope_user, sl_err_t *err,
+                           apr_pool_t *p)
 {
-    people_t b = { out, NULL, NULL, org_id, user_id, NULL };
+    people_t b = { out, NULL, NULL, org_id, user_id, NULL, scope_user };
 
     return sl_conn_run(src, SL_CONN_READ, member_unit, &b, err, p);
 }

@@ -20,6 +20,9 @@ typedef struct {
     int active_only;
     int with_projects;          /* contributed_to_projects=1 */
     sl_pagemarks_t *marks;      /* NULL: deep pages walk from the start */
+    const char *role;           /* NULL, or members shown with this code */
+    const char *scope_user;     /* NULL: every member; else this user and the
+                                 * members of the projects they work in */
 } sl_members_query_t;
 
 /* 1 when ordering is one the list knows. */
@@ -46,10 +49,13 @@ sl_kind_e sl_people_members(sl_conn_src_t *src, json_t **results, apr_int64_t *c
                             int *capped, const char *org_id, const sl_members_query_t *q,
                             sl_err_t *err, apr_pool_t *p);
 
-/* The detail panel: user, organization, created and contributed projects,
- * annotations count. */
+/* The detail panel: user, organization, role, created and contributed
+ * projects, annotations count. scope_user: NULL for a caller who may see
+ * everyone; else SL_EFORBIDDEN unless user_id is theirs or works in one of
+ * their projects. */
 sl_kind_e sl_people_member(sl_conn_src_t *src, json_t **out, const char *org_id,
-                           const char *user_id, sl_err_t *err, apr_pool_t *p);
+                           const char *user_id, const char *scope_user, sl_err_t *err,
+                           apr_pool_t *p);
 
 /* {"id", "title", "created_at"} of every organization. */
 sl_kind_e sl_people_organizations(sl_conn_src_t *src, json_t **out, sl_err_t *err,

@@ -248,7 +248,68 @@ static const char *const v8[] = {
     NULL
 };
 
-static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7, v8 };
+/* v9. Roles (sl_role.h): a member's role on the user's row beside its
+ * organization, so that who a caller is and what they may do come in one
+ * row; everyone AD, the owner OW (nobody loses anything when roles are
+ * switched on); where the role came from (manual, or sso: SialiRoleFromGroup
+ * may change only those); the role new members get. PostgreSQL: a changed
+ * role is announced to the nodes' caches of callers like the other user
+ * columns (the trigger's list of columns, made again). */
+static const char *const v9[] = {
+    "ALTER TABLE users ADD COLUMN org_role TEXT NOT NULL DEFAULT 'AD'",
+    "ALTER TABLE users ADD COLUMN role_source TEXT NOT NULL DEFAULT 'manual'",
+    "UPDATE users SET org_role = 'OW' WHERE id IN (SELECT owner_id FROM organization)",
+    "ALTER TABLE organization ADD COLUMN default_role TEXT NOT NULL DEFAULT 'AN'",
+    /* who worked in a project, for the members a reviewer or annotator sees */
+    "CREATE INDEX annotations_project_user_idx ON annotations (project_id, completed_by)",
+    /* people_version (v8) made a random value rather than a count: a
+     * database restored from a backup and written to again could reach a
+     * number it had before with other members, and a node's marks of that
+     * number would apply again. And a changed id moves it too. */
+    "@SQLITE@DROP TRIGGER siali_people_added",
+    "@SQLITE@DROP TRIGGER siali_people_gone",
+    "@SQLITE@DROP TRIGGER siali_people_moved",
+    "@SQLITE@CREATE TRIGGER siali_people_added AFTER INSERT ON users "
+    "BEGIN UPDATE organization SET people_version = random(); END",
+    "@SQLITE@CREATE TRIGGER siali_people_gone AFTER DELETE ON users "
+    "BEGIN UPDATE organization SET people_version = random(); END",
+    "@SQLITE@CREATE TRIGGER siali_people_moved AFTER UPDATE OF id, username, email, "
+    "is_active, org_member, date_joined ON users WHEN OLD.id IS NOT NEW.id "
+    "OR OLD.username IS NOT NEW.username "
+    "OR OLD.email IS NOT NEW.email OR OLD.is_active IS NOT NEW.is_active "
+    "OR OLD.org_member IS NOT NEW.org_member OR OLD.date_joined IS NOT NEW.date_joined "
+    "BEGIN UPDATE organization SET people_version = random(); END",
+    "@PGSQL@CREATE OR REPLACE FUNCTION siali_people_changed() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN UPDATE organization SET people_version = "
+    "floor(random() * 9e18)::bigint; RETURN NULL; END $$",
+    "@PGSQL@DROP TRIGGER siali_people_moved ON users",
+    "@PGSQL@CREATE TRIGGER siali_people_moved AFTER UPDATE ON users FOR EACH ROW "
+    "WHEN ((OLD.id, OLD.username, OLD.email, OLD.is_active, OLD.org_member, OLD.date_joined) "
+    "IS DISTINCT FROM (NEW.id, NEW.username, NEW.email, NEW.is_active, NEW.org_member, "
+    "NEW.date_joined)) EXECUTE FUNCTION siali_people_changed()",
+    /* PostgreSQL: a user deleted outside the core (psql) takes its search
+     * document along, which the count of a search reads alone since v8 */
+    "@PGSQL@CREATE OR REPLACE FUNCTION siali_search_gone() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN DELETE FROM user_search WHERE rowid = OLD.id; "
+    "RETURN NULL; END $$",
+    "@PGSQL@CREATE TRIGGER siali_search_gone AFTER DELETE ON users FOR EACH ROW "
+    "EXECUTE FUNCTION siali_search_gone()",
+    "@PGSQL@CREATE OR REPLACE FUNCTION siali_search_truncated() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN DELETE FROM user_search; RETURN NULL; END $$",
+    "@PGSQL@CREATE TRIGGER siali_search_truncated AFTER TRUNCATE ON users "
+    "FOR EACH STATEMENT EXECUTE FUNCTION siali_search_truncated()",
+    "@PGSQL@DROP TRIGGER siali_users_changed ON users",
+    "@PGSQL@CREATE TRIGGER siali_users_changed AFTER UPDATE ON users FOR EACH ROW "
+    "WHEN ((OLD.id, OLD.email, OLD.username, OLD.password, OLD.first_name, OLD.last_name, "
+    "OLD.phone, OLD.avatar, OLD.is_active, OLD.date_joined, OLD.org_member, OLD.org_role) "
+    "IS DISTINCT FROM (NEW.id, NEW.email, NEW.username, NEW.password, NEW.first_name, "
+    "NEW.last_name, NEW.phone, NEW.avatar, NEW.is_active, NEW.date_joined, "
+    "NEW.org_member, NEW.org_role)) "
+    "EXECUTE FUNCTION siali_auth_changed()",
+    NULL
+};
+
+static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7, v8, v9 };
 
 /* v4: every email and search document folded by the core's rule. Two
  * accounts whose emails differ only in case stay apart (the second keeps
@@ -263,7 +324,7 @@ static sl_kind_e refold(sl_db_t *db, sl_err_t *err, apr_pool_t *p)
      * of the newest schema, which a migration from before v4 has not yet */
     if ((k = sl_db_prepare_extra(db, "refold_list", "SELECT id, email, username, password, "
                                  "first_name, last_name, phone, avatar, is_active, "
-                                 "date_joined, last_activity, NULL FROM users ORDER BY id",
+                                 "date_joined, last_activity, NULL, NULL FROM users ORDER BY id",
                                  err)) != SL_OK
         || (k = sl_db_prepare_extra(db, "refold_taken", "SELECT 1 FROM users WHERE email = "
                                     "%s AND id <> %lld", err)) != SL_OK

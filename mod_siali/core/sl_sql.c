@@ -14,7 +14,7 @@
  * (schema v5) so that neither this list nor a members page joins for it */
 #define USER_COLS "u.id, u.email, u.username, u.password, u.first_name, " \
     "u.last_name, u.phone, u.avatar, u.is_active, u.date_joined, " \
-    "u.last_activity, u.org_member"
+    "u.last_activity, u.org_member, u.org_role"
 
 /* The members of one organization, filtered by "active" ('1'/'0'), then
  * optionally by a substring of "email username first last". A page is
@@ -158,6 +158,29 @@
     key " " past "= " mark " AND (" key " " past " " mark " OR " id_from " " N ")"
 #define FROM_MARK(cond) MEMBER_WHERE " AND " cond
 #define MEMBERS_MARKED(name, cond, order) MEMBERS_ONE(name "_a", FROM_MARK(cond), order, order)
+/* "_f": the list with filters the indexes do not hold, for the few who use
+ * them: a role (as People shows it: DI when deactivated, NO before the
+ * first sign-in), and for a caller whose role may not see everyone
+ * (sl_role.h, view_people) only themselves and the members of the projects
+ * they created or annotated in (PEERS). Every filter is optional, given as
+ * 0 / '' when not asked for. Parameters: org, the least is_active, scoped
+ * (0/1), the caller five times, role twice, pattern twice (escaped with
+ * '!'), then limit and offset for the pages; none of the three for the
+ * count. */
+#define MINE(c) "SELECT p2.id FROM projects p2 WHERE p2.created_by = " c \
+    " UNION SELECT a2.project_id FROM annotations a2 WHERE a2.completed_by = " c
+#define PEERS "SELECT p1.created_by FROM projects p1 WHERE p1.id IN (" MINE(N) ") " \
+    "UNION SELECT a1.completed_by FROM annotations a1 WHERE a1.project_id IN (" MINE(N) ")"
+#define ROLE_SHOWN "CASE WHEN u.is_active = 0 THEN 'DI' WHEN u.last_activity IS NULL " \
+    "THEN 'NO' ELSE u.org_role END"
+#define FILTERS(doc) \
+    " AND (CAST(" N " AS BIGINT) = 0 OR u.id = " N " OR u.id IN (" PEERS "))" \
+    " AND (%s = '' OR " ROLE_SHOWN " = %s)" \
+    " AND (%s = '' OR " doc " LIKE %s ESCAPE '!')"
+#define DOC_PG "(SELECT s.doc FROM user_search s WHERE s.rowid = u.id)"
+#define DOC_LITE "(SELECT c.c0 FROM user_search_content c WHERE c.id = u.id)"
+#define MEMBER_WHERE_F MEMBER_WHERE FILTERS(DOC_PG)
+#define MEMBER_WHERE_F_LITE MEMBER_WHERE FILTERS(DOC_LITE)
 #define MEMBERS(name, order, sorted) \
     MEMBERS_ONE(name, MEMBER_WHERE, order, order), \
     MEMBERS_SEARCH(name, order, sorted), \
@@ -176,6 +199,23 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     MEMBERS("date_joined", "u.date_joined, u.id", "u.date_joined + 0, u.id + 0"),
     MEMBERS("date_joined_desc", "u.date_joined DESC, u.id DESC",
             "u.date_joined + 0 DESC, u.id + 0 DESC"),
+    MEMBERS_TWO("username_f", MEMBER_WHERE_F, MEMBER_WHERE_F_LITE, "lower(u.username), u.id",
+                "lower(u.username), u.id"),
+    MEMBERS_TWO("email_f", MEMBER_WHERE_F, MEMBER_WHERE_F_LITE, "u.email, u.id", "u.email, u.id"),
+    MEMBERS_TWO("last_activity_f", MEMBER_WHERE_F, MEMBER_WHERE_F_LITE,
+                "u.last_activity ASC NULLS FIRST, u.id", "u.last_activity ASC NULLS FIRST, u.id"),
+    MEMBERS_TWO("last_activity_desc_f", MEMBER_WHERE_F, MEMBER_WHERE_F_LITE,
+                "u.last_activity DESC NULLS LAST, u.id DESC",
+                "u.last_activity DESC NULLS LAST, u.id DESC"),
+    MEMBERS_TWO("date_joined_f", MEMBER_WHERE_F, MEMBER_WHERE_F_LITE, "u.date_joined, u.id",
+                "u.date_joined, u.id"),
+    MEMBERS_TWO("date_joined_desc_f", MEMBER_WHERE_F, MEMBER_WHERE_F_LITE,
+                "u.date_joined DESC, u.id DESC", "u.date_joined DESC, u.id DESC"),
+    { "siali_members_count_f", "SELECT count(*)" MEMBER_WHERE_F,
+      "SELECT count(*)" MEMBER_WHERE_F_LITE },
+    /* whether a member is one of the caller's PEERS (parameters: the
+     * member, the caller four times) */
+    { "siali_member_is_peer", "SELECT 1 WHERE " N " IN (" PEERS ")" },
     MEMBERS_MARKED("username", AFTER_MARK("lower(u.username)", ">", "lower(%s)", "u.id >="),
                    "lower(u.username), u.id"),
     MEMBERS_MARKED("email", AFTER_MARK("u.email", ">", "%s", "u.id >="), "u.email, u.id"),
@@ -267,7 +307,7 @@ const sl_sql_stmt_t sl_sql_statements[] = {
 
     /* organization and its invite token */
     { "siali_org_get",
-      "SELECT id, title, invite_token, owner_id, created_at FROM organization "
+      "SELECT id, title, invite_token, owner_id, created_at, default_role FROM organization "
       "ORDER BY id LIMIT 1" },
     { "siali_org_create",
       "INSERT INTO organization (title, invite_token, created_at) "
@@ -309,6 +349,12 @@ const sl_sql_stmt_t sl_sql_statements[] = {
 
     /* memberships: the organization also on the user's row (USER_COLS) */
     { "siali_user_set_org", "UPDATE users SET org_member = " N " WHERE id = " N },
+    /* roles (sl_role.h): the role of the user's membership, and its source */
+    { "siali_user_set_role",
+      "UPDATE users SET org_role = %s, role_source = %s WHERE id = " N },
+    { "siali_org_transfer", "UPDATE organization SET owner_id = " N " WHERE id = " N },
+    { "siali_org_set_default_role",
+      "UPDATE organization SET default_role = %s WHERE id = " N },
     { "siali_membership_insert",
       "INSERT INTO memberships (user_id, organization_id, created_at) "
       "VALUES (" N ", " N ", " N ")" },

@@ -21,7 +21,7 @@ const char *sl_sql_text(const sl_sql_stmt_t *st, const char *driver);
 enum {
     SL_UC_ID, SL_UC_EMAIL, SL_UC_USERNAME, SL_UC_PASSWORD, SL_UC_FIRST,
     SL_UC_LAST, SL_UC_PHONE, SL_UC_AVATAR, SL_UC_ACTIVE, SL_UC_JOINED,
-    SL_UC_ACTIVITY, SL_UC_ORG, SL_UC_COUNT
+    SL_UC_ACTIVITY, SL_UC_ORG, SL_UC_ROLE, SL_UC_COUNT
 };
 
 #endif

@@ -7,7 +7,7 @@ ratio to the 1,000-account figure, on SQLite and on PostgreSQL (a private
 cluster, as the integration suite starts it). Not a test: it asserts nothing.
 
     /usr/bin/python3 test/bench/people.py [--sizes 1000,10000,100000] [--repeat 50]
-                                          [--driver sqlite|pgsql|both]
+                                          [--driver sqlite|pgsql|both] [--roles]
 """
 import argparse
 import os
@@ -44,6 +44,7 @@ def main():
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--repeat", type=int, default=50)
     ap.add_argument("--driver", choices=("sqlite", "pgsql", "both"), default="both")
+    ap.add_argument("--roles", action="store_true", help="with SialiRoles On")
     args = ap.parse_args()
     for driver in (("sqlite", "pgsql") if args.driver == "both" else (args.driver,)):
         run(driver, args)
@@ -55,7 +56,8 @@ def run(driver, args):
     sizes = [int(x) for x in args.sizes.split(",")]
     results = {}
     for n in sizes:
-        h = conftest.Httpd(loglevel="siali:warn", driver=driver)
+        h = conftest.Httpd(loglevel="siali:warn", driver=driver,
+                           directives="SialiRoles On" if args.roles else "")
         if driver == "sqlite":
             os.makedirs(os.path.dirname(h.db))
         t0 = time.time()

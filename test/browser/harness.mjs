@@ -68,14 +68,39 @@ export async function launch() {
   });
 }
 
+const AXE = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+// axe-core's WCAG 2.0/2.1 A and AA rules on what the page shows now (an open
+// dialog included): the serious and critical violations, as lines
+export async function axe(page) {
+  if (!await page.evaluate(() => typeof window.axe === 'object')) {
+    // through the debugger, which the pages' CSP (default-src 'self') does
+    // not govern, as an inline <script> would be refused
+    await page.evaluate(`${AXE}\n;0`);
+  }
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  return found;
+}
+
+// A screenshot at desktop and phone size, each checked by axe first: a
+// serious or critical WCAG 2.1 AA violation fails the test that shows it.
 export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
+  const problems = [];
   for (const [tag, size] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]]) {
     await page.setViewportSize(size);
     await page.evaluate(() => window.scrollTo(0, 0));
+    for (const v of await axe(page)) problems.push(`${name} ${tag}: ${v}`);
     await page.screenshot({ path: join(SHOTS, `${name}-${tag}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
+  if (problems.length) throw new Error(`accessibility (axe-core):\n${problems.join('\n')}`);
 }
 
 // A real PNG of w x h pixels, made here (no image library in the tests).

@@ -170,3 +170,48 @@ def test_siali_602_02_deep_pages_while_members_join(httpd_factory):
     r = s.get(h.url + "/api/organizations/1/memberships", params={"page_size": 1})
     assert r.json()["count"] == MANY + 61
     check_all(s, h, rounds=1)
+
+
+def test_siali_602_03_rows_the_list_leaves_out_and_edits_outside_the_core(httpd_factory,
+                                                                          driver):
+    """A member whose membership is gone (deleted_at set in psql) is left
+    out of its page, so that page is short and marks nothing; a user
+    deleted in psql leaves no search document behind (PostgreSQL counts a
+    search from the documents); a changed id moves the version."""
+    h = httpd_factory(directives=SPREAD, start_servers=2).start()
+    s = admin_of(h, "aaa.admin@example.org")
+    seed(h)
+    check_all(s, h, rounds=1)
+    first = truth(h, "username", 40)[0]
+    h.sql("UPDATE memberships SET deleted_at = 1 WHERE user_id = ?", first)
+    count_change(h.db)
+    for ordering in ORDERINGS:
+        for page in (40, 41, 43, 41, 43):
+            want = [i for i in truth(h, ordering, page) if i != first]
+            assert page_ids(s, h, ordering, page) == want, (ordering, page)
+    h.sql("UPDATE memberships SET deleted_at = NULL WHERE user_id = ?", first)
+    count_change(h.db)
+    check_all(s, h, rounds=1)
+    # deleted straight in the database: no longer counted by a search
+    url = h.url + "/api/organizations/1/memberships"
+    before = s.get(url, params={"search": "deep01"}).json()["count"]
+    gone = [r[0] for r in h.sql("SELECT rowid FROM user_search WHERE doc LIKE '%deep01%' "
+                                "ORDER BY rowid LIMIT 5")]
+    for uid in gone:
+        h.sql("DELETE FROM memberships WHERE user_id = ?", uid)
+        h.sql("DELETE FROM api_tokens WHERE user_id = ?", uid)
+        h.sql("DELETE FROM users WHERE id = ?", uid)
+    h.sql("UPDATE organization SET members_count = members_count - 5, "
+          "active_count = (SELECT count(*) FROM users WHERE is_active = 1)")
+    count_change(h.db)
+    b = s.get(url, params={"search": "deep01"}).json()
+    assert b["count"] == before - 5
+    assert not {m["user"]["id"] for m in b["results"]} & set(gone)
+    check_all(s, h, rounds=1)
+    # a new id for a member just after a mark, among equal dates joined
+    moved = truth(h, "date_joined", 40)[3]
+    if driver == "sqlite":
+        h.sql("UPDATE users SET id = 100 WHERE id = ?", moved)
+        h.sql("UPDATE memberships SET user_id = 100 WHERE user_id = ?", moved)
+        count_change(h.db)
+        check_all(s, h, rounds=1)

@@ -25,6 +25,7 @@ Suite *test_copy_suite(void);
 Suite *test_jwt_suite(void);
 Suite *test_pat_suite(void);
 Suite *test_pagemark_suite(void);
+Suite *test_role_suite(void);
 
 /* The per-test pool of the fixture in each file. */
 extern apr_pool_t *test_pool;

@@ -146,7 +146,7 @@ const char *phc_of(const char *pw)
 sl_kind_e create(sl_user_t **u, const char *email, const char *username,
                         const char *token, sl_err_t *err)
 {
-    sl_new_user_t nu;
+    sl_new_user_t nu = { 0 };
 
     nu.email = email;
     nu.username = username;
