@@ -251,6 +251,7 @@ int siali_api_user(request_rec *r, siali_req_t *req)
         if ((rc = siali_http_read_json(r, &body)) != OK || (rc = read_patch(r, body, &pa)) != OK) {
             return OK;   /* the 4xx is sent */
         }
+        pa.roles_on = req->conf->core.roles;
         if (sl_account_patch(src, &u, req->ids[0], req->user->id, &pa, &err, r->pool)
             != SL_OK) {
             return siali_http_core_error(r, &err);
@@ -288,8 +289,8 @@ int siali_api_default_role(request_rec *r, siali_req_t *req)
     role = json_object_get(body, "default_role");
     if (!json_is_string(role) || !sl_role_parse(json_string_value(role), &code)
         || !sl_role_default_ok(code) || json_object_size(body) != 1) {
-        return siali_http_error(r, HTTP_BAD_REQUEST, "default_role must be one of AD, MA, RE, "
-                                "AN.", "default_role", NULL);
+        return siali_http_error(r, HTTP_BAD_REQUEST, "default_role must be one of MA, RE, AN "
+                                "(administrators are made by hand).", "default_role", NULL);
     }
     if (sl_org_set_default_role(siali_db_source(r, req), req->ids[0], sl_role_code(code), &err,
                                 r->pool) != SL_OK) {

@@ -11,6 +11,7 @@
 #include "sl_json.h"
 #include "sl_people.h"
 #include "sl_project.h"
+#include "sl_role.h"
 
 /* only the listed keys, each of the given type; else a 400 naming it */
 static int only_keys(request_rec *r, json_t *body, const char *const *keys)
@@ -35,6 +36,8 @@ static int only_keys(request_rec *r, json_t *body, const char *const *keys)
     }
     return 1;
 }
+
+static void creators_for(siali_req_t *req, json_t *project);
 
 int siali_api_projects(request_rec *r, siali_req_t *req)
 {
@@ -67,7 +70,32 @@ int siali_api_projects(request_rec *r, siali_req_t *req)
     if (sl_project_page(siali_db_source(r, req), &j, &count, page, size, &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
+    {
+        size_t i;
+        json_t *one;
+
+        json_array_foreach(j, i, one) {
+            creators_for(req, one);
+        }
+    }
     return siali_api_page_reply(r, req, q, j, count, 0, page, size);
+}
+
+/* A caller whose role may not see every member (sl_role.h, view_people)
+ * gets a project's creator as an id, unless it is themselves: projects are
+ * listed to every member, their creators' names and emails are not. */
+static void creators_for(siali_req_t *req, json_t *project)
+{
+    sl_role_e role = sl_role_effective(req->user->role, req->user->is_active);
+    json_t *by = json_object_get(project, "created_by");
+    json_t *id = json_object_get(by, "id");
+
+    if (sl_role_may(req->conf->core.roles, role, SL_PERM_PEOPLE) || !json_is_integer(id)
+        || json_integer_value(id) == apr_atoi64(req->user->id)) {
+        return;
+    }
+    json_object_set_new(project, "created_by", json_pack("{s:I}", "id",
+                                                         json_integer_value(id)));
 }
 
 int siali_api_project(request_rec *r, siali_req_t *req)
@@ -78,6 +106,7 @@ int siali_api_project(request_rec *r, siali_req_t *req)
     if (sl_project_get(siali_db_source(r, req), &j, req->ids[0], &err, r->pool) != SL_OK) {
         return siali_http_core_error(r, &err);
     }
+    creators_for(req, j);
     return siali_http_json(r, HTTP_OK, j);
 }
 

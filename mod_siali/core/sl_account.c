@@ -768,6 +768,13 @@ static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
         != SL_OK) {
         return k;
     }
+    /* with roles, the owner is nobody's to manage: their profile too */
+    if (pa->roles_on && !pa->role && org->owner_id && !strcmp(org->owner_id, u->id)
+        && strcmp(b->actor_id, u->id)
+        && (pa->first_name || pa->last_name || pa->phone || pa->username)) {
+        return sl_err_set(err, SL_EFORBIDDEN, NULL, "Only the owner changes the owner's "
+                          "profile.");
+    }
     if (pa->username && strcmp(pa->username, u->username)) {
         args[0] = pa->username;
         args[1] = u->id;

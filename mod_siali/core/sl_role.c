@@ -151,7 +151,9 @@ sl_kind_e sl_role_change_check(int roles_on, sl_role_e actor, int actor_is_targe
     return SL_OK;
 }
 
+/* not AD: a manager may hand out the invite link, and an administrator's
+ * rights would come with it */
 int sl_role_default_ok(sl_role_e r)
 {
-    return r == SL_ROLE_AD || r == SL_ROLE_MA || r == SL_ROLE_RE || r == SL_ROLE_AN;
+    return r == SL_ROLE_MA || r == SL_ROLE_RE || r == SL_ROLE_AN;
 }

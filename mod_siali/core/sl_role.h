@@ -71,7 +71,8 @@ sl_kind_e sl_role_change_check(int roles_on, sl_role_e actor, int actor_is_targe
 /* The 403 sentence when actor lacks perm: it names the permission. */
 const char *sl_role_missing(sl_role_e actor, sl_perm_e perm, apr_pool_t *p);
 
-/* The roles a new member may be given by default (not OW, DI or NO). */
+/* The roles a new member may be given by default: MA, RE, AN (never AD: a
+ * manager hands out the invite link). */
 int sl_role_default_ok(sl_role_e r);
 
 #endif

@@ -240,3 +240,34 @@ def test_siali_610_06_role_changes_from_many_clients(httpd_factory):
     assert sorted(res) == [200, 403], res
     owners = h.sql("SELECT id FROM users WHERE org_role = 'OW'")
     assert len(owners) == 1 and owners[0][0] == h.sql("SELECT owner_id FROM organization")[0][0]
+
+
+def test_siali_610_07_what_a_role_cannot_reach_otherwise(httpd_factory):
+    """(review) Projects name their creators to everyone by id only; the
+    owner's profile is the owner's; AD is never the default role."""
+    h = httpd_factory(directives=ROLES_ON).start()
+    owner, o = member(h, "owner@example.org")
+    admin, a = member(h, "admin@example.org")
+    mgr, m = member(h, "secret.manager@example.org")
+    ann, n = member(h, "ann@example.org")
+    assert set_role(h, owner, a["id"], "AD").status_code == 200
+    assert set_role(h, owner, m["id"], "MA").status_code == 200
+    p = mgr.post(h.url + "/api/projects", json={"title": "Hidden"}).json()
+    listed = ann.get(h.url + "/api/projects").json()["results"]
+    assert [x["created_by"] for x in listed] == [{"id": m["id"]}]
+    assert ann.get(h.url + "/api/projects/%d" % p["id"]).json()["created_by"] == {"id": m["id"]}
+    # those who see People see the creator
+    by = admin.get(h.url + "/api/projects/%d" % p["id"]).json()["created_by"]
+    assert by["email"] == "secret.manager@example.org"
+    own = ann.post(h.url + "/api/projects", json={"title": "Mine"})
+    assert own.status_code == 403
+    # the owner's profile: not an administrator's to change
+    r = admin.patch(h.url + "/api/users/%d" % o["id"], json={"first_name": "X"})
+    assert r.status_code == 403 and "owner" in r.json()["detail"]
+    assert owner.patch(h.url + "/api/users/%d" % o["id"],
+                       json={"first_name": "Olga"}).status_code == 200
+    assert admin.patch(h.url + "/api/users/%d" % n["id"],
+                       json={"first_name": "Ann"}).status_code == 200
+    # never AD by default
+    r = admin.patch(h.url + ORG + "/set-default-role", json={"default_role": "AD"})
+    assert r.status_code == 400

@@ -62,7 +62,8 @@ START_TEST(test_role_codes_effective_shown)
     ck_assert_int_eq(sl_role_shown("RE", 1, ""), SL_ROLE_NO);
     ck_assert_int_eq(sl_role_shown("RE", 1, "1700000000"), SL_ROLE_RE);
     ck_assert_int_eq(sl_role_shown("RE", 0, NULL), SL_ROLE_DI);
-    ck_assert(sl_role_default_ok(SL_ROLE_AN) && sl_role_default_ok(SL_ROLE_AD));
+    ck_assert(sl_role_default_ok(SL_ROLE_AN) && sl_role_default_ok(SL_ROLE_MA));
+    ck_assert(!sl_role_default_ok(SL_ROLE_AD));
     ck_assert(!sl_role_default_ok(SL_ROLE_OW) && !sl_role_default_ok(SL_ROLE_DI)
               && !sl_role_default_ok(SL_ROLE_NO));
 }
