@@ -207,7 +207,7 @@ static int role_allows(request_rec *r, siali_req_t *req, const siali_route_t *rt
     if (rt->self >= 0 && req->ids[rt->self] && !strcmp(req->ids[rt->self], req->user->id)) {
         need = SL_PERM_OWN;
     }
-    if (sl_role_may(req->conf->core.roles, role, need)) {
+    if (siali_caller_may(req, need)) {
         return 1;
     }
     /* (logged once, by siali_http_error, with the permission named) */

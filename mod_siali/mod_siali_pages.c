@@ -338,12 +338,11 @@ int siali_page_root(request_rec *r, siali_req_t *req)
  * page to show only what they may use (the server refuses the rest anyway) */
 static const char *permissions(request_rec *r, siali_req_t *req)
 {
-    sl_role_e role = sl_role_effective(req->user->role, req->user->is_active);
     const char *out = "";
     int perm;
 
     for (perm = 0; perm < SL_PERM_COUNT; perm++) {
-        if (sl_role_may(req->conf->core.roles, role, perm)) {
+        if (siali_caller_may(req, perm)) {
             out = apr_pstrcat(r->pool, out, *out ? " " : "", sl_perm_name(perm), NULL);
         }
     }

@@ -92,9 +92,7 @@ static int flag(apr_table_t *q, const char *name)
  * themselves and the members of their projects (sl_role.h) */
 static const char *people_scope(siali_req_t *req)
 {
-    sl_role_e role = sl_role_effective(req->user->role, req->user->is_active);
-
-    return sl_role_may(req->conf->core.roles, role, SL_PERM_PEOPLE) ? NULL : req->user->id;
+    return siali_caller_may(req, SL_PERM_PEOPLE) ? NULL : req->user->id;
 }
 
 /* PATCH {"user_id": N, "role": "AN"}: a member's role (the rules:

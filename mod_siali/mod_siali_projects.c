@@ -86,11 +86,10 @@ int siali_api_projects(request_rec *r, siali_req_t *req)
  * listed to every member, their creators' names and emails are not. */
 static void creators_for(siali_req_t *req, json_t *project)
 {
-    sl_role_e role = sl_role_effective(req->user->role, req->user->is_active);
     json_t *by = json_object_get(project, "created_by");
     json_t *id = json_object_get(by, "id");
 
-    if (sl_role_may(req->conf->core.roles, role, SL_PERM_PEOPLE) || !json_is_integer(id)
+    if (siali_caller_may(req, SL_PERM_PEOPLE) || !json_is_integer(id)
         || json_integer_value(id) == apr_atoi64(req->user->id)) {
         return;
     }

@@ -6,6 +6,7 @@
 #include "mod_siali_config.h"
 #include "sl_account.h"
 #include "sl_conn.h"
+#include "sl_role.h"
 
 /* Who is calling, found once per request. */
 typedef enum { SIALI_AUTH_NONE = 0, SIALI_AUTH_SESSION, SIALI_AUTH_TOKEN } siali_auth_e;
@@ -25,5 +26,14 @@ typedef struct {
     apr_int64_t retry_after;   /* SIALI_FOUND_THROTTLED: seconds */
     const char *auth_detail;   /* SIALI_FOUND_BAD_TOKEN: why, for the 401 */
 } siali_req_t;
+
+/* Whether the caller's role allows perm (sl_role.h): the one question every
+ * route check, page and handler asks. */
+static inline int siali_caller_may(const siali_req_t *req, sl_perm_e perm)
+{
+    return req->user && sl_role_may(req->conf->core.roles,
+                                    sl_role_effective(req->user->role, req->user->is_active),
+                                    perm);
+}
 
 #endif

@@ -120,9 +120,9 @@ static const char *mark_key(const char *ordering, const sl_user_t *u)
 
 static int marked(const char *ordering)
 {
-    static const sl_user_t probe = { "", "", "", NULL, NULL, NULL, NULL, NULL, 0, "", NULL, NULL };
+    static const sl_user_t any = { .username = "", .email = "", .date_joined = "" };
 
-    return mark_key(ordering, &probe) != NULL;
+    return mark_key(ordering, &any) != NULL;
 }
 
 typedef struct {
@@ -365,9 +365,8 @@ static sl_kind_e member_in(sl_db_t *db, json_t **out, const char *org_id,
             return k;
         }
         if (res.rows->nelts == 0) {
-            return sl_err_set(err, SL_EFORBIDDEN, NULL, apr_pstrcat(p, "Permission view_people "
-                              "is needed to see a member who works in none of your projects.",
-                              NULL));
+            return sl_err_set(err, SL_EFORBIDDEN, NULL, "Permission view_people is needed "
+                              "to see a member who works in none of your projects.");
         }
     }
     if ((k = sl_db_select(db, p, "siali_member_get", &res, 2, args, err)) != SL_OK) {
