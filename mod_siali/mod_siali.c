@@ -21,6 +21,7 @@
 #include "mod_siali_pages.h"
 #include "mod_siali_people.h"
 #include "mod_siali_projects.h"
+#include "mod_siali_sso.h"
 #include "mod_siali_tokens.h"
 #include "sl_log.h"
 #include "sl_password.h"
@@ -32,8 +33,10 @@ enum {
     R_PUBLIC = 1,     /* no caller needed */
     R_HTML = 2,       /* a page: errors as HTML, anonymous browsers to login */
     R_USER = 4,       /* an API endpoint that needs a caller */
-    R_HASHES = 8      /* hashes a password: holds no database connection
+    R_HASHES = 8,     /* hashes a password: holds no database connection
                        * through the request, so it skips identification */
+    R_ANON = 16       /* brings its own evidence of who is calling (single
+                       * sign-on): no cookie or token is looked at */
 };
 
 #define M(x) (AP_METHOD_BIT << M_##x)
@@ -66,6 +69,7 @@ static const siali_route_t routes[] = {
     { "/user/login", M(GET) | M(POST), siali_page_login, R_PUBLIC | R_HTML | R_HASHES,
       "GET, HEAD, POST", OPEN },
     { "/logout", M(GET) | M(POST), siali_page_logout, R_PUBLIC | R_HTML, "GET, HEAD, POST", OPEN },
+    { "/sso/@", M(GET), siali_sso_login, R_PUBLIC | R_HTML | R_ANON, "GET, HEAD", OPEN },
     { "/people", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD", OPEN },
     { "/user/account", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD", OPEN },
     { "/api/health", M(GET), siali_api_health, R_PUBLIC, "GET, HEAD", OPEN },
@@ -161,6 +165,7 @@ static void log_to_httpd(void *baton, sl_log_level_e level, const char *file,
 static const char *mount_prefix(request_rec *r)
 {
     core_dir_config *cd = ap_get_core_module_config(r->per_dir_config);
+    siali_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &siali_module);
     apr_size_t n;
 
     if (!cd || !cd->d || cd->d[0] != '/' || cd->r) {
@@ -169,6 +174,12 @@ static const char *mount_prefix(request_rec *r)
     n = strlen(cd->d);
     while (n > 0 && cd->d[n - 1] == '/') {
         n--;
+    }
+    /* a single sign-on <Location> has core directives of its own (AuthType):
+     * the mount is what SialiTrustRemoteUser found above it */
+    if (dc && dc->sso_trust == 1 && dc->sso_location && strlen(dc->sso_location) == n
+        && !strncmp(cd->d, dc->sso_location, n)) {
+        return dc->sso_mount;
     }
     if (strncmp(r->uri, cd->d, n) || (r->uri[n] != '/' && r->uri[n] != '\0')) {
         return "";   /* a <Directory>, or a section that is not a prefix */
@@ -246,7 +257,7 @@ static int siali_handler(request_rec *r)
                                          "Not allowed", "This method is not allowed here.");
     }
     /* the health check must not depend on anything but the database */
-    if (rt->fn != siali_api_health && !(rt->flags & R_HASHES)) {
+    if (rt->fn != siali_api_health && !(rt->flags & (R_HASHES | R_ANON))) {
         switch (siali_auth_find(r, req)) {
         case SIALI_FOUND_BAD_TOKEN:
             return siali_http_error(r, HTTP_UNAUTHORIZED, req->auth_detail ? req->auth_detail

@@ -20,12 +20,23 @@ typedef struct {
     struct siali_gate_t *gate;         /* per child: bounded wait for mod_dbd */
     struct sl_authcache_t *authcache;  /* per child, PostgreSQL: who callers are */
     struct sl_pagemarks_t *marks;      /* per child: marks of deep members pages */
+    apr_array_header_t *sso_locations; /* of const char *: the <Location>s with
+                                        * SialiTrustRemoteUser On, for the
+                                        * login page's links */
 } siali_srv_conf_t;
 
 typedef struct {
     int forward_identity;              /* AuthType Siali: -1 unset */
     int forward_credentials;           /* AuthType Siali: -1 unset (off) */
     const char *login_url;             /* AuthType Siali: where browsers log in */
+    /* single sign-on (sl_sso.h), in the <Location> another module protects */
+    int sso_trust;                     /* SialiTrustRemoteUser: -1 unset (off) */
+    const char *sso_location;          /* its <Location>, no trailing '/' */
+    const char *sso_mount;             /* the mount it is below ("" at /) */
+    const char *sso_email_var;         /* SialiSSOEmailVar, NULL: r->user */
+    const char *sso_groups_var;        /* SialiSSOGroupsVar, NULL: none */
+    int sso_provision;                 /* sl_sso_provision_e, -1 unset (Off) */
+    apr_array_header_t *sso_maps;      /* SialiRoleFromGroup: sl_sso_map_t, NULL unset */
 } siali_dir_conf_t;
 
 

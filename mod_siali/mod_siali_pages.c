@@ -62,8 +62,7 @@ int siali_page_error(request_rec *r, siali_req_t *req, int status,
         "/user/signup/\">Sign up</a></p></main>", NULL));
 }
 
-/* The redirect target after login/signup: a safe next= or the app. */
-static const char *after_login(request_rec *r, siali_req_t *req, const char *next)
+const char *siali_page_after_login(request_rec *r, siali_req_t *req, const char *next)
 {
     if (next && *next && sl_next_is_safe(next)) {
         return next;
@@ -85,6 +84,36 @@ static const char *field_error(request_rec *r, const char *id, const char *msg)
     }
     return apr_pstrcat(r->pool, "<p class=\"field-error\" id=\"", id,
                        "-error\" role=\"alert\">", esc(r, msg), "</p>", NULL);
+}
+
+/* A link to each single sign-on <Location> below this mount, carrying the
+ * page's next= along (SialiTrustRemoteUser, mod_siali_sso.c). */
+static const char *sso_links(request_rec *r, siali_req_t *req, const char *next)
+{
+    const apr_array_header_t *locs = req->conf->sso_locations;
+    const char *below = apr_pstrcat(r->pool, req->prefix, "/sso/", NULL), *out = "";
+    apr_size_t n = strlen(below);
+    int i, shown = 0;
+
+    for (i = 0; i < locs->nelts; i++) {
+        if (!strncmp(APR_ARRAY_IDX(locs, i, const char *), below, n)) {
+            shown++;
+        }
+    }
+    for (i = 0; i < locs->nelts; i++) {
+        const char *loc = APR_ARRAY_IDX(locs, i, const char *);
+        if (strncmp(loc, below, n)) {
+            continue;
+        }
+        out = apr_pstrcat(r->pool, out, "<p class=\"sso\"><a class=\"button-link\" href=\"",
+                          esc(r, loc), "/", next && sl_next_is_safe(next)
+                          ? apr_pstrcat(r->pool, "?next=",
+                                        ap_escape_urlencoded(r->pool, next), NULL) : "",
+                          "\">Log in with single sign-on",
+                          shown > 1 ? apr_pstrcat(r->pool, " (", esc(r, loc + n), ")", NULL)
+                          : "", "</a></p>", NULL);
+    }
+    return out;
 }
 
 static const char *auth_form(request_rec *r, siali_req_t *req, int signup,
@@ -123,6 +152,7 @@ static const char *auth_form(request_rec *r, siali_req_t *req, int signup,
         next ? apr_pstrcat(r->pool, "<input type=\"hidden\" name=\"next\" value=\"",
                            esc(r, next), "\">", NULL) : "",
         "<button type=\"submit\">", signup ? "Sign up" : "Log in", "</button></form>",
+        signup ? "" : sso_links(r, req, next),
         "<p class=\"switch\">", other, "</p></main>", NULL);
 }
 
@@ -214,7 +244,7 @@ int siali_page_signup(request_rec *r, siali_req_t *req)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40003: new account %s (id %s)",
                       out.user->email, out.user->id);
         siali_http_set_session_cookie(r, req->prefix, out.cookie, 0);
-        return siali_http_redirect(r, after_login(r, req, next));
+        return siali_http_redirect(r, siali_page_after_login(r, req, next));
     case SL_EINVALID:
         st.email_error = out.email_error;
         st.password_error = out.password_error;
@@ -276,7 +306,7 @@ int siali_page_login(request_rec *r, siali_req_t *req)
                                       persist && strcmp(persist, "0")
                                       && strcasecmp(persist, "false")
                                       ? req->conf->core.session_max_age : 0);
-        return siali_http_redirect(r, after_login(r, req, next));
+        return siali_http_redirect(r, siali_page_after_login(r, req, next));
     case SL_EINVALID:
         st.email_error = out.login_error;
         st.password_error = out.password_error;

@@ -9,6 +9,10 @@ int siali_page_logout(request_rec *r, siali_req_t *req);
 int siali_page_root(request_rec *r, siali_req_t *req);
 int siali_page_app(request_rec *r, siali_req_t *req);
 
+/* Where a browser goes once signed in: a safe next= (same site), or the
+ * app at the mount. */
+const char *siali_page_after_login(request_rec *r, siali_req_t *req, const char *next);
+
 /* An HTML error page (403 signup restricted, 404, 405, 413, 503). */
 int siali_page_error(request_rec *r, siali_req_t *req, int status,
                      const char *title, const char *message);

@@ -301,7 +301,7 @@ sl_kind_e sl_account_insert(sl_db_t *db, sl_user_t **out, const sl_new_user_t *n
      * on takes nothing from anyone) */
     args[0] = n == 1 ? "OW" : nu->role ? nu->role : nu->roles_on && org->default_role
               ? org->default_role : "AD";
-    args[1] = nu->role_source ? nu->role_source : "manual";
+    args[1] = nu->role_source ? nu->role_source : "default";
     args[2] = uid;
     if ((k = sl_db_exec(db, p, "siali_user_set_role", NULL, 3, args, err)) != SL_OK) {
         return k;

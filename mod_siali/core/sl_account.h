@@ -40,7 +40,7 @@ typedef struct {
     int roles_on;               /* SialiRoles: the organization's default role
                                  * for a new member; off: AD (sl_role.h) */
     const char *role;           /* NULL: as roles_on says; else this code */
-    const char *role_source;    /* NULL: "manual" */
+    const char *role_source;    /* NULL: "default" (sl_sso.h) */
 } sl_new_user_t;
 
 /* What the members search looks in: "email username first last", case

@@ -438,7 +438,7 @@ sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_
     }
     /* unknown and deactivated accounts cost one hash too, and get the same
      * answer as a wrong password */
-    if (!b.user || !b.user->is_active) {
+    if (!b.user || !b.user->is_active || !sl_password_usable(b.user->password)) {
         ok = sl_password_verify(cfg->dummy_hash, in->password, in->password_len);
         ok = ok == SL_PASSWORD_BUSY ? ok : 0;
     }

@@ -361,6 +361,11 @@ int sl_password_verify(const char *phc, const char *pw, apr_size_t len)
     return rc == ARGON2_OK;
 }
 
+int sl_password_usable(const char *phc)
+{
+    return phc && !strncmp(phc, "$argon2id$", 10);
+}
+
 /* Reads m, t and p from "$argon2id$v=19$m=19456,t=2,p=1$..." */
 static int parse_phc(const char *phc, sl_argon2_params_t *out)
 {

@@ -26,6 +26,10 @@ const char *sl_password_parse_params(sl_argon2_params_t *out, const char *arg,
 
 #define SL_PASSWORD_WAIT_DEFAULT (10 * APR_USEC_PER_SEC)
 #define SL_PASSWORD_BUSY (-1)
+/* The stored password of an account that has none (created by single
+ * sign-on): not a PHC string, so nothing verifies against it; a login that
+ * finds it is checked against the dummy hash, like an unknown account. */
+#define SL_PASSWORD_UNUSABLE "!"
 
 /* Hashes pw (len bytes, never truncated) with a fresh 16-byte salt.
  * APR_TIMEUP when no hashing slot came within the wait (busy). */
@@ -36,6 +40,9 @@ apr_status_t sl_password_hash(const char **out, const char *pw, apr_size_t len,
  * not argon2id); SL_PASSWORD_BUSY when no hashing slot came within the
  * wait. Constant-time in the comparison (libargon2). */
 int sl_password_verify(const char *phc, const char *pw, apr_size_t len);
+
+/* 1 when phc is a hash a password can match (not SL_PASSWORD_UNUSABLE). */
+int sl_password_usable(const char *phc);
 
 /* 1 when phc was made with less memory, time or lanes than params. */
 int sl_password_needs_upgrade(const char *phc, const sl_argon2_params_t *params);

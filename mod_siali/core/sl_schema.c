@@ -309,7 +309,20 @@ static const char *const v9[] = {
     NULL
 };
 
-static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7, v8, v9 };
+/* v10. Where a role came from (sl_sso.h) gains "default": nobody chose
+ * it, so the groups of a single sign-on may change it. Before v10 every row
+ * said "manual", also where nobody had chosen the role (switching roles on,
+ * the default role of a new member): those are made "default". A role
+ * changed through the API under v9 cannot be told from them; it becomes
+ * "default" too, and a group mapping (SialiRoleFromGroup) may change it at
+ * the member's next single sign-on. */
+static const char *const v10[] = {
+    "UPDATE users SET role_source = 'default' WHERE role_source = 'manual'",
+    NULL
+};
+
+static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7, v8, v9,
+                                                 v10 };
 
 /* v4: every email and search document folded by the core's rule. Two
  * accounts whose emails differ only in case stay apart (the second keeps

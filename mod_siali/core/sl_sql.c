@@ -352,6 +352,12 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     /* roles (sl_role.h): the role of the user's membership, and its source */
     { "siali_user_set_role",
       "UPDATE users SET org_role = %s, role_source = %s WHERE id = " N },
+    /* single sign-on (sl_sso.h): the role the groups give, unless it was
+     * set by hand or is the owner's; nothing written when it is the same */
+    { "siali_user_role_from_sso",
+      "UPDATE users SET org_role = %s, role_source = %s WHERE id = " N
+      " AND role_source <> 'manual' AND org_role <> 'OW' AND is_active = 1"
+      " AND (org_role <> %s OR role_source <> %s)" },
     { "siali_org_transfer", "UPDATE organization SET owner_id = " N " WHERE id = " N },
     { "siali_org_set_default_role",
       "UPDATE organization SET default_role = %s WHERE id = " N },
