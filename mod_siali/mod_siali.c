@@ -168,18 +168,21 @@ static const char *mount_prefix(request_rec *r)
     siali_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &siali_module);
     apr_size_t n;
 
+    /* in a single sign-on <Location>, the innermost section may be it (its
+     * AuthType) or any later one that matches: the mount is what
+     * SialiTrustRemoteUser found above its own path */
+    if (dc && dc->sso_trust == 1 && dc->sso_location) {
+        n = strlen(dc->sso_location);
+        if (!strncmp(r->uri, dc->sso_location, n) && (r->uri[n] == '/' || !r->uri[n])) {
+            return dc->sso_mount;
+        }
+    }
     if (!cd || !cd->d || cd->d[0] != '/' || cd->r) {
         return "";
     }
     n = strlen(cd->d);
     while (n > 0 && cd->d[n - 1] == '/') {
         n--;
-    }
-    /* a single sign-on <Location> has core directives of its own (AuthType):
-     * the mount is what SialiTrustRemoteUser found above it */
-    if (dc && dc->sso_trust == 1 && dc->sso_location && strlen(dc->sso_location) == n
-        && !strncmp(cd->d, dc->sso_location, n)) {
-        return dc->sso_mount;
     }
     if (strncmp(r->uri, cd->d, n) || (r->uri[n] != '/' && r->uri[n] != '\0')) {
         return "";   /* a <Directory>, or a section that is not a prefix */

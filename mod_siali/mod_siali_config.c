@@ -147,11 +147,26 @@ static const char *set_trust(cmd_parms *cmd, void *dcv, int on)
     const char *path = cmd->path, *name, *at;
     apr_size_t n;
 
+    const ap_directive_t *sec = cmd->directive ? cmd->directive->parent : NULL;
+
     dc->sso_trust = on ? 1 : 0;
     if (!on) {
         return NULL;
     }
+    /* the <Location> itself, through any conditional sections around it */
+    while (sec && (!strcasecmp(sec->directive, "<IfModule")
+                   || !strcasecmp(sec->directive, "<IfDefine")
+                   || !strcasecmp(sec->directive, "<IfVersion")
+                   || !strcasecmp(sec->directive, "<IfFile")
+                   || !strcasecmp(sec->directive, "<IfDirective")
+                   || !strcasecmp(sec->directive, "<IfSection"))) {
+        sec = sec->parent;
+    }
+    if (!sec || strcasecmp(sec->directive, "<Location") || (sec->args && sec->args[0] == '~')) {
+        path = NULL;    /* a regex, a <Directory>, <Files>, <If>...: refused below */
+    }
     n = path ? strlen(path) : 0;
+    /* (cmd->path: the <Location>'s path, with its trailing slashes) */
     while (n > 1 && path[n - 1] == '/') {
         n--;
     }

@@ -52,6 +52,12 @@ int siali_page_error(request_rec *r, siali_req_t *req, int status,
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL40001: %d %s %s: %s", status,
                   r->method, r->uri, message);
+    return siali_page_error_unlogged(r, req, status, title, message);
+}
+
+int siali_page_error_unlogged(request_rec *r, siali_req_t *req, int status,
+                              const char *title, const char *message)
+{
     if (status == HTTP_SERVICE_UNAVAILABLE) {
         apr_table_setn(r->err_headers_out, "Retry-After", SIALI_RETRY_AFTER);
     }

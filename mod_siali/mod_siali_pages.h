@@ -16,5 +16,8 @@ const char *siali_page_after_login(request_rec *r, siali_req_t *req, const char 
 /* An HTML error page (403 signup restricted, 404, 405, 413, 503). */
 int siali_page_error(request_rec *r, siali_req_t *req, int status,
                      const char *title, const char *message);
+/* The same page, for a caller that logged the refusal itself. */
+int siali_page_error_unlogged(request_rec *r, siali_req_t *req, int status,
+                              const char *title, const char *message);
 
 #endif

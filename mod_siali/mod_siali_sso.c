@@ -32,7 +32,13 @@ static apr_array_header_t *read_groups(request_rec *r, const char *var)
         sl_sso_groups_add(groups, v, r->pool);
     }
     if (!i) {
-        sl_sso_groups_add(groups, apr_table_get(r->subprocess_env, var), r->pool);
+        /* not set at all is not "in no groups": the upstream module was not
+         * asked for them (memberOf missing from AuthLDAPURL, no groups
+         * claim), and demoting everyone for it would be wrong */
+        if (!(v = apr_table_get(r->subprocess_env, var))) {
+            return NULL;
+        }
+        sl_sso_groups_add(groups, v, r->pool);
     }
     return groups;
 }
@@ -55,9 +61,10 @@ static int not_here(request_rec *r, siali_req_t *req)
                             "Single sign-on is not set up at this address.");
 }
 
-static int refused(request_rec *r, siali_req_t *req, const char *message)
+/* (logged by the caller, with who it was: not a second time) */
+static int refused(request_rec *r, siali_req_t *req, int status, const char *message)
 {
-    return siali_page_error(r, req, HTTP_FORBIDDEN, "Single sign-on", message);
+    return siali_page_error_unlogged(r, req, status, "Single sign-on", message);
 }
 
 int siali_sso_login(request_rec *r, siali_req_t *req)
@@ -76,20 +83,20 @@ int siali_sso_login(request_rec *r, siali_req_t *req)
     /* r->user is set only by an authentication module of this server (a
      * client cannot send it); without one here, nobody is trusted */
     if (!r->user || !*r->user) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SL60001: SialiTrustRemoteUser On at %s, "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SL61001: SialiTrustRemoteUser On at %s, "
                       "but no module authenticated the request: the <Location> needs an "
                       "AuthType and a Require", dc->sso_location);
-        return refused(r, req, "Single sign-on did not say who you are.");
+        return refused(r, req, HTTP_FORBIDDEN, "Single sign-on did not say who you are.");
     }
     memset(&in, 0, sizeof(in));
     who = r->user;
     if (dc->sso_email_var) {
         in.login = apr_table_get(r->subprocess_env, dc->sso_email_var);
         if (!in.login || !*in.login) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL60002: single sign-on of %s: "
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL61002: single sign-on of %s: "
                           "the identity provider set no %s", r->user, dc->sso_email_var);
-            return refused(r, req, "Your identity provider did not give your email "
-                           "address.");
+            return refused(r, req, HTTP_FORBIDDEN, "Your identity provider did not give "
+                           "your email address.");
         }
         who = apr_pstrcat(r->pool, r->user, " (", in.login, ")", NULL);
     }
@@ -97,13 +104,18 @@ int siali_sso_login(request_rec *r, siali_req_t *req)
         in.login = r->user;
     }
     if (dc->sso_maps && !dc->sso_groups_var) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL60003: SialiRoleFromGroup at %s "
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL61003: SialiRoleFromGroup at %s "
                       "has no SialiSSOGroupsVar to read groups from: roles left as they are",
                       dc->sso_location);
     }
     if (dc->sso_groups_var) {
         in.groups = read_groups(r, dc->sso_groups_var);
         in.maps = dc->sso_maps;
+        if (!in.groups && in.maps) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL61006: single sign-on of %s: "
+                          "the upstream module set no %s: roles left as they are",
+                          r->user, dc->sso_groups_var);
+        }
     }
     in.provision = dc->sso_provision < 0 ? SL_SSO_PROVISION_OFF
                                           : (sl_sso_provision_e)dc->sso_provision;
@@ -114,7 +126,7 @@ int siali_sso_login(request_rec *r, siali_req_t *req)
     k = sl_sso_login(siali_db_source(r, req), &out, &in, &req->conf->core, &err, r->pool);
     switch (k) {
     case SL_OK:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL60004: single sign-on of %s as user "
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL61004: single sign-on of %s as user "
                       "%s%s", who, out.user->id, out.created ? ", account created" : "");
         if (out.old_role) {
             ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "SL50006: role of user %s changed "
@@ -127,9 +139,11 @@ int siali_sso_login(request_rec *r, siali_req_t *req)
     case SL_ENOTFOUND:
     case SL_EFORBIDDEN:
     case SL_EINVALID:
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "SL60005: single sign-on of %s "
+    case SL_ECONFLICT:
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "SL61005: single sign-on of %s "
                       "refused: %s", who, err.message);
-        return refused(r, req, err.message);
+        return refused(r, req, k == SL_ECONFLICT ? HTTP_CONFLICT : HTTP_FORBIDDEN,
+                       err.message);
     case SL_EBUSY:
         return siali_page_error(r, req, HTTP_SERVICE_UNAVAILABLE, "Busy", err.message);
     case SL_EINTERNAL:

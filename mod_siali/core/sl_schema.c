@@ -311,13 +311,16 @@ static const char *const v9[] = {
 
 /* v10. Where a role came from (sl_sso.h) gains "default": nobody chose
  * it, so the groups of a single sign-on may change it. Before v10 every row
- * said "manual", also where nobody had chosen the role (switching roles on,
- * the default role of a new member): those are made "default". A role
- * changed through the API under v9 cannot be told from them; it becomes
- * "default" too, and a group mapping (SialiRoleFromGroup) may change it at
- * the member's next single sign-on. */
+ * said "manual", also where nobody had chosen the role. What nobody chose is
+ * AD (switching roles on, and every member while they were off), the
+ * owner's OW, or the organization's default role (new members): those rows
+ * become "default". Any other role was set by hand and stays "manual"; an
+ * AD or default role set by hand under v9 cannot be told apart, and becomes
+ * "default" (docs/roles.md). */
 static const char *const v10[] = {
-    "UPDATE users SET role_source = 'default' WHERE role_source = 'manual'",
+    "UPDATE users SET role_source = 'default' WHERE role_source = 'manual' AND "
+    "(org_role IN ('AD', 'OW') OR org_role = (SELECT o.default_role FROM organization o "
+    "WHERE o.id = users.org_member))",
     NULL
 };
 

@@ -71,7 +71,12 @@ void sl_sso_groups_add(apr_array_header_t *into, const char *value, apr_pool_t *
         return;
     }
     while (*s) {
-        e = s + strcspn(s, seps);
+        /* a separator escaped in a DN ("\\;") is part of the value */
+        for (e = s; *e && !strchr(seps, *e); e++) {
+            if (*e == '\\' && e[1]) {
+                e++;
+            }
+        }
         add_item(into, s, (apr_size_t)(e - s), p);
         s = *e ? e + 1 : e;
     }
@@ -85,9 +90,14 @@ int sl_sso_group_is(const char *group, const char *item)
     if (!strcasecmp(group, item)) {
         return 1;
     }
-    /* "cn=NAME,..." (any attribute type): the first RDN's value */
+    /* a group written as a DN names that one entry: only the same DN */
+    if (strchr(group, '=')) {
+        return 0;
+    }
+    /* "cn=NAME,...": the common name of a group entry (whatever branch of
+     * the directory holds it; the docs say to write the DN to pin one) */
     eq = strchr(item, '=');
-    if (eq && eq > item && !memchr(item, ',', (apr_size_t)(eq - item))) {
+    if (eq == item + 2 && !strncasecmp(item, "cn", 2)) {
         const char *v = eq + 1, *end = v;
         while (*end && *end != ',' && *end != '+') {
             if (*end == '\\' && end[1]) {
@@ -126,6 +136,8 @@ int sl_sso_role_for(const apr_array_header_t *maps, const apr_array_header_t *gr
     return found;
 }
 
+#define BAD_EMAIL "Your identity provider did not give a valid email address."
+
 typedef struct {
     const sl_sso_in_t *in;
     sl_sso_out_t *out;
@@ -142,7 +154,7 @@ static int groups_role(const sso_t *b, const sl_org_t *org, const char **code,
 {
     sl_role_e r;
 
-    if (!b->cfg->roles || !b->in->maps || !b->in->maps->nelts) {
+    if (!b->cfg->roles || !b->in->maps || !b->in->maps->nelts || !b->in->groups) {
         return 0;
     }
     if (sl_sso_role_for(b->in->maps, b->in->groups, &r)) {
@@ -171,10 +183,8 @@ static sl_kind_e provision(sl_db_t *db, sso_t *b, const sl_org_t *org, sl_err_t 
                           "new accounts need an invitation link: ask an administrator "
                           "for one.");
     }
-    if (!strchr(b->in->login, '@')
-        || sl_validate_email(&email, b->in->login, strlen(b->in->login), NULL, p) != SL_OK) {
-        return sl_err_set(err, SL_EINVALID, NULL, "Your identity provider did not give an "
-                          "email address, which a new account needs.");
+    if (sl_validate_email(&email, b->in->login, strlen(b->in->login), NULL, p) != SL_OK) {
+        return sl_err_set(err, SL_EINVALID, NULL, BAD_EMAIL);
     }
     memset(&nu, 0, sizeof(nu));
     nu.email = email;
@@ -204,7 +214,19 @@ static sl_kind_e sso_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p
     if ((k = sl_org_get(db, &org, err, p)) != SL_OK) {
         return k;
     }
+    /* by email only: a username is the member's own choice (and made from
+     * any email's local part at signup), so a provider's bare name could
+     * land in anybody's account */
     k = sl_account_find(db, &u, b->in->login, err, p);
+    if (k == SL_OK) {
+        /* the row locked, then read again: a deactivation that committed
+         * meanwhile is seen here, and one that comes later waits for this
+         * session and ends it with the others */
+        if ((k = sl_db_exec(db, p, "siali_user_lock", NULL, 1, &u->id, err)) != SL_OK
+            || (k = sl_account_get(db, &u, u->id, err, p)) != SL_OK) {
+            return k;
+        }
+    }
     if (k == SL_ENOTFOUND) {
         if ((k = provision(db, b, org, err, p)) != SL_OK) {
             return k;
@@ -247,12 +269,13 @@ sl_kind_e sl_sso_login(sl_conn_src_t *src, sl_sso_out_t *out, const sl_sso_in_t 
                        const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
 {
     sso_t b = { in, out, cfg };
+    const char *email;
     sl_kind_e k;
 
     memset(out, 0, sizeof(*out));
-    if (!in->login || !*in->login || sl_utf8_count(in->login, strlen(in->login)) < 0) {
-        return sl_err_set(err, SL_EINVALID, NULL, "Your identity provider did not say who "
-                          "you are.");
+    if (!in->login || !strchr(in->login, '@')
+        || sl_validate_email(&email, in->login, strlen(in->login), NULL, p) != SL_OK) {
+        return sl_err_set(err, SL_EINVALID, NULL, BAD_EMAIL);
     }
     k = sl_conn_run(src, SL_CONN_WRITE, sso_unit, &b, err, p);
     if (k == SL_ECONFLICT && out->created) {

@@ -2,7 +2,7 @@
  * module (mod_auth_openidc, mod_auth_mellon, mod_authnz_ldap, mod_auth_basic)
  * authenticated the request and set r->user, and may have put the email and
  * the groups in the environment. Here that becomes a member and a normal
- * session: the member found by email (or username), created when unknown
+ * session: the member found by email, created when unknown
  * if provisioning allows it, their role taken from their groups
  * (SialiRoleFromGroup) unless an administrator set it by hand.
  *
@@ -51,9 +51,10 @@ const char *sl_sso_parse_provision(sl_sso_provision_e *out, const char *arg);
 void sl_sso_groups_add(apr_array_header_t *into, const char *value, apr_pool_t *p);
 
 /* Whether the item a provider sent is the group a map names: the same text
- * (case-insensitive), or a DN whose first value is it
- * ("cn=labeling-admins,ou=groups,dc=example,dc=org" is "labeling-admins"),
- * or a path whose last part is it (Keycloak's "/teams/labeling-admins"). */
+ * (case-insensitive); for a name without '=', also a DN whose first RDN is
+ * cn=NAME ("cn=labeling-admins,ou=groups,dc=example,dc=org" is
+ * "labeling-admins", in whatever branch: write the DN to pin one entry) or
+ * a path whose last part is it (Keycloak's "/teams/labeling-admins"). */
 int sl_sso_group_is(const char *group, const char *item);
 
 /* The most privileged role a map gives for any of groups: 1 and *out; 0
@@ -62,8 +63,11 @@ int sl_sso_role_for(const apr_array_header_t *maps, const apr_array_header_t *gr
                     sl_role_e *out);
 
 typedef struct {
-    const char *login;          /* the email (or username) the provider vouched for */
-    const apr_array_header_t *groups;  /* const char *; NULL: none are read */
+    const char *login;          /* the email the provider vouched for: found by
+                                 * email only (a username is the member's own
+                                 * choice), anything else refused */
+    const apr_array_header_t *groups;  /* const char *; NULL: the provider set no
+                                        * group variable, roles left as they are */
     const apr_array_header_t *maps;    /* sl_sso_map_t; NULL or empty: roles
                                         * are not taken from groups */
     sl_sso_provision_e provision;
@@ -81,9 +85,9 @@ typedef struct {
  * (SialiRoles On; never to the owner or a role set by hand), ends the old
  * session and starts one. SL_ENOTFOUND: unknown and provisioning is off;
  * SL_EFORBIDDEN: deactivated, or provisioning refused by the signup
- * restriction; SL_EINVALID: nothing usable to find (empty), or an unknown
- * login without an email to create the account with. Messages are for the
- * person who tried. */
+ * restriction; SL_EINVALID: login is not a valid email; SL_ECONFLICT: the
+ * account could not be created twice over (no free username). Messages are
+ * for the person who tried. */
 sl_kind_e sl_sso_login(sl_conn_src_t *src, sl_sso_out_t *out, const sl_sso_in_t *in,
                        const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p);
 

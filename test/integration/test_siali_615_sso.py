@@ -19,7 +19,7 @@ from ldap_slapd import Slapd
 ORG = "/api/organizations/1"
 SSO_MODULES = ("authn_core", "authn_file", "auth_basic", "authz_user", "ldap", "authnz_ldap")
 # what a refused Basic login or a misconfigured location writes at error level
-WAIVE = ("AH01617", "AH01618", "SL60001")
+WAIVE = ("AH01617", "AH01618", "SL61001")
 PASSWORD = "ldap-pass-1"
 
 needs_slapd = pytest.mark.skipif(not os.path.exists("/usr/sbin/slapd"),
@@ -80,6 +80,17 @@ LDAPOpCacheEntries 0
   SialiRoleFromGroup AD labeling-admins
   SialiRoleFromGroup RE reviewers
 </Location>
+<Location {mount}/sso/nogroups/>
+  AuthType Basic
+  AuthName "Siali LDAP"
+  AuthBasicProvider ldap
+  AuthLDAPURL "{ldap.url}/{ldap.people_dn}?uid,mail"
+  Require valid-user
+  SialiTrustRemoteUser On
+  SialiSSOEmailVar AUTHENTICATE_MAIL
+  SialiSSOGroupsVar AUTHENTICATE_MEMBEROF
+  SialiRoleFromGroup AD labeling-admins
+</Location>
 """
     return conf
 
@@ -108,8 +119,13 @@ def users(h):
             h.sql("SELECT email, org_role, role_source, is_active FROM users")}
 
 
+# a later section that matches the same URLs, with core directives of its
+# own (the innermost for httpd): the SSO location's mount must still be found
+LATER = "<Location /sso/>\n  Options None\n</Location>\n"
+
+
 def test_siali_615_01_basic_signs_in_a_member(httpd_factory, ldap):
-    h = make(httpd_factory, None)
+    h = make(httpd_factory, None, directives=LATER)
     owner, r = h.signup("owner@example.com")
     assert r.status_code == 302
     # by email
@@ -118,11 +134,18 @@ def test_siali_615_01_basic_signs_in_a_member(httpd_factory, ldap):
     cookie = [c for c in s.cookies if c.name == "siali_session"]
     assert cookie and "HttpOnly" in r.headers["Set-Cookie"]
     assert whoami(h, s)["email"] == "owner@example.com"
-    assert "SL60004" in h.log()
-    # by username, as the login form finds it
+    assert "SL61004" in h.log()
+    # never by username: that is the member's own choice, and a bare name
+    # from the provider could be anybody's (a member renames themselves)
     s2, r = sso(h, "basic", "owner", "pw-owner-name")
-    assert r.status_code == 302 and r.headers["Location"] == "/"
-    assert whoami(h, s2)["email"] == "owner@example.com"
+    assert r.status_code == 403 and whoami(h, s2) is None
+    mallory, _ = h.signup("mallory@evil.example")
+    me = whoami(h, mallory)
+    assert mallory.patch(h.url + "/api/users/%d" % me["id"], json={"username": "x"},
+                         headers={"Origin": h.url}).status_code == 200
+    s2, r = sso(h, "basic", "x", "pw-x")
+    assert r.status_code == 403 and whoami(h, s2) is None
+    assert h.count_log("SL61005") == 2 and h.count_log("SL40001") == 0
     # next= never leaves the site
     for bad in ("//evil.example/", "https://evil.example/", "/%2F/evil.example", "javascript:x"):
         _, r = sso(h, "basic", "owner@example.com", "pw-owner", next=bad)
@@ -151,7 +174,7 @@ def test_siali_615_02_unknown_people_without_provisioning(httpd_factory, ldap):
     assert "no account for you" in r.text and "text/html" in r.headers["Content-Type"]
     assert "siali_session" not in r.headers.get("Set-Cookie", "")
     assert users(h) == before
-    assert h.count_log("SL60005") == 1
+    assert h.count_log("SL61005") == 1
     # a name that is not an email cannot be provisioned either, and says so
     _, r = sso(h, "basic", "x", "pw-x")
     assert r.status_code == 403 and users(h) == before
@@ -174,7 +197,7 @@ def test_siali_615_03_forged_identity_is_ignored(httpd_factory, ldap):
     # a <Location> nothing authenticates trusts nobody, headers or not
     r = requests.get(h.url + "/sso/open/", headers=forged, allow_redirects=False)
     assert r.status_code == 403 and "siali_session" not in r.headers.get("Set-Cookie", "")
-    assert h.count_log("SL60001") == 1
+    assert h.count_log("SL61001") == 1
     if ldap:
         # the email comes from the environment mod_authnz_ldap set, not from
         # a header of the same name: a user without mail is refused
@@ -221,6 +244,11 @@ def test_siali_615_04_ldap_provisioning_and_groups(httpd_factory, ldap):
     s, _ = sso(h, "ldap", "cid", PASSWORD)
     assert whoami(h, s)["role"] == "AD"
     assert h.count_log("SL50006") == 2
+    # a provider that was not asked for the groups (memberOf not in the
+    # URL) says nothing about them: the role stays, with a warning
+    s, r = sso(h, "nogroups", "cid", PASSWORD)
+    assert r.status_code == 302 and whoami(h, s)["role"] == "AD"
+    assert h.count_log("SL61006") == 1
     # a role set by hand stays: the groups no longer decide it
     ben = [m for m in tok.get(h.url + ORG + "/memberships?page_size=100").json()["results"]
            if m["user"]["email"] == "ben@example.com"][0]["user"]["id"]
@@ -293,6 +321,12 @@ def test_siali_615_07_where_the_directives_may_go(httpd_factory, ldap):
         ("<LocationMatch \"^/sso/x/\">\n  SialiTrustRemoteUser On\n</LocationMatch>\n",
          "MOUNT/sso/NAME/"),
         ("SialiTrustRemoteUser On\n", "SialiTrustRemoteUser"),
+        ("<LocationMatch \"/sso/x/\">\n  SialiTrustRemoteUser On\n</LocationMatch>\n",
+         "MOUNT/sso/NAME/"),
+        ("<Location ~ \"/sso/x/\">\n  SialiTrustRemoteUser On\n</Location>\n",
+         "MOUNT/sso/NAME/"),
+        ("<Directory \"/tmp/sso/x\">\n  SialiTrustRemoteUser On\n</Directory>\n",
+         "MOUNT/sso/NAME/"),
         ("<Location /sso/a/>\n  SialiRoleFromGroup OW admins\n</Location>\n", "AD, MA, RE or AN"),
         ("<Location /sso/a/>\n  SialiAutoProvision Maybe\n</Location>\n", "Always"),
         ("<Location /sso/a/>\n  SialiSSOEmailVar \"a b\"\n</Location>\n", "environment variable"),
@@ -320,3 +354,52 @@ def test_siali_615_08_login_page_and_addresses(httpd_factory, ldap):
     assert r.status_code == 302 and r.headers["Location"] == "/label/"
     assert "Path=/label" in r.headers["Set-Cookie"]
     assert whoami(h, s)["email"] == "owner@example.com"
+
+
+@needs_slapd
+def test_siali_615_09_deactivation_while_signing_in(httpd_factory, ldap):
+    """Single sign-ons of one member racing their deactivation: once the
+    deactivation is acknowledged, no session of theirs works, whichever
+    committed first (the member's row is locked and read again)."""
+    h = make(httpd_factory, ldap, directives="SialiRoles On\n")
+    owner, _ = h.signup("owner@example.com")
+    tok = requests.Session()
+    tok.headers["Authorization"] = "Token " + owner.get(
+        h.url + "/api/current-user/token").json()["token"]
+    ldap.add_user("eve", PASSWORD, mail="eve@example.com")
+    s, _ = sso(h, "ldap", "eve", PASSWORD)
+    eve = whoami(h, s)["id"]
+    for _ in range(8):
+        with concurrent.futures.ThreadPoolExecutor(13) as pool:
+            logins = [pool.submit(sso, h, "ldap", "eve", PASSWORD) for _ in range(12)]
+            off = pool.submit(tok.patch, h.url + ORG + "/memberships",
+                              json={"user_id": eve, "role": "DI"})
+            assert off.result().status_code == 200, off.result().text
+            got = [f.result() for f in logins]
+        for s, r in got:
+            assert r.status_code in (302, 403), r.status_code
+            assert whoami(h, s) is None
+        r = tok.patch(h.url + ORG + "/memberships", json={"user_id": eve, "role": "AN"})
+        assert r.status_code == 200
+        for s, r in got:
+            assert whoami(h, s) is None      # ended, not only suspended
+
+
+def test_siali_615_10_v10_keeps_roles_set_by_hand(httpd_factory, ldap):
+    """Before v10 every role said 'manual': roles nobody chose become
+    'default' (AD, OW, the default role), any other stays 'manual'."""
+    h = make(httpd_factory, None, directives="SialiRoles On\n")
+    h.signup("owner@example.com")
+    for who in ("ad", "an", "re"):
+        h.signup(who + "@example.com")
+    h.stop()
+    h.sql_many([("UPDATE users SET org_role = 'RE' WHERE email = 're@example.com'", ()),
+                ("UPDATE users SET org_role = 'AD' WHERE email = 'ad@example.com'", ()),
+                ("UPDATE users SET role_source = 'manual'", ()),
+                ("UPDATE schema_version SET version = 9", ())])
+    h.start()
+    u = users(h)
+    assert u["owner@example.com"][:2] == ("OW", "default")
+    assert u["ad@example.com"][:2] == ("AD", "default")
+    assert u["an@example.com"][:2] == ("AN", "default")
+    assert u["re@example.com"][:2] == ("RE", "manual")

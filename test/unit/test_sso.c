@@ -31,6 +31,11 @@ START_TEST(test_sso_group_lists)
     a = groups("cn=staff,ou=groups,dc=siali,dc=test; cn=admins,ou=groups,dc=siali,dc=test");
     ck_assert_int_eq(a->nelts, 2);
     ck_assert_str_eq(ITEM(a, 1), "cn=admins,ou=groups,dc=siali,dc=test");
+    /* a separator escaped inside a DN is part of it */
+    a = groups("cn=x\\;cn=labeling-admins,ou=groups,dc=corp; cn=y,dc=corp");
+    ck_assert_int_eq(a->nelts, 2);
+    ck_assert_str_eq(ITEM(a, 0), "cn=x\\;cn=labeling-admins,ou=groups,dc=corp");
+    ck_assert(!sl_sso_group_is("labeling-admins", ITEM(a, 0)));
     /* empty items and absent values add nothing */
     a = groups(" ;, ;");
     ck_assert_int_eq(a->nelts, 0);
@@ -49,18 +54,21 @@ START_TEST(test_sso_group_names)
     ck_assert(sl_sso_group_is("labeling-admins", "Labeling-Admins"));
     ck_assert(!sl_sso_group_is("labeling-admins", "labeling-admins-old"));
     ck_assert(!sl_sso_group_is("admins", "labeling-admins"));
-    /* a DN's first value, whatever the attribute type */
+    /* a DN's first value when it is a common name: a group entry's */
     ck_assert(sl_sso_group_is("admins", "cn=admins,ou=groups,dc=siali,dc=test"));
     ck_assert(sl_sso_group_is("admins", "CN=Admins,OU=Groups,DC=corp"));
-    ck_assert(sl_sso_group_is("admins", "ou=admins,dc=x"));
+    ck_assert(!sl_sso_group_is("admins", "ou=admins,dc=x"));
+    ck_assert(!sl_sso_group_is("admins", "uid=admins,ou=people,dc=x"));
     /* only the first: a group named like a parent does not match */
     ck_assert(!sl_sso_group_is("groups", "cn=admins,ou=groups,dc=siali,dc=test"));
     ck_assert(!sl_sso_group_is("siali", "cn=admins,ou=groups,dc=siali,dc=test"));
     /* an escaped comma is part of the value */
     ck_assert(sl_sso_group_is("a\\,b", "cn=a\\,b,dc=x"));
     ck_assert(!sl_sso_group_is("a", "cn=a\\,b,dc=x"));
-    /* the whole DN may be named too */
+    /* a group written as a DN is that entry only, not another branch's */
     ck_assert(sl_sso_group_is("cn=admins,dc=x", "cn=admins,dc=x"));
+    ck_assert(sl_sso_group_is("cn=admins,dc=x", "CN=Admins,DC=X"));
+    ck_assert(!sl_sso_group_is("cn=admins,ou=groups,dc=x", "cn=admins,ou=other,dc=x"));
     /* Keycloak's full paths: the last part, or the whole path */
     ck_assert(sl_sso_group_is("labelers", "/teams/labelers"));
     ck_assert(sl_sso_group_is("/teams/labelers", "/teams/labelers"));
