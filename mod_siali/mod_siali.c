@@ -11,6 +11,7 @@
 #include "mod_siali.h"
 #include "mod_siali_account.h"
 #include "mod_siali_api.h"
+#include "mod_siali_audit.h"
 #include "mod_siali_auth.h"
 #include "mod_siali_authn.h"
 #include "mod_siali_avatar.h"
@@ -23,6 +24,7 @@
 #include "mod_siali_projects.h"
 #include "mod_siali_sso.h"
 #include "mod_siali_tokens.h"
+#include "sl_audit.h"
 #include "sl_log.h"
 #include "sl_password.h"
 #include "sl_role.h"
@@ -107,6 +109,10 @@ static const siali_route_t routes[] = {
       "GET, HEAD, POST", NEEDS(OWN, SETTINGS, -1) },
     { "/api/session-policy", M(GET) | M(PATCH), siali_api_session_policy, R_USER,
       "GET, HEAD, PATCH", NEEDS(OWN, SETTINGS, -1) },
+    { "/api/activity-logs", M(GET), siali_api_activity_logs, R_USER, "GET, HEAD",
+      NEEDS(AUDIT, AUDIT, -1) },
+    { "/api/current-user/activity", M(GET), siali_api_my_activity, R_USER, "GET, HEAD",
+      OWN_ONLY },
     { NULL, 0, NULL, 0, NULL, OPEN }
 };
 
@@ -300,6 +306,10 @@ static int siali_handler(request_rec *r)
                                   "Cross-site request refused (Origin / Sec-Fetch-Site).",
                                   NULL, NULL);
     }
+    /* the audit log's actor for the units this request runs */
+    if (req->user && req->src) {
+        req->src->actor_id = req->user->id;
+    }
     if (req->user && !role_allows(r, req, rt)) {
         return OK;
     }
@@ -417,6 +427,7 @@ static void siali_child_init(apr_pool_t *p, server_rec *s)
     siali_notify_child_init(p, s);
     siali_auth_child_init(p);
     siali_people_child_init(p, s);
+    sl_audit_set_retention(siali_config_get(s)->core.audit_retention);
     /* argon2 takes m KiB (19 MiB by default) per hash. glibc raises its mmap
      * threshold after the first such block is freed, and the next ones come
      * from per-thread arenas that grow and trim on every hash: a login took

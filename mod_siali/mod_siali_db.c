@@ -29,6 +29,7 @@
 #include "sl_dbfile.h"
 #include "sl_password.h"
 #include "sl_schema.h"
+#include "sl_audit.h"
 #include "sl_session.h"
 #include "sl_sql.h"
 #include "sl_throttle.h"
@@ -199,6 +200,24 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
         w = c->core.auth_window > w ? c->core.auth_window : w;
         sl_session_purge(db, &c->core, ptemp);
         sl_throttle_purge(db, sl_now() - 86400 - w, ptemp);
+        /* the audit log's events past SialiAuditRetention, in batches (each
+         * its own statement: the writer is never held long); the children
+         * then purge a batch now and then as they write (sl_audit_add) */
+        if (c->core.audit_retention > 0) {
+            int n, total = 0;
+            do {
+                n = 0;
+                if (sl_audit_purge(db, sl_now() - c->core.audit_retention, 500, &n, NULL,
+                                   ptemp) != SL_OK) {
+                    break;
+                }
+                total += n;
+            } while (n == 500);
+            if (total) {
+                ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "SL10013: purged %d audit "
+                             "events older than SialiAuditRetention", total);
+            }
+        }
     }
     e = e ? apr_pstrdup(p, e) : NULL;
 leave:
@@ -511,6 +530,10 @@ sl_conn_src_t *siali_db_source(request_rec *r, siali_req_t *req)
     rs->src.wait = req->conf->core.db_wait;
     rs->src.pool = r->pool;
     rs->src.avatar_base = apr_pstrcat(r->pool, req->prefix, SL_AVATAR_BASE, NULL);
+    /* for the audit log: who, from where (the caller is set once known) */
+    rs->src.actor_id = req->user ? req->user->id : NULL;
+    rs->src.client_address = r->useragent_ip;
+    rs->src.user_agent = apr_table_get(r->headers_in, "User-Agent");
     apr_pool_cleanup_register(r->pool, rs, src_check, apr_pool_cleanup_null);
     req->src = &rs->src;
     return req->src;

@@ -8,6 +8,7 @@
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "mod_siali_pages.h"
+#include "sl_audit.h"
 #include "sl_auth.h"
 #include "sl_org.h"
 #include "sl_role.h"
@@ -358,6 +359,11 @@ int siali_page_logout(request_rec *r, siali_req_t *req)
         && sl_session_delete(siali_db_source(r, req), req->session, NULL, r->pool) != SL_OK) {
         /* the session must end on the server, not only in this browser */
         return unavailable(r, req);
+    }
+    if (req->user) {
+        /* recorded after the session ended: a lost event is only a line less */
+        sl_audit_record(siali_db_source(r, req), SL_EVENT_LOGOUT, req->user->id,
+                        req->user->id, NULL, NULL, r->pool);
     }
     siali_http_set_session_cookie(r, req->prefix, NULL, 0);
     return siali_http_redirect(r, apr_pstrcat(r->pool, req->prefix, "/user/login/", NULL));

@@ -1,6 +1,7 @@
 // Account & Settings: names and phone, avatar with preview and a check of
 // size and dimensions before upload (the server still decides), personal
-// access tokens, the legacy API token, and the password.
+// access tokens, the legacy API token, the password, and the account's recent
+// security events.
 import { api, el, avatar, confirmDialog, copyText, toast, me, prefix, field, showErrors,
   statusLine, say, timeEl, exactTime, can } from './app.js';
 
@@ -102,6 +103,33 @@ function patSection(settings) {
 
 // Whether the organization still takes the legacy token, with the way to
 // change it (every member may: the community edition has no roles).
+// The member's own recent security events (the audit log, newest first):
+// what happened to the account, when, and from which address.
+const EVENT_TEXT = {
+  signup: 'Account created', login: 'Signed in', login_failed: 'Failed sign-in',
+  logout: 'Signed out', password_changed: 'Password changed',
+  password_reset: 'Password reset', token_reset: 'Legacy API token reset',
+  pat_created: 'Access token created', pat_revoked: 'Access token revoked',
+  member_deactivated: 'Deactivated', member_reactivated: 'Reactivated',
+  role_changed: 'Role changed',
+};
+
+function activitySection() {
+  const list = el('ul', { class: 'activity', id: 'activity-list' });
+  const section = el('section', { class: 'panel', 'aria-labelledby': 'h-activity',
+    id: 'activity-section' },
+  el('h2', { id: 'h-activity' }, 'Recent security activity'), list);
+  api('/api/current-user/activity').then((r) => {
+    if (!r.data.length) list.append(el('li', { class: 'muted' }, 'Nothing yet.'));
+    for (const e of r.data) {
+      list.append(el('li', { 'data-event': e.event },
+        el('span', { class: 'what' }, EVENT_TEXT[e.event] || e.event), ' ',
+        timeEl(e.datetime), e.ip ? el('span', { class: 'muted' }, ` from ${e.ip}`) : ''));
+    }
+  }).catch((err) => list.append(el('li', { class: 'error' }, err.message)));
+  return section;
+}
+
 function legacyNote(settings) {
   if (!settings) return null;
   const on = settings.legacy_api_tokens_enabled;
@@ -279,7 +307,8 @@ async function main() {
         el('div', { class: 'copy-row' }, tokenBox),
         el('div', { class: 'actions' }, toggle, copy, reset)),
       el('section', { class: 'panel', 'aria-labelledby': 'h-password' },
-        el('h2', { id: 'h-password' }, 'Change password'), pwForm)));
+        el('h2', { id: 'h-password' }, 'Change password'), pwForm),
+      activitySection()));
 }
 
 main().catch((e) => {

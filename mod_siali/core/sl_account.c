@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "sl_account.h"
+#include "sl_audit.h"
 #include "sl_json.h"
 #include "sl_log.h"
 #include "sl_org.h"
@@ -397,6 +398,10 @@ static sl_kind_e password_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool
     if (n == 0) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, NO_USER);
     }
+    if ((k = sl_audit_add(db, SL_EVENT_PASSWORD_RESET, NULL, b->user_id, NULL, err, p))
+        != SL_OK) {
+        return k;
+    }
     if (b->keep) {
         args[0] = b->user_id;
         args[1] = b->keep;
@@ -451,7 +456,7 @@ static sl_kind_e reset_token_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_p
         return sl_err_set(err, SL_ENOTFOUND, NULL, NO_USER);
     }
     *b->token = token;
-    return SL_OK;
+    return sl_audit_add(db, SL_EVENT_TOKEN_RESET, NULL, b->user_id, NULL, err, p);
 }
 
 sl_kind_e sl_account_reset_token(sl_conn_src_t *src, const char **token,
@@ -749,6 +754,26 @@ static sl_kind_e apply_role(sl_db_t *db, const sl_org_t *org, const sl_user_t *u
     return sl_db_exec(db, p, "siali_user_set_role", NULL, 3, args, err);
 }
 
+/* role_changed, when the role asked for is not the one the member had
+ * (DI is deactivation: member_deactivated says it) */
+static sl_kind_e audit_role(sl_db_t *db, const sl_user_t *u, const sl_user_patch_t *pa,
+                            sl_err_t *err, apr_pool_t *p)
+{
+    json_t *j;
+    char *text;
+    const char *detail;
+
+    if (!strcmp(pa->role, "DI") || !strcmp(pa->role, u->role ? u->role : "")) {
+        return SL_OK;
+    }
+    j = json_pack("{s:s, s:s}", "from", u->role ? u->role : "", "to", pa->role);
+    text = json_dumps(j, JSON_COMPACT);
+    detail = apr_pstrdup(p, text);
+    free(text);
+    json_decref(j);
+    return sl_audit_add(db, SL_EVENT_ROLE_CHANGED, NULL, u->id, detail, err, p);
+}
+
 static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     manage_t *b = baton;
@@ -808,6 +833,15 @@ static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
         && (k = count_add(db, u->org_id, 0, pa->is_active ? 1 : -1, err, p)) != SL_OK) {
         return k;
     }
+    if (pa->role && (k = audit_role(db, u, pa, err, p)) != SL_OK) {
+        return k;
+    }
+    if (pa->is_active >= 0 && pa->is_active != u->is_active
+        && (k = sl_audit_add(db, pa->is_active ? SL_EVENT_MEMBER_REACTIVATED
+                                               : SL_EVENT_MEMBER_DEACTIVATED,
+                             b->actor_id, u->id, NULL, err, p)) != SL_OK) {
+        return k;
+    }
     if (pa->is_active >= 0) {
         args[0] = pa->is_active ? "1" : "0";
         args[1] = u->id;
@@ -854,6 +888,11 @@ static sl_kind_e delete_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
         return k;
     }
     if (u->org_id && (k = count_add(db, u->org_id, -1, u->is_active ? -1 : 0, err, p))
+        != SL_OK) {
+        return k;
+    }
+    /* before the row goes: the event copies the email */
+    if ((k = sl_audit_add(db, SL_EVENT_MEMBER_DELETED, b->actor_id, u->id, NULL, err, p))
         != SL_OK) {
         return k;
     }

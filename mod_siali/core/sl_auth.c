@@ -4,6 +4,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "sl_audit.h"
 #include "sl_auth.h"
 #include "sl_jwt.h"
 #include "sl_authcache.h"
@@ -225,7 +226,9 @@ static sl_kind_e signup_create_unit(sl_db_t *db, void *baton, sl_err_t *err, apr
     nu.roles_on = b->cfg->roles;
     if ((k = sl_account_insert(db, &b->out->user, &nu, err, p)) != SL_OK
         || (k = sl_session_create(db, &b->out->cookie, b->out->user->id, b->cfg, err, p))
-           != SL_OK) {
+           != SL_OK
+        || (k = sl_audit_add(db, SL_EVENT_SIGNUP, b->out->user->id, b->out->user->id,
+                             NULL, err, p)) != SL_OK) {
         return k;
     }
     sl_account_touch(db, b->out->user, p);
@@ -404,7 +407,7 @@ static sl_kind_e login_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
     }
     sl_account_touch(db, b->user, p);
     b->out->user = b->user;
-    return SL_OK;
+    return sl_audit_add(db, SL_EVENT_LOGIN, b->user->id, b->user->id, NULL, err, p);
 }
 
 sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_in_t *in,
@@ -462,7 +465,11 @@ sl_kind_e sl_auth_login(sl_conn_src_t *src, sl_login_out_t *out, const sl_login_
         return sl_err_set(err, SL_EBUSY, NULL, HASH_BUSY);
     }
     if (!ok) {
-        /* already counted by the reservation */
+        /* already counted by the reservation; the event names the account
+         * only when there is one, never what was typed (a password typed
+         * into the wrong field must not end up in the log) */
+        sl_audit_record(src, SL_EVENT_LOGIN_FAILED, "0", b.user ? b.user->id : NULL, NULL,
+                        NULL, p);
         return sl_err_set(err, SL_EDENIED, NULL,
                           "The email and password you entered don't match.");
     }
@@ -533,7 +540,9 @@ static sl_kind_e change_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr
     args[1] = b->keep;
     k = b->keep ? sl_db_exec(db, p, "siali_session_delete_others", NULL, 2, args, err)
                 : sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, args, err);
-    if (k != SL_OK) {
+    if (k != SL_OK
+        || (k = sl_audit_add(db, SL_EVENT_PASSWORD_CHANGED, b->user_id, b->user_id, NULL,
+                             err, p)) != SL_OK) {
         return k;
     }
     return sl_throttle_success(db, &b->key, err, p);

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "sl_authcache.h"
+#include "sl_audit.h"
 #include "sl_conn.h"
 #include "sl_log.h"
 
@@ -236,6 +237,7 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
     }
     src->running = 1;
     for (attempt = 1;; attempt++) {
+        sl_audit_flush(src, 0);    /* a retried attempt writes its events again */
         k = attempt_once(src, mode, fn, baton, deadline, &what, &msg, err, p);
         if (k == SL_ELOST) {
             lost++;
@@ -249,6 +251,8 @@ sl_kind_e sl_conn_run(sl_conn_src_t *src, sl_conn_mode_e mode, sl_conn_work_fn *
         }
     }
     src->running = 0;
+    /* committed: the events' lines; otherwise they never happened */
+    sl_audit_flush(src, mode == SL_CONN_WRITE && k == SL_OK);
     if (mode == SL_CONN_WRITE && k == SL_OK && src->authcache && !keep) {
         /* this process's own change, seen by its next request at once (the
          * database's notification follows for the other processes) */

@@ -65,6 +65,12 @@ struct sl_conn_src_t {
     int open;                       /* connections out now (0 between units) */
     struct sl_authcache_t *authcache;  /* who callers are, or NULL (sl_authcache.h);
                                         * flushed by every write unit */
+    /* for the audit log (sl_audit.h): set by the glue per request, NULL in
+     * the CLI; and the lines of the events the running unit wrote */
+    const char *actor_id;           /* the caller, once identified */
+    const char *client_address;
+    const char *user_agent;
+    apr_array_header_t *events;
 };
 
 #define SL_CONN_WAIT_DEFAULT (3 * APR_USEC_PER_SEC)

@@ -28,6 +28,8 @@ const sl_copy_table_t sl_copy_tables[] = {
     { "avatars", "name user_id:n content_type sha256 data created_at:n", "name" },
     { "api_pats", "id:n jti user_id:n created_at:n expires_at:n revoked_at:n", "id" },
     { "siali_keys", "name value created_at:n", "name" },
+    { "audit_log", "id:n created_at:n event actor_id:n actor_email subject_id:n "
+      "subject_email address user_agent detail", "id" },
     { NULL, NULL, NULL }
 };
 

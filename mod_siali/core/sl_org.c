@@ -1,3 +1,6 @@
+#include <apr_strings.h>
+
+#include "sl_audit.h"
 #include "sl_org.h"
 #include "sl_secret.h"
 
@@ -60,10 +63,11 @@ static sl_kind_e reset_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
     }
     args[0] = token;
     args[1] = (*out)->id;
-    if ((k = sl_db_exec(db, p, "siali_org_set_invite", NULL, 2, args, err)) == SL_OK) {
-        (*out)->invite_token = token;
+    if ((k = sl_db_exec(db, p, "siali_org_set_invite", NULL, 2, args, err)) != SL_OK) {
+        return k;
     }
-    return k;
+    (*out)->invite_token = token;
+    return sl_audit_add(db, SL_EVENT_INVITE_RESET, NULL, NULL, NULL, err, p);
 }
 
 sl_kind_e sl_org_reset_invite(sl_conn_src_t *src, sl_org_t **out, sl_err_t *err,
@@ -88,7 +92,11 @@ static sl_kind_e default_role_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
         || (k = sl_db_exec(db, p, "siali_org_set_default_role", &n, 2, args, err)) != SL_OK) {
         return k;
     }
-    return n == 1 ? SL_OK : sl_err_set(err, SL_ENOTFOUND, NULL, "No such organization.");
+    if (n != 1) {
+        return sl_err_set(err, SL_ENOTFOUND, NULL, "No such organization.");
+    }
+    return sl_audit_add(db, SL_EVENT_DEFAULT_ROLE_CHANGED, NULL, NULL, apr_psprintf(
+        p, "{\"default_role\":\"%s\"}", b->role), err, p);
 }
 
 sl_kind_e sl_org_set_default_role(sl_conn_src_t *src, const char *org_id, const char *role,

@@ -3,6 +3,7 @@
 
 #include <apr_strings.h>
 
+#include "sl_audit.h"
 #include "sl_authcache.h"
 #include "sl_jwt.h"
 #include "sl_json.h"
@@ -191,6 +192,7 @@ static sl_kind_e create_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
 
     if (k == SL_OK) {
         b->json = sl_json_pool(pat_json(b->out, created, expires, p), p);
+        k = sl_audit_add(db, SL_EVENT_PAT_CREATED, NULL, b->u->id, NULL, err, p);
     }
     return k;
 }
@@ -355,8 +357,10 @@ static sl_kind_e blacklist_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_poo
         return k;
     }
     /* two at once: the one that changed the row answered 204 */
-    return b->n ? SL_OK : sl_err_set(err, SL_ENOTFOUND, NULL,
-                                     "Token is invalid or already blacklisted.");
+    if (!b->n) {
+        return sl_err_set(err, SL_ENOTFOUND, NULL, "Token is invalid or already blacklisted.");
+    }
+    return sl_audit_add(db, SL_EVENT_PAT_REVOKED, NULL, row[PAT_USER], NULL, err, p);
 }
 
 sl_kind_e sl_pat_blacklist(sl_conn_src_t *src, const sl_user_t *owner, const char *refresh,
@@ -387,7 +391,13 @@ static sl_kind_e rotate_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
     if (!b->n) {
         return sl_err_set(err, SL_EINVALID, "refresh", "Invalid refresh token");
     }
-    return insert_pat(db, b->u, 0, &b->out, &created, &expires, err, p);
+    if ((k = insert_pat(db, b->u, 0, &b->out, &created, &expires, err, p)) != SL_OK
+        || (k = sl_audit_add(db, SL_EVENT_PAT_REVOKED, NULL, b->u->id,
+                             "{\"rotated\":true}", err, p)) != SL_OK) {
+        return k;
+    }
+    return sl_audit_add(db, SL_EVENT_PAT_CREATED, NULL, b->u->id, "{\"rotated\":true}",
+                        err, p);
 }
 
 sl_kind_e sl_pat_rotate(sl_conn_src_t *src, const sl_user_t *u, const char *refresh,
@@ -571,8 +581,13 @@ static sl_kind_e revoke_user_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_p
 {
     pat_t *b = baton;
     const char *args[2] = { sl_i64(sl_now(), p), b->token };
+    sl_kind_e k = sl_db_exec(db, p, "siali_pat_revoke_user", &b->n, 2, args, err);
 
-    return sl_db_exec(db, p, "siali_pat_revoke_user", &b->n, 2, args, err);
+    if (k != SL_OK || !b->n) {
+        return k;
+    }
+    return sl_audit_add(db, SL_EVENT_PAT_REVOKED, NULL, b->token, apr_psprintf(
+        p, "{\"all\":%d}", b->n), err, p);
 }
 
 sl_kind_e sl_pat_revoke_user(sl_conn_src_t *src, const char *user_id, int *n, sl_err_t *err,

@@ -35,6 +35,8 @@ static const struct {
     [SL_PERM_SETTINGS] = { "organization_settings",
                            "change the organization's token and session settings",
                            R(OW) | R(AD) },
+    [SL_PERM_AUDIT] = { "view_activity_logs", "read the organization's audit log",
+                        R(OW) | R(AD) },
     [SL_PERM_OWN] = { "own_account", "use one's own account, token and password",
                       R(OW) | R(AD) | R(MA) | R(RE) | R(AN) },
 };

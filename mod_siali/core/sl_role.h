@@ -32,6 +32,7 @@ typedef enum {
     SL_PERM_MANAGE,     /* deactivate, reactivate and delete members */
     SL_PERM_PROJECTS,   /* create projects */
     SL_PERM_SETTINGS,   /* the organization's token and session settings */
+    SL_PERM_AUDIT,      /* the organization's audit log (sl_audit.h) */
     SL_PERM_OWN,        /* one's own account, token and password */
     SL_PERM_COUNT
 } sl_perm_e;

@@ -324,8 +324,22 @@ static const char *const v10[] = {
     NULL
 };
 
+/* v11. The audit log (sl_audit.h): no foreign keys, so that deleting a
+ * user keeps what happened to them (their email is copied in). Indexes for
+ * the newest first, per user, and the retention's purge. */
+static const char *const v11[] = {
+    "CREATE TABLE audit_log (id @ID@, created_at BIGINT NOT NULL, event TEXT NOT NULL, "
+    "actor_id BIGINT, actor_email TEXT, subject_id BIGINT, subject_email TEXT, "
+    "address TEXT NOT NULL DEFAULT '', user_agent TEXT NOT NULL DEFAULT '', "
+    "detail TEXT NOT NULL DEFAULT '{}')",
+    "CREATE INDEX audit_log_time_idx ON audit_log (created_at, id)",
+    "CREATE INDEX audit_log_subject_idx ON audit_log (subject_id, created_at)",
+    "CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, created_at)",
+    NULL
+};
+
 static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7, v8, v9,
-                                                 v10 };
+                                                 v10, v11 };
 
 /* v4: every email and search document folded by the core's rule. Two
  * accounts whose emails differ only in case stay apart (the second keeps

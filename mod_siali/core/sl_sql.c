@@ -9,6 +9,16 @@
  * and applies the column's affinity. */
 #define N "%lld"
 
+/* The audit log's filters (sl_audit_list): event ('' any), a user as actor
+ * or subject (0 any), a user as subject only (0 any), [start, end), and a
+ * LIKE pattern over the emails, the address and the event ('' any). */
+#define AUDIT_FILTER " WHERE (%s = '' OR a.event = %s)" \
+    " AND (CAST(" N " AS BIGINT) = 0 OR a.actor_id = " N " OR a.subject_id = " N ")" \
+    " AND (CAST(" N " AS BIGINT) = 0 OR a.subject_id = " N ")" \
+    " AND a.created_at >= " N " AND a.created_at < " N \
+    " AND (%s = '' OR a.actor_email LIKE %s ESCAPE '!' OR a.subject_email LIKE %s ESCAPE '!'" \
+    " OR a.address LIKE %s ESCAPE '!' OR a.event LIKE %s ESCAPE '!')"
+
 /* keep in the order of the SL_UC_* enum */
 /* org_member is the organization of the user's membership, kept on the row
  * (schema v5) so that neither this list nor a members page joins for it */
@@ -358,6 +368,23 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "UPDATE users SET org_role = %s, role_source = %s WHERE id = " N
       " AND role_source <> 'manual' AND org_role <> 'OW' AND is_active = 1"
       " AND (org_role <> %s OR role_source <> %s)" },
+    /* the audit log (sl_audit.h): 0 is "nobody" for the actor and the
+     * subject; their emails copied, so an event outlives its user */
+    { "siali_audit_insert",
+      "INSERT INTO audit_log (created_at, event, actor_id, actor_email, subject_id, "
+      "subject_email, address, user_agent, detail) VALUES (" N ", %s, "
+      "NULLIF(CAST(" N " AS BIGINT), 0), (SELECT email FROM users WHERE id = " N "), "
+      "NULLIF(CAST(" N " AS BIGINT), 0), (SELECT email FROM users WHERE id = " N "), "
+      "%s, %s, %s)" },
+    { "siali_audit_purge",
+      "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE created_at < " N
+      " ORDER BY created_at LIMIT " N ")" },
+    { "siali_audit_total", "SELECT count(*) FROM audit_log" },
+    { "siali_audit_count", "SELECT count(*) FROM audit_log a" AUDIT_FILTER },
+    { "siali_audit_page",
+      "SELECT a.id, a.created_at, a.event, a.actor_id, a.actor_email, a.subject_id, "
+      "a.subject_email, a.address, a.user_agent, a.detail FROM audit_log a" AUDIT_FILTER
+      " ORDER BY a.created_at DESC, a.id DESC LIMIT " N " OFFSET " N },
     { "siali_org_transfer", "UPDATE organization SET owner_id = " N " WHERE id = " N },
     { "siali_org_set_default_role",
       "UPDATE organization SET default_role = %s WHERE id = " N },

@@ -3,6 +3,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "sl_audit.h"
 #include "sl_log.h"
 #include "sl_org.h"
 #include "sl_password.h"
@@ -252,6 +253,11 @@ static sl_kind_e sso_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p
             return k;
         }
         if (n == 1 && strcmp(u->role, code)) {
+            if ((k = sl_audit_add(db, SL_EVENT_ROLE_CHANGED, u->id, u->id, apr_psprintf(
+                     p, "{\"from\":\"%s\",\"to\":\"%s\",\"source\":\"sso\"}", u->role,
+                     code), err, p)) != SL_OK) {
+                return k;
+            }
             b->out->old_role = u->role;
             u->role = code;
         }
@@ -262,7 +268,12 @@ static sl_kind_e sso_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p
     }
     sl_account_touch(db, u, p);
     b->out->user = u;
-    return SL_OK;
+    if (b->out->created
+        && (k = sl_audit_add(db, SL_EVENT_SIGNUP, u->id, u->id, "{\"method\":\"sso\"}", err,
+                             p)) != SL_OK) {
+        return k;
+    }
+    return sl_audit_add(db, SL_EVENT_LOGIN, u->id, u->id, "{\"method\":\"sso\"}", err, p);
 }
 
 sl_kind_e sl_sso_login(sl_conn_src_t *src, sl_sso_out_t *out, const sl_sso_in_t *in,

@@ -210,6 +210,20 @@ test('account: token show, reset with confirmation, the old one refused', async 
   assert.equal(await check(fresh), 200);
 });
 
+test('account: recent security activity lists the account\'s own events', async () => {
+  await owner.goto(`${open.url}/user/account/`);
+  await owner.waitForSelector('#activity-list li[data-event]');
+  const events = await owner.locator('#activity-list li').evaluateAll(
+    (ls) => ls.map((l) => l.dataset.event));
+  // newest first: the token reset of the test before, then the signup
+  assert.equal(events[0], 'token_reset');
+  assert.equal(events.at(-1), 'signup');
+  assert.match(await owner.locator('#activity-list li').first().textContent(),
+    /Legacy API token reset .* from 127\.0\.0\.1/);
+  await owner.locator('#activity-section').scrollIntoViewIfNeeded();
+  await shot(owner, 'account-activity');
+});
+
 test('change password, log out, log in again', async () => {
   await owner.goto(`${open.url}/user/account/`);
   await owner.waitForSelector('#current_password');

@@ -61,12 +61,14 @@ def check(h, who, victim):
     out["create_projects"] = who.post(h.url + "/api/projects", json={"title": "T"}).status_code
     out["organization_settings"] = who.patch(h.url + "/api/session-policy/", json={
         "max_session_age": 20160, "max_time_between_activity": 7200}).status_code
+    out["view_activity_logs"] = who.get(h.url + "/api/activity-logs/").status_code
     out["own_account"] = who.get(h.url + "/api/current-user/token").status_code
     return out
 
 
 OK = {"view_people": 200, "manage_invite": 200, "change_roles": 200, "manage_members": 200,
-      "create_projects": 201, "organization_settings": 200, "own_account": 200}
+      "create_projects": 201, "organization_settings": 200, "view_activity_logs": 200,
+      "own_account": 200}
 # docs/roles.md, cell by cell
 TABLE = {
     "OW": set(OK),

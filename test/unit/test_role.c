@@ -19,6 +19,7 @@ static const char *const expected[SL_PERM_COUNT] = {
     [SL_PERM_MANAGE] =   "1100000",
     [SL_PERM_PROJECTS] = "1110000",
     [SL_PERM_SETTINGS] = "1100000",
+    [SL_PERM_AUDIT] =    "1100000",
     [SL_PERM_OWN] =      "1111100",
 };
 
