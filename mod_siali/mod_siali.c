@@ -427,7 +427,7 @@ static void siali_child_init(apr_pool_t *p, server_rec *s)
     siali_notify_child_init(p, s);
     siali_auth_child_init(p);
     siali_people_child_init(p, s);
-    sl_audit_set_retention(siali_config_get(s)->core.audit_retention);
+    sl_audit_set_retention(apr_time_sec(siali_config_get(s)->core.audit_retention));
     /* argon2 takes m KiB (19 MiB by default) per hash. glibc raises its mmap
      * threshold after the first such block is freed, and the next ones come
      * from per-thread arenas that grow and trim on every hash: a login took

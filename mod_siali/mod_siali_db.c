@@ -204,15 +204,17 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
          * its own statement: the writer is never held long); the children
          * then purge a batch now and then as they write (sl_audit_add) */
         if (c->core.audit_retention > 0) {
-            int n, total = 0;
+            apr_int64_t before = sl_now() - apr_time_sec(c->core.audit_retention);
+            int n, total = 0, batches = 0;
+            /* at most 20 batches here: a long backlog (a shortened retention)
+             * must not hold up the start; the children take the rest */
             do {
                 n = 0;
-                if (sl_audit_purge(db, sl_now() - c->core.audit_retention, 500, &n, NULL,
-                                   ptemp) != SL_OK) {
+                if (sl_audit_purge(db, before, 500, &n, NULL, ptemp) != SL_OK) {
                     break;
                 }
                 total += n;
-            } while (n == 500);
+            } while (n == 500 && ++batches < 20);
             if (total) {
                 ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "SL10013: purged %d audit "
                              "events older than SialiAuditRetention", total);

@@ -321,8 +321,9 @@ int siali_page_login(request_rec *r, siali_req_t *req)
                          auth_form(r, req, 0, &st, NULL, next, NULL));
     case SL_EDENIED:
         /* the line fail2ban's filter matches (conf/fail2ban) */
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40004: failed login for %s",
-                      in.login);
+        /* not what was typed: a password typed into the login field would
+         * be written to the log */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40004: failed login");
         st.form_error = err.message;
         return send_page(r, req, HTTP_BAD_REQUEST, "Log in",
                          auth_form(r, req, 0, &st, NULL, next, NULL));
@@ -360,7 +361,7 @@ int siali_page_logout(request_rec *r, siali_req_t *req)
         /* the session must end on the server, not only in this browser */
         return unavailable(r, req);
     }
-    if (req->user) {
+    if (req->user && req->session) {
         /* recorded after the session ended: a lost event is only a line less */
         sl_audit_record(siali_db_source(r, req), SL_EVENT_LOGOUT, req->user->id,
                         req->user->id, NULL, NULL, r->pool);

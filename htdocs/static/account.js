@@ -101,10 +101,9 @@ function patSection(settings) {
     fresh, status, table, empty);
 }
 
-// Whether the organization still takes the legacy token, with the way to
-// change it (every member may: the community edition has no roles).
 // The member's own recent security events (the audit log, newest first):
-// what happened to the account, when, and from which address.
+// what happened to the account, when, and from which address (the server
+// gives the address only of what the member did themselves).
 const EVENT_TEXT = {
   signup: 'Account created', login: 'Signed in', login_failed: 'Failed sign-in',
   logout: 'Signed out', password_changed: 'Password changed',
@@ -130,6 +129,8 @@ function activitySection() {
   return section;
 }
 
+// Whether the organization still takes the legacy token, with the way to
+// change it (every member may: the community edition has no roles).
 function legacyNote(settings) {
   if (!settings) return null;
   const on = settings.legacy_api_tokens_enabled;

@@ -744,7 +744,10 @@ static sl_kind_e apply_role(sl_db_t *db, const sl_org_t *org, const sl_user_t *u
         args[1] = "manual";
         args[2] = org->owner_id;
         if (org->owner_id
-            && (k = sl_db_exec(db, p, "siali_user_set_role", NULL, 3, args, err)) != SL_OK) {
+            && ((k = sl_db_exec(db, p, "siali_user_set_role", NULL, 3, args, err)) != SL_OK
+                || (k = sl_audit_add(db, SL_EVENT_ROLE_CHANGED, NULL, org->owner_id,
+                                     "{\"from\":\"OW\",\"to\":\"AD\",\"transfer\":true}",
+                                     err, p)) != SL_OK)) {
             return k;
         }
     }

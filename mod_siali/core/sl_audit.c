@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include <apr_atomic.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "sl_audit.h"
@@ -176,12 +177,18 @@ int sl_audit_parse_date(const char *s, int is_end, apr_int64_t *out)
     const char *end;
     int day_only;
 
-    if (!s) {
+    struct tm back;
+    time_t t;
+
+    /* the shape exactly (strptime alone skips spaces, takes "2026-1-2") */
+    if (!s || strlen(s) < 10 || !apr_isdigit(s[0]) || s[4] != '-' || s[7] != '-'
+        || !apr_isdigit(s[5]) || !apr_isdigit(s[6]) || !apr_isdigit(s[8])
+        || !apr_isdigit(s[9])) {
         return 0;
     }
     memset(&tm, 0, sizeof(tm));
     end = strptime(s, "%Y-%m-%d", &tm);
-    if (!end || tm.tm_year < 70 || tm.tm_year > 1100) {
+    if (!end || end != s + 10 || tm.tm_year < 70 || tm.tm_year > 1100) {
         return 0;
     }
     day_only = !*end;
@@ -200,7 +207,16 @@ int sl_audit_parse_date(const char *s, int is_end, apr_int64_t *out)
             return 0;
         }
     }
-    *out = (apr_int64_t)timegm(&tm) + (is_end ? (day_only ? 86400 : 1) : 0);
+    /* a date that does not exist (2026-02-30, 10:00:61) comes back as
+     * another one */
+    back = tm;
+    t = timegm(&back);
+    gmtime_r(&t, &back);
+    if (back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon || back.tm_sec != tm.tm_sec
+        || back.tm_min != tm.tm_min || back.tm_hour != tm.tm_hour) {
+        return 0;
+    }
+    *out = (apr_int64_t)t + (is_end ? (day_only ? 86400 : 1) : 0);
     return 1;
 }
 
@@ -233,10 +249,16 @@ static json_t *text_or_null(const char *v)
     return v && *v ? json_string(v) : json_null();
 }
 
-static json_t *item(const char **row, apr_pool_t *p)
+/* mine: the member reading their own events; who else acted on them (an
+ * administrator), from where and with what, is not theirs to read */
+static json_t *item(const char **row, const char *mine, apr_pool_t *p)
 {
     json_error_t je;
     json_t *detail = json_loads(row[9] && *row[9] ? row[9] : "{}", 0, &je);
+
+    if (mine && (!row[3] || strcmp(row[3], mine))) {
+        row[3] = row[4] = row[7] = row[8] = NULL;
+    }
 
     return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:o}",
                      "id", (json_int_t)apr_atoi64(row[0]),
@@ -271,14 +293,26 @@ static sl_kind_e list_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *
     args[10] = args[11] = args[12] = args[13] = args[9];
     args[14] = sl_i64(q->page_size, p);
     args[15] = sl_i64((q->page - 1) * q->page_size, p);
-    if ((k = sl_db_select(db, p, "siali_audit_total", &total, 0, NULL, err)) != SL_OK
-        || (k = sl_db_select(db, p, "siali_audit_count", &filtered, 14, args, err)) != SL_OK
-        || (k = sl_db_select(db, p, "siali_audit_page", &rows, 16, args, err)) != SL_OK) {
+    if (q->subject_only) {
+        /* one member's own: through the subject's index, and the whole
+         * log's size is not theirs either */
+        const char *margs[3] = { q->subject_only, args[14], args[15] };
+        if ((k = sl_db_select(db, p, "siali_audit_mine_count", &filtered, 1, margs, err))
+            != SL_OK
+            || (k = sl_db_select(db, p, "siali_audit_mine", &rows, 3, margs, err)) != SL_OK) {
+            return k;
+        }
+        total = filtered;
+    }
+    else if ((k = sl_db_select(db, p, "siali_audit_total", &total, 0, NULL, err)) != SL_OK
+             || (k = sl_db_select(db, p, "siali_audit_count", &filtered, 14, args, err))
+                != SL_OK
+             || (k = sl_db_select(db, p, "siali_audit_page", &rows, 16, args, err)) != SL_OK) {
         return k;
     }
     data = json_array();
     for (i = 0; i < rows.rows->nelts; i++) {
-        json_array_append_new(data, item(SL_ROW(&rows, i), p));
+        json_array_append_new(data, item(SL_ROW(&rows, i), q->subject_only, p));
     }
     *b->out = json_pack("{s:o, s:I, s:I}", "data", data,
                         "recordsTotal", (json_int_t)apr_atoi64(SL_ROW(&total, 0)[0]),

@@ -55,8 +55,9 @@ sl_kind_e sl_audit_record(sl_conn_src_t *src, sl_event_e ev, const char *actor_i
                           const char *subject_id, const char *detail, sl_err_t *err,
                           apr_pool_t *p);
 
-/* How long events are kept (SialiAuditRetention, seconds); set once at
- * start by the glue or the CLI. 0: forever. */
+/* How long events are kept (SialiAuditRetention, seconds); set once per
+ * child by the glue (the main server's: one retention per process). 0
+ * (Off): forever. */
 void sl_audit_set_retention(apr_int64_t seconds);
 
 /* Deletes events older than before, at most batch of them (the oldest):

@@ -28,7 +28,7 @@ typedef struct {
     apr_interval_time_t db_wait;   /* a unit of work's budget (sl_conn) */
     apr_interval_time_t hash_wait; /* longest wait for a hashing slot */
     apr_interval_time_t auth_cache; /* caller cache's entry life, 0 off */
-    apr_int64_t audit_retention;   /* seconds the audit log keeps, 0 forever */
+    apr_interval_time_t audit_retention; /* how long the audit log keeps, 0 forever */
     const char *start_username;    /* the account created at start, or NULL */
     const char *start_password;
     const char *start_token;       /* its API token, NULL: generated */
@@ -82,8 +82,9 @@ typedef struct {
     X(AUTH_CACHE, "SialiAuthCache", CACHE, auth_cache, auth_cache, 0, 3600, "30s", \
       "how long a child may keep who a token or session is between the changes " \
       "it hears of (Off, or e.g. 30s)") \
-    X(AUDIT_RETENTION, "SialiAuditRetention", SECONDS, audit_retention, audit_retention, \
-      0, 0, "90d", "how long the audit log keeps security events, e.g. 90d (0: forever)") \
+    X(AUDIT_RETENTION, "SialiAuditRetention", CACHE, audit_retention, audit_retention, \
+      0, 315360000, "90d", "how long the audit log keeps security events: a duration such " \
+      "as 90d, or Off (kept forever)") \
     X(DB_WAIT, "SialiDatabaseWait", USEC, db_wait, db_wait, 0, 600, "3s", \
       "longest wait of a request for the database (a pooled connection, the SQLite " \
       "writer, retries of busy work) before 503, e.g. 3s") \

@@ -326,7 +326,9 @@ static const char *const v10[] = {
 
 /* v11. The audit log (sl_audit.h): no foreign keys, so that deleting a
  * user keeps what happened to them (their email is copied in). Indexes for
- * the newest first, per user, and the retention's purge. */
+ * the newest first and the retention's purge (created_at), a member's own
+ * events (subject_id), and an actor's on PostgreSQL (SQLite does not use
+ * it under the list's optional filters). */
 static const char *const v11[] = {
     "CREATE TABLE audit_log (id @ID@, created_at BIGINT NOT NULL, event TEXT NOT NULL, "
     "actor_id BIGINT, actor_email TEXT, subject_id BIGINT, subject_email TEXT, "

@@ -380,6 +380,12 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE created_at < " N
       " ORDER BY created_at LIMIT " N ")" },
     { "siali_audit_total", "SELECT count(*) FROM audit_log" },
+    { "siali_audit_mine_count", "SELECT count(*) FROM audit_log WHERE subject_id = " N },
+    { "siali_audit_mine",
+      "SELECT a.id, a.created_at, a.event, a.actor_id, a.actor_email, a.subject_id, "
+      "a.subject_email, a.address, a.user_agent, a.detail FROM audit_log a "
+      "WHERE a.subject_id = " N " ORDER BY a.created_at DESC, a.id DESC LIMIT " N
+      " OFFSET " N },
     { "siali_audit_count", "SELECT count(*) FROM audit_log a" AUDIT_FILTER },
     { "siali_audit_page",
       "SELECT a.id, a.created_at, a.event, a.actor_id, a.actor_email, a.subject_id, "

@@ -253,7 +253,7 @@ static sl_kind_e sso_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p
             return k;
         }
         if (n == 1 && strcmp(u->role, code)) {
-            if ((k = sl_audit_add(db, SL_EVENT_ROLE_CHANGED, u->id, u->id, apr_psprintf(
+            if ((k = sl_audit_add(db, SL_EVENT_ROLE_CHANGED, "0", u->id, apr_psprintf(
                      p, "{\"from\":\"%s\",\"to\":\"%s\",\"source\":\"sso\"}", u->role,
                      code), err, p)) != SL_OK) {
                 return k;

@@ -130,11 +130,25 @@ def test_siali_920_02_filters_pages_and_who_may_read(httpd_factory):
     assert events(h, tok, start_date=today, end_date=today)["recordsFiltered"] == 5
     assert events(h, tok, end_date="2001-01-01")["recordsFiltered"] == 0
     assert events(h, tok, start_date="2999-01-01T00:00:00Z")["recordsFiltered"] == 0
+    # a transfer of ownership: both sides of it; and what the member reads of
+    # an event an administrator caused is not the administrator's details
+    assert tok.patch(h.url + ORG + "/memberships", json={"user_id": me, "role": "OW"},
+                     headers={"User-Agent": "admin-browser/9"}).status_code == 200
+    changes = events(h, tok, event="role_changed")["data"]
+    assert sorted((c["subject_email"], c["detail"]["to"]) for c in changes) == [
+        ("annie@example.com", "OW"), ("owner@example.com", "AD")]
+    mine = an.get(h.url + "/api/current-user/activity").json()
+    e = mine["data"][0]
+    assert e["event"] == "role_changed" and e["detail"] == {"from": "AN", "to": "OW"}
+    assert e["user_id"] is None and e["user_email"] is None
+    assert e["ip"] == "" and e["user_agent"] == ""
+    assert mine["recordsTotal"] == mine["recordsFiltered"] == 5
+    # (annie owns it now; the old owner, an administrator, still reads the log)
     page = tok.get(h.url + LOGS, params={"page": 2, "page_size": 2}).json()
-    assert len(page["data"]) == 2 and page["recordsTotal"] == 5
+    assert len(page["data"]) == 2 and page["recordsTotal"] == 7
     assert page["data"][0]["event"] == "login_failed"     # newest first
     for bad in ({"event": "nap"}, {"start_date": "yesterday"}, {"page_size": 0},
-                {"page": "x"}, {"end_date": "2020-13-01"}):
+                {"page": "x"}, {"end_date": "2020-13-01"}, {"start_date": "2026-02-30"}):
         r = tok.get(h.url + LOGS, params=bad)
         assert r.status_code == 400 and "detail" in r.json(), (bad, r.text)
 
@@ -167,6 +181,14 @@ def test_siali_920_03_retention_purges_in_batches(httpd_factory):
     assert old_left() == 0
     # younger than the retention: kept
     assert h.sql("SELECT count(*) FROM audit_log WHERE event = 'logout'")[0][0] == 1
+    # Off: kept forever
+    h2 = httpd_factory(directives="SialiAuditRetention Off\n").start()
+    h2.stop()
+    h2.sql_many([("INSERT INTO audit_log (created_at, event, address, user_agent, detail) "
+                  "VALUES (?, 'login', '', '', '{}')", (old,))])
+    h2.start()
+    requests.post(h2.url + "/user/login/", data={"email": "x@example.com", "password": "y"})
+    assert h2.sql("SELECT count(*) FROM audit_log WHERE created_at = ?", old)[0][0] == 1
 
 
 def test_siali_920_04_many_actions_at_once(httpd_factory):

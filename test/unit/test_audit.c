@@ -44,6 +44,12 @@ START_TEST(test_audit_dates)
     ck_assert(!sl_audit_parse_date("2026-12-01 10:30", 0, &t));
     ck_assert(!sl_audit_parse_date("2026-12-01T10:30:15+02:00", 0, &t));
     ck_assert(!sl_audit_parse_date("1960-01-01", 0, &t));
+    /* dates that do not exist, and loose shapes */
+    ck_assert(!sl_audit_parse_date("2026-02-30", 0, &t));
+    ck_assert(!sl_audit_parse_date("2026-1-2", 0, &t));
+    ck_assert(!sl_audit_parse_date(" 2026-12-01", 0, &t));
+    ck_assert(!sl_audit_parse_date("2026-12-01T10:00:61", 0, &t));
+    ck_assert(!sl_audit_parse_date("2026-12-01T25:00", 0, &t));
     ck_assert(!sl_audit_parse_date(NULL, 0, &t));
 }
 END_TEST
