@@ -361,11 +361,6 @@ int siali_page_logout(request_rec *r, siali_req_t *req)
         /* the session must end on the server, not only in this browser */
         return unavailable(r, req);
     }
-    if (req->user && req->session) {
-        /* recorded after the session ended: a lost event is only a line less */
-        sl_audit_record(siali_db_source(r, req), SL_EVENT_LOGOUT, req->user->id,
-                        req->user->id, NULL, NULL, r->pool);
-    }
     siali_http_set_session_cookie(r, req->prefix, NULL, 0);
     return siali_http_redirect(r, apr_pstrcat(r->pool, req->prefix, "/user/login/", NULL));
 }

@@ -1,3 +1,4 @@
+#include <string.h>
 #include <apr_strings.h>
 
 #include "sl_audit.h"
@@ -85,12 +86,16 @@ static sl_kind_e default_role_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
 {
     default_role_t *b = baton;
     const char *args[2] = { b->role, b->org_id };
+    sl_org_t *org;
     sl_kind_e k;
     int n = 0;
 
-    if ((k = sl_org_lock(db, err, p)) != SL_OK
+    if ((k = sl_org_lock(db, err, p)) != SL_OK || (k = sl_org_get(db, &org, err, p)) != SL_OK
         || (k = sl_db_exec(db, p, "siali_org_set_default_role", &n, 2, args, err)) != SL_OK) {
         return k;
+    }
+    if (n == 1 && org->default_role && !strcmp(org->default_role, b->role)) {
+        return SL_OK;   /* the same: nothing to record */
     }
     if (n != 1) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, "No such organization.");

@@ -155,12 +155,15 @@ static sl_kind_e settings_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool
 {
     settings_t *b = baton;
     sl_org_tokens_t o;
+    json_t *before;
     sl_kind_e k;
 
     if ((k = sl_org_tokens_get(db, b->org_id, &o, err, p)) != SL_OK) {
         return k;
     }
     if (b->body) {
+        /* what it was, so that a save that changes nothing records nothing */
+        b->out = sl_json_pool(b->policy ? policy_json(&o, b->cfg) : settings_json(&o), p);
         k = b->policy ? read_policy(b->body, &o, b->cfg, err, p)
                       : read_settings(b->body, &o, err, p);
         if (k == SL_OK) {
@@ -171,8 +174,9 @@ static sl_kind_e settings_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool
             return k;
         }
     }
+    before = b->out;
     b->out = sl_json_pool(b->policy ? policy_json(&o, b->cfg) : settings_json(&o), p);
-    if (b->body) {
+    if (b->body && !json_equal(before, b->out)) {
         /* the settings as they are now: no secret among them */
         char *text = json_dumps(b->out, JSON_COMPACT);
         const char *detail = apr_pstrdup(p, text ? text : "{}");

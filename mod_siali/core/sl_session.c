@@ -3,6 +3,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "sl_audit.h"
 #include "sl_authcache.h"
 #include "sl_log.h"
 #include "sl_secret.h"
@@ -174,9 +175,20 @@ sl_kind_e sl_session_end(sl_db_t *db, const char *cookie, sl_err_t *err, apr_poo
     return sl_db_exec(db, p, "siali_session_delete", NULL, 1, &hash, err);
 }
 
+/* logout: the event only when a session ended here (the same cookie sent
+ * twice at once ends one session, once); the session is the caller's, who
+ * the source names */
 static sl_kind_e delete_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
-    return sl_session_end(db, baton, err, p);
+    const char *hash = sl_secret_sha256_hex(baton, p);
+    const char *who = db->src ? db->src->actor_id : NULL;
+    int n = 0;
+    sl_kind_e k = sl_db_exec(db, p, "siali_session_delete", &n, 1, &hash, err);
+
+    if (k != SL_OK || n != 1 || !who) {
+        return k;
+    }
+    return sl_audit_add(db, SL_EVENT_LOGOUT, who, who, NULL, err, p);
 }
 
 sl_kind_e sl_session_delete(sl_conn_src_t *src, const char *cookie, sl_err_t *err,

@@ -25,6 +25,7 @@ sl_kind_e sl_session_lookup(sl_conn_src_t *src, sl_user_t **user, const char *co
 /* Inside a unit / as a unit: ends one session (a malformed cookie is no
  * session: nothing to do). */
 sl_kind_e sl_session_end(sl_db_t *db, const char *cookie, sl_err_t *err, apr_pool_t *p);
+/* (logout: with the caller's logout event, when a session ended) */
 sl_kind_e sl_session_delete(sl_conn_src_t *src, const char *cookie, sl_err_t *err,
                             apr_pool_t *p);
 

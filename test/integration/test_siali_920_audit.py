@@ -72,6 +72,13 @@ def test_siali_920_01_every_action_has_its_event(httpd_factory):
     assert tok.delete(h.url + "/api/users/%d" % ann).status_code == 204
     assert s.post(h.url + "/logout/", headers={"Origin": h.url},
                   allow_redirects=False).status_code == 302
+    # saving what is already there changes nothing, and records nothing
+    assert tok.patch(h.url + "/api/session-policy/", json={"max_session_age": 20000}) \
+        .status_code == 200
+    assert tok.patch(h.url + ORG + "/set-default-role", json={"default_role": "RE"}) \
+        .status_code == 200
+    # a logout without a session (a token) ends nothing: no event
+    assert tok.post(h.url + "/logout/", allow_redirects=False).status_code == 302
 
     got = events(h, tok)
     names = collections.Counter(e["event"] for e in got["data"])
@@ -230,3 +237,14 @@ def test_siali_920_04_many_actions_at_once(httpd_factory):
                 "GROUP BY subject_email")
     assert sorted(r[0] for r in per) == sorted(emails) and all(r[1] == 1 for r in per)
     assert log_events(h) == names
+    # one session logged out from eight clients at once: one logout
+    s, _ = h.signup("leaver@example.com")
+    cookie = s.cookies.get("siali_session")
+
+    def logout(_):
+        return requests.post(h.url + "/logout/", cookies={"siali_session": cookie},
+                             headers={"Origin": h.url}, allow_redirects=False).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(logout, range(8))) == {302}
+    assert h.sql("SELECT count(*) FROM audit_log WHERE event = 'logout'")[0][0] == 1
