@@ -762,19 +762,12 @@ static sl_kind_e apply_role(sl_db_t *db, const sl_org_t *org, const sl_user_t *u
 static sl_kind_e audit_role(sl_db_t *db, const sl_user_t *u, const sl_user_patch_t *pa,
                             sl_err_t *err, apr_pool_t *p)
 {
-    json_t *j;
-    char *text;
-    const char *detail;
-
     if (!strcmp(pa->role, "DI") || !strcmp(pa->role, u->role ? u->role : "")) {
         return SL_OK;
     }
-    j = json_pack("{s:s, s:s}", "from", u->role ? u->role : "", "to", pa->role);
-    text = json_dumps(j, JSON_COMPACT);
-    detail = apr_pstrdup(p, text);
-    free(text);
-    json_decref(j);
-    return sl_audit_add(db, SL_EVENT_ROLE_CHANGED, NULL, u->id, detail, err, p);
+    return sl_audit_add(db, SL_EVENT_ROLE_CHANGED, NULL, u->id, sl_json_dump(sl_json_pool(
+        json_pack("{s:s, s:s}", "from", u->role ? u->role : "", "to", pa->role), p), p),
+        err, p);
 }
 
 static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)

@@ -178,12 +178,9 @@ static sl_kind_e settings_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool
     b->out = sl_json_pool(b->policy ? policy_json(&o, b->cfg) : settings_json(&o), p);
     if (b->body && !json_equal(before, b->out)) {
         /* the settings as they are now: no secret among them */
-        char *text = json_dumps(b->out, JSON_COMPACT);
-        const char *detail = apr_pstrdup(p, text ? text : "{}");
-        free(text);
         return sl_audit_add(db, b->policy ? SL_EVENT_SESSION_POLICY_CHANGED
                                           : SL_EVENT_TOKEN_SETTINGS_CHANGED,
-                            NULL, NULL, detail, err, p);
+                            NULL, NULL, sl_json_dump(b->out, p), err, p);
     }
     return SL_OK;
 }

@@ -143,6 +143,7 @@ typedef struct {
     const sl_sso_in_t *in;
     sl_sso_out_t *out;
     const sl_config_t *cfg;
+    const char *email;          /* in->login, checked and normalised once */
 } sso_t;
 
 /* The role the groups give (SialiRoles On and maps configured): 1 with
@@ -172,7 +173,7 @@ static int groups_role(const sso_t *b, const sl_org_t *org, const char **code,
 static sl_kind_e provision(sl_db_t *db, sso_t *b, const sl_org_t *org, sl_err_t *err,
                            apr_pool_t *p)
 {
-    const char *email = NULL, *code = NULL, *source = NULL;
+    const char *code = NULL, *source = NULL;
     sl_new_user_t nu;
 
     if (b->in->provision == SL_SSO_PROVISION_OFF) {
@@ -184,11 +185,8 @@ static sl_kind_e provision(sl_db_t *db, sso_t *b, const sl_org_t *org, sl_err_t 
                           "new accounts need an invitation link: ask an administrator "
                           "for one.");
     }
-    if (sl_validate_email(&email, b->in->login, strlen(b->in->login), NULL, p) != SL_OK) {
-        return sl_err_set(err, SL_EINVALID, NULL, BAD_EMAIL);
-    }
     memset(&nu, 0, sizeof(nu));
-    nu.email = email;
+    nu.email = b->email;
     /* signing in is only ever through the provider; a password can be set
      * with `siali reset_password` */
     nu.password_hash = SL_PASSWORD_UNUSABLE;
@@ -218,7 +216,7 @@ static sl_kind_e sso_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p
     /* by email only: a username is the member's own choice (and made from
      * any email's local part at signup), so a provider's bare name could
      * land in anybody's account */
-    k = sl_account_find(db, &u, b->in->login, err, p);
+    k = sl_account_find(db, &u, b->email, err, p);
     if (k == SL_OK) {
         /* the row locked, then read again: a deactivation that committed
          * meanwhile is seen here, and one that comes later waits for this
@@ -279,13 +277,12 @@ static sl_kind_e sso_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p
 sl_kind_e sl_sso_login(sl_conn_src_t *src, sl_sso_out_t *out, const sl_sso_in_t *in,
                        const sl_config_t *cfg, sl_err_t *err, apr_pool_t *p)
 {
-    sso_t b = { in, out, cfg };
-    const char *email;
+    sso_t b = { in, out, cfg, NULL };
     sl_kind_e k;
 
     memset(out, 0, sizeof(*out));
     if (!in->login || !strchr(in->login, '@')
-        || sl_validate_email(&email, in->login, strlen(in->login), NULL, p) != SL_OK) {
+        || sl_validate_email(&b.email, in->login, strlen(in->login), NULL, p) != SL_OK) {
         return sl_err_set(err, SL_EINVALID, NULL, BAD_EMAIL);
     }
     k = sl_conn_run(src, SL_CONN_WRITE, sso_unit, &b, err, p);

@@ -109,6 +109,15 @@ def sso(h, where, user, pw, next=None, session=None, headers=None):
     return s, r
 
 
+def owner_token(h):
+    """The first account, signed up now, as a session sending its API token."""
+    owner, _ = h.signup("owner@example.com")
+    tok = requests.Session()
+    tok.headers["Authorization"] = "Token " + owner.get(
+        h.url + "/api/current-user/token").json()["token"]
+    return tok
+
+
 def whoami(h, s):
     r = s.get(h.url + "/api/current-user/whoami")
     return r.json() if r.status_code == 200 else None
@@ -210,10 +219,7 @@ def test_siali_615_03_forged_identity_is_ignored(httpd_factory, ldap):
 @needs_slapd
 def test_siali_615_04_ldap_provisioning_and_groups(httpd_factory, ldap):
     h = make(httpd_factory, ldap, directives="SialiRoles On\n")
-    owner, _ = h.signup("owner@example.com")
-    tok = requests.Session()
-    tok.headers["Authorization"] = "Token " + owner.get(
-        h.url + "/api/current-user/token").json()["token"]
+    tok = owner_token(h)
     ldap.add_user("ann", PASSWORD, mail="ann@example.com")
     ldap.add_user("ben", PASSWORD, mail="ben@example.com")
     ldap.add_user("cid", PASSWORD, mail="cid@example.com")
@@ -362,10 +368,7 @@ def test_siali_615_09_deactivation_while_signing_in(httpd_factory, ldap):
     deactivation is acknowledged, no session of theirs works, whichever
     committed first (the member's row is locked and read again)."""
     h = make(httpd_factory, ldap, directives="SialiRoles On\n")
-    owner, _ = h.signup("owner@example.com")
-    tok = requests.Session()
-    tok.headers["Authorization"] = "Token " + owner.get(
-        h.url + "/api/current-user/token").json()["token"]
+    tok = owner_token(h)
     ldap.add_user("eve", PASSWORD, mail="eve@example.com")
     s, _ = sso(h, "ldap", "eve", PASSWORD)
     eve = whoami(h, s)["id"]
