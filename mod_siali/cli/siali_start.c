@@ -280,6 +280,9 @@ int siali_cli_start(siali_cli_t *cli, apr_pool_t *p)
          * RequestReadTimeout ends it */
         "StartServers 2\nServerLimit 8\nThreadsPerChild 64\nMaxRequestWorkers 512\n"
         "MinSpareThreads 64\nMaxSpareThreads 256\n"
+        /* apachectl graceful-stop (SIGWINCH) lets requests finish, within
+         * this; a plain stop can crash a child in httpd's event MPM */
+        "GracefulShutdownTimeout 10\n"
         "LoadModule reqtimeout_module ", mods, "/mod_reqtimeout.so\n"
         "RequestReadTimeout handshake=5 header=20-40,MinRate=500 body=20,MinRate=500\n"
         "TraceEnable off\n"
