@@ -24,6 +24,7 @@
 #include "mod_siali_projects.h"
 #include "mod_siali_sso.h"
 #include "mod_siali_tokens.h"
+#include "mod_siali_twofactor.h"
 #include "sl_audit.h"
 #include "sl_log.h"
 #include "sl_password.h"
@@ -70,6 +71,8 @@ static const siali_route_t routes[] = {
       "GET, HEAD, POST", OPEN },
     { "/user/login", M(GET) | M(POST), siali_page_login, R_PUBLIC | R_HTML | R_HASHES,
       "GET, HEAD, POST", OPEN },
+    { "/user/login/two-factor", M(GET) | M(POST), siali_page_two_factor, R_PUBLIC | R_HTML,
+      "GET, HEAD, POST", OPEN },
     { "/logout", M(GET) | M(POST), siali_page_logout, R_PUBLIC | R_HTML, "GET, HEAD, POST", OPEN },
     { "/sso/@", M(GET), siali_sso_login, R_PUBLIC | R_HTML | R_ANON, "GET, HEAD", OPEN },
     { "/people", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD", OPEN },
@@ -113,6 +116,14 @@ static const siali_route_t routes[] = {
       NEEDS(AUDIT, AUDIT, -1) },
     { "/api/current-user/activity", M(GET), siali_api_my_activity, R_USER, "GET, HEAD",
       OWN_ONLY },
+    { "/api/current-user/two-factor", M(GET), siali_api_two_factor, R_USER, "GET, HEAD",
+      OWN_ONLY },
+    { "/api/current-user/two-factor/setup", M(POST), siali_api_two_factor_setup, R_USER,
+      "POST", OWN_ONLY },
+    { "/api/current-user/two-factor/enable", M(POST), siali_api_two_factor_enable, R_USER,
+      "POST", OWN_ONLY },
+    { "/api/current-user/two-factor/disable", M(POST), siali_api_two_factor_disable,
+      R_USER, "POST", OWN_ONLY },
     { NULL, 0, NULL, 0, NULL, OPEN }
 };
 

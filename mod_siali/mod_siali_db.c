@@ -33,6 +33,7 @@
 #include "sl_session.h"
 #include "sl_sql.h"
 #include "sl_throttle.h"
+#include "sl_twofactor.h"
 #include "sl_validate.h"
 
 #define DBD_DEFAULT_MAX 10      /* mod_dbd's DEFAULT_NMAX (threaded MPMs) */
@@ -200,6 +201,7 @@ static const char *prepare_one(apr_pool_t *pconf, apr_pool_t *p, const db_scope_
         w = c->core.auth_window > w ? c->core.auth_window : w;
         sl_session_purge(db, &c->core, ptemp);
         sl_throttle_purge(db, sl_now() - 86400 - w, ptemp);
+        sl_2fa_purge(db, ptemp);
         /* the audit log's events past SialiAuditRetention, in batches (each
          * its own statement: the writer is never held long); the children
          * then purge a batch now and then as they write (sl_audit_add) */

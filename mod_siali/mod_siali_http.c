@@ -233,9 +233,14 @@ int siali_http_is_tls(request_rec *r)
 void siali_http_set_session_cookie(request_rec *r, const char *prefix,
                                    const char *value, apr_int64_t max_age)
 {
-    const char *path = prefix && *prefix ? prefix : "/";
+    siali_http_set_cookie(r, SIALI_COOKIE, prefix && *prefix ? prefix : "/", value, max_age);
+}
+
+void siali_http_set_cookie(request_rec *r, const char *name, const char *path,
+                           const char *value, apr_int64_t max_age)
+{
     const char *c = apr_psprintf(r->pool, "%s=%s; Path=%s; HttpOnly; SameSite=Lax%s%s",
-                                 SIALI_COOKIE, value ? value : "", path,
+                                 name, value ? value : "", path,
                                  siali_http_is_tls(r) ? "; Secure" : "",
                                  !value ? "; Max-Age=0"
                                  : max_age > 0 ? apr_psprintf(r->pool, "; Max-Age=%"
@@ -246,9 +251,14 @@ void siali_http_set_session_cookie(request_rec *r, const char *prefix,
 
 const char *siali_http_session_cookie(request_rec *r)
 {
+    return siali_http_cookie(r, SIALI_COOKIE);
+}
+
+const char *siali_http_cookie(request_rec *r, const char *name)
+{
     const char *v = NULL;
 
-    if (ap_cookie_read(r, SIALI_COOKIE, &v, 0) != APR_SUCCESS) {
+    if (ap_cookie_read(r, name, &v, 0) != APR_SUCCESS) {
         return NULL;
     }
     return v;

@@ -56,6 +56,10 @@ int siali_http_redirect(request_rec *r, const char *location);
 void siali_http_set_session_cookie(request_rec *r, const char *prefix,
                                    const char *value, apr_int64_t max_age);
 const char *siali_http_session_cookie(request_rec *r);
+/* Any cookie of ours, with the same attributes. */
+void siali_http_set_cookie(request_rec *r, const char *name, const char *path,
+                           const char *value, apr_int64_t max_age);
+const char *siali_http_cookie(request_rec *r, const char *name);
 
 
 /* An invite token in the query (GET /user/signup/?token=...) never reaches

@@ -8,6 +8,7 @@
 #include "mod_siali_db.h"
 #include "mod_siali_http.h"
 #include "mod_siali_pages.h"
+#include "mod_siali_twofactor.h"
 #include "sl_audit.h"
 #include "sl_auth.h"
 #include "sl_org.h"
@@ -46,6 +47,17 @@ static int send_page(request_rec *r, siali_req_t *req, int status,
         ap_rputs(html, r);
     }
     return OK;
+}
+
+int siali_page_send(request_rec *r, siali_req_t *req, int status, const char *title,
+                    const char *body)
+{
+    return send_page(r, req, status, title, body);
+}
+
+const char *siali_page_esc(request_rec *r, const char *s)
+{
+    return esc(r, s);
 }
 
 int siali_page_error(request_rec *r, siali_req_t *req, int status,
@@ -306,13 +318,16 @@ int siali_page_login(request_rec *r, siali_req_t *req)
     in.address = r->useragent_ip;
     in.old_cookie = siali_http_session_cookie(r);
     persist = apr_table_get(form, "persist_session");
+    in.persist = persist && strcmp(persist, "0") && strcasecmp(persist, "false");
     k = sl_auth_login(siali_db_source(r, req), &out, &in, &req->conf->core, &err, r->pool);
     switch (k) {
     case SL_OK:
+        if (out.pending) {
+            /* the password was right; the code comes next (mod_siali_twofactor.c) */
+            return siali_2fa_page_begin(r, req, out.pending, next);
+        }
         siali_http_set_session_cookie(r, req->prefix, out.cookie,
-                                      persist && strcmp(persist, "0")
-                                      && strcasecmp(persist, "false")
-                                      ? req->conf->core.session_max_age : 0);
+                                      in.persist ? req->conf->core.session_max_age : 0);
         return siali_http_redirect(r, siali_page_after_login(r, req, next));
     case SL_EINVALID:
         st.email_error = out.login_error;

@@ -13,6 +13,12 @@ int siali_page_app(request_rec *r, siali_req_t *req);
  * app at the mount. */
 const char *siali_page_after_login(request_rec *r, siali_req_t *req, const char *next);
 
+/* A page in the site's frame (escaped title, body as given), with the
+ * pages' headers; and the escaping every value in a body needs. */
+int siali_page_send(request_rec *r, siali_req_t *req, int status, const char *title,
+                    const char *body);
+const char *siali_page_esc(request_rec *r, const char *s);
+
 /* An HTML error page (403 signup restricted, 404, 405, 413, 503). */
 int siali_page_error(request_rec *r, siali_req_t *req, int status,
                      const char *title, const char *message);

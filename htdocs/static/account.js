@@ -1,7 +1,7 @@
 // Account & Settings: names and phone, avatar with preview and a check of
 // size and dimensions before upload (the server still decides), personal
-// access tokens, the legacy API token, the password, and the account's recent
-// security events.
+// access tokens, the legacy API token, the password, two-factor login, and
+// the account's recent security events.
 import { api, el, avatar, confirmDialog, copyText, toast, me, prefix, field, showErrors,
   statusLine, say, timeEl, exactTime, can } from './app.js';
 
@@ -101,6 +101,101 @@ function patSection(settings) {
     fresh, status, table, empty);
 }
 
+// Two-factor login: set up with an app (the QR code, or the key typed in),
+// confirmed with its first code; the recovery codes shown once; turned off
+// with the password and a code. The server checks everything again.
+function twoFactorSection() {
+  const status = statusLine('tfa-status');
+  const body = el('div', { id: 'tfa-body' });
+  const section = el('section', { class: 'panel', 'aria-labelledby': 'h-tfa', id: 'tfa-section' },
+    el('h2', { id: 'h-tfa' }, 'Two-factor login'), body, status);
+
+  function codesList(codes) {
+    return el('div', { class: 'fresh', id: 'tfa-codes' },
+      el('p', { class: 'notice', id: 'tfa-codes-once' }, 'Your recovery codes: each logs you in '
+        + 'once without the app. Keep them somewhere safe; they will not be shown again.'),
+      el('ol', { class: 'recovery-codes', 'aria-describedby': 'tfa-codes-once' },
+        codes.map((c) => el('li', {}, el('code', {}, c)))));
+  }
+
+  function showOff() {
+    const start = el('button', { type: 'button', id: 'tfa-start' }, 'Set up two-factor login');
+    start.addEventListener('click', async () => {
+      start.disabled = true;
+      try {
+        showSetup(await api('/api/current-user/two-factor/setup', { method: 'POST' }));
+      } catch (err) {
+        say(status, err.message, 'error');
+        start.disabled = false;
+      }
+    });
+    body.replaceChildren(el('p', { class: 'muted' }, 'Off. With it on, logging in also asks '
+      + 'for a code from an authenticator app on your phone.'), el('div', { class: 'actions start' },
+      start));
+  }
+
+  function showSetup(setup) {
+    const code = field('tfa-code', 'Code from the app', { type: 'text', inputmode: 'numeric',
+      autocomplete: 'one-time-code', maxlength: '6' });
+    const form = el('form', { id: 'tfa-enable-form', novalidate: true }, code.node,
+      el('button', { type: 'submit' }, 'Turn on'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        const r = await api('/api/current-user/two-factor/enable', { method: 'POST',
+          json: { code: code.input.value.trim() } });
+        await showOn(r.recovery_codes);
+        say(status, 'Two-factor login is on.', 'ok');
+      } catch (err) {
+        if (!showErrors({ code }, err)) say(status, err.message, 'error');
+      }
+    });
+    const qr = setup.qr_svg ? el('img', { class: 'qr', id: 'tfa-qr', width: '200', height: '200',
+      alt: 'QR code of the key for your authenticator app',
+      src: `data:image/svg+xml;base64,${btoa(setup.qr_svg)}` }) : null;
+    body.replaceChildren(
+      el('p', {}, 'Scan the QR code with an authenticator app, or type the key into it. Then '
+        + 'enter the 6-digit code it shows.'),
+      qr, el('p', {}, 'Key: ', el('code', { id: 'tfa-secret', class: 'mono' }, setup.secret)),
+      form);
+    code.input.focus();
+  }
+
+  async function showOn(freshCodes) {
+    const st = await api('/api/current-user/two-factor');
+    const parts = [el('p', { id: 'tfa-on' }, 'On. ', `${st.recovery_codes_left} recovery codes `
+      + 'left.')];
+    if (freshCodes) parts.push(codesList(freshCodes));
+    if (st.required) {
+      parts.push(el('p', { class: 'muted' }, 'This server requires two-factor login.'));
+    } else {
+      const pw = field('tfa-password', 'Password', { type: 'password',
+        autocomplete: 'current-password' });
+      const code = field('tfa-off-code', 'Code from the app, or a recovery code', { type: 'text',
+        autocomplete: 'one-time-code' });
+      const form = el('form', { id: 'tfa-disable-form', novalidate: true }, pw.node, code.node,
+        el('button', { type: 'submit', class: 'danger' }, 'Turn off'));
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        try {
+          await api('/api/current-user/two-factor/disable', { method: 'POST',
+            json: { password: pw.input.value, code: code.input.value.trim() } });
+          showOff();
+          say(status, 'Two-factor login is off.', 'ok');
+        } catch (err) {
+          if (!showErrors({ password: pw, code }, err)) say(status, err.message, 'error');
+        }
+      });
+      parts.push(form);
+    }
+    body.replaceChildren(...parts);
+  }
+
+  api('/api/current-user/two-factor').then((st) => (st.enabled ? showOn() : showOff()))
+    .catch((err) => say(status, err.message, 'error'));
+  return section;
+}
+
 // The member's own recent security events (the audit log, newest first):
 // what happened to the account, when, and from which address (the server
 // gives the address only of what the member did themselves).
@@ -110,7 +205,9 @@ const EVENT_TEXT = {
   password_reset: 'Password reset', token_reset: 'Legacy API token reset',
   pat_created: 'Access token created', pat_revoked: 'Access token revoked',
   member_deactivated: 'Deactivated', member_reactivated: 'Reactivated',
-  role_changed: 'Role changed',
+  role_changed: 'Role changed', '2fa_enabled': 'Two-factor login turned on',
+  '2fa_disabled': 'Two-factor login turned off', '2fa_failed': 'Wrong two-factor code',
+  reset_link_created: 'Reset link created', reset_link_used: 'Password set with a reset link',
 };
 
 function activitySection() {
@@ -309,6 +406,7 @@ async function main() {
         el('div', { class: 'actions' }, toggle, copy, reset)),
       el('section', { class: 'panel', 'aria-labelledby': 'h-password' },
         el('h2', { id: 'h-password' }, 'Change password'), pwForm),
+      twoFactorSection(),
       activitySection()));
 }
 

@@ -20,6 +20,7 @@
 #include "sl_password.h"
 #include "sl_pat.h"
 #include "sl_schema.h"
+#include "sl_twofactor.h"
 #include "sl_validate.h"
 
 static void log_stderr(void *baton, sl_log_level_e level, const char *file,
@@ -323,6 +324,37 @@ static int cmd_jwt(siali_cli_t *cli, apr_pool_t *p)
     return 0;
 }
 
+/* siali twofactor disable --username U: the way back for a member who lost
+ * the phone and the recovery codes (their next login asks for no code, or,
+ * with SialiRequireTwoFactor, sets up a new one) */
+static int cmd_twofactor(siali_cli_t *cli, apr_pool_t *p)
+{
+    sl_conn_src_t src;
+    sl_err_t err;
+    sl_db_t *db;
+    sl_user_t *u;
+
+    if (!cli->sub || strcmp(cli->sub, "disable") || !cli->username) {
+        fprintf(stderr, "usage: siali twofactor disable --username U\n");
+        return 2;
+    }
+    if (!(db = siali_cli_open_db(cli, p))) {
+        return 1;
+    }
+    sl_conn_single(&src, db, p);
+    if (find_user(&src, &u, cli->username, p) != SL_OK) {
+        fprintf(stderr, "siali: user %s doesn't exist\n", cli->username);
+        return 1;
+    }
+    if (sl_2fa_remove(&src, u->id, &err, p) != SL_OK) {
+        fprintf(stderr, "siali: %s: %s\n", u->email, err.message);
+        return 1;
+    }
+    siali_cli_keep_owner(cli, p);
+    printf("Two-factor login disabled for %s\n", u->email);
+    return 0;
+}
+
 static const char *need_value(int argc, const char *const *argv, int *i)
 {
     if (*i + 1 >= argc) {
@@ -371,6 +403,8 @@ static const command_t commands[] = {
       "prints a new personal access token of the account; or revokes all of them" },
     { "jwt", cmd_jwt, 0, "jwt rotate-secret",
       "a new key signs personal access tokens: every one made before is refused" },
+    { "twofactor", cmd_twofactor, O_USERNAME, "twofactor disable --username U",
+      "turns the account's two-factor login off (a lost phone and recovery codes)" },
     { NULL, NULL, 0, NULL, NULL }
 };
 
@@ -493,7 +527,7 @@ int main(int argc, const char *const *argv)
             }
         }
         else if (cmd && !cli.sub && a[0] != '-'
-                 && (cmd->run == cmd_token || cmd->run == cmd_jwt)) {
+                 && (cmd->run == cmd_token || cmd->run == cmd_jwt || cmd->run == cmd_twofactor)) {
             cli.sub = a;    /* their subcommand */
         }
         else {

@@ -845,10 +845,16 @@ static sl_kind_e patch_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t 
             return k;
         }
         /* deactivated: every session ends now (the token is refused while
-         * is_active is 0, and works again on reactivation) */
+         * is_active is 0, and works again on reactivation), and so do a
+         * login halfway through its second step and a reset link (neither
+         * comes back with a reactivation) */
         if (!pa->is_active
-            && (k = sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, &u->id, err))
-               != SL_OK) {
+            && ((k = sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, &u->id, err))
+                != SL_OK
+                || (k = sl_db_exec(db, p, "siali_pending_delete_user", NULL, 1, &u->id, err))
+                   != SL_OK
+                || (k = sl_db_exec(db, p, "siali_reset_delete_user", NULL, 1, &u->id, err))
+                   != SL_OK)) {
             return k;
         }
     }
@@ -869,7 +875,8 @@ static sl_kind_e delete_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
     static const char *const steps[] = {
         "siali_session_delete_user", "siali_user_delete_tokens",
         "siali_user_delete_memberships", "siali_user_search_delete",
-        "siali_avatar_delete_user", "siali_user_delete", NULL
+        "siali_avatar_delete_user", "siali_2fa_delete", "siali_recovery_delete",
+        "siali_pending_delete_user", "siali_reset_delete_user", "siali_user_delete", NULL
     };
     manage_t *b = baton;
     sl_user_t *u;

@@ -32,7 +32,12 @@
     X(INVITE_RESET, "invite_reset") \
     X(DEFAULT_ROLE_CHANGED, "default_role_changed") \
     X(SESSION_POLICY_CHANGED, "session_policy_changed") \
-    X(TOKEN_SETTINGS_CHANGED, "token_settings_changed")
+    X(TOKEN_SETTINGS_CHANGED, "token_settings_changed") \
+    X(TWOFACTOR_ENABLED, "2fa_enabled") \
+    X(TWOFACTOR_DISABLED, "2fa_disabled") \
+    X(TWOFACTOR_FAILED, "2fa_failed") \
+    X(RESET_LINK_CREATED, "reset_link_created") \
+    X(RESET_LINK_USED, "reset_link_used")
 
 #define SL_EVENT_ENUM(id, name) SL_EVENT_##id,
 typedef enum { SL_EVENTS(SL_EVENT_ENUM) SL_EVENT_COUNT } sl_event_e;

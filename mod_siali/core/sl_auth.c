@@ -15,6 +15,7 @@
 #include "sl_session.h"
 #include "sl_sql.h"
 #include "sl_throttle.h"
+#include "sl_twofactor.h"
 #include "sl_validate.h"
 
 #define RESTRICTED "Signup is restricted: ask for an invitation link"
@@ -377,7 +378,7 @@ static sl_kind_e login_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
 {
     login_t *b = baton;
     const char *args[3];
-    int n = 0;
+    int n = 0, on = 0;
     sl_kind_e k;
 
     /* the password checked between the units is still the account's, and
@@ -395,6 +396,21 @@ static sl_kind_e login_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
         b->changed = 1;
         return sl_err_set(err, SL_EDENIED, NULL,
                           "The email and password you entered don't match.");
+    }
+    if ((k = sl_2fa_is_on(db, b->user->id, &on, err, p)) != SL_OK) {
+        return k;
+    }
+    if (on || b->cfg->require_2fa) {
+        /* the password was right, but the failures before it stay counted
+         * until the second step is done: knowing the password must not
+         * reset what guessing it cost */
+        b->out->enrol = !on;
+        if ((k = sl_throttle_release(db, &b->key, err, p)) != SL_OK) {
+            return k;
+        }
+        return sl_2fa_pending_create(db, &b->out->pending, b->user->id,
+                                     b->upgrade ? b->upgrade : b->user->password, !on,
+                                     b->in->persist, err, p);
     }
     if ((k = sl_throttle_success(db, &b->key, err, p)) != SL_OK) {
         return k;

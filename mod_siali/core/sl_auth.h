@@ -56,17 +56,22 @@ typedef struct {
     apr_size_t password_len;
     const char *address;        /* the client's, for the throttle */
     const char *old_cookie;     /* this browser's session before: ended */
+    int persist;                /* a lasting session was asked for */
 } sl_login_in_t;
 
 typedef struct {
     const char *login_error;    /* SL_EINVALID: an empty field */
     const char *password_error;
     sl_user_t *user;            /* SL_OK */
-    const char *cookie;
+    const char *cookie;         /* the session; NULL when a second step is due */
+    const char *pending;        /* the pending login (sl_twofactor.h) instead */
+    int enrol;                  /* ... which must set up a second factor */
     apr_int64_t retry_after;    /* SL_ETHROTTLED: seconds */
 } sl_login_out_t;
 
-/* SL_OK: a new session (the old one of this browser ended); SL_EDENIED:
+/* SL_OK: a new session (the old one of this browser ended), or, for a
+ * member with two-factor login or on a server that requires it, a pending
+ * login (out->pending) and no session yet; SL_EDENIED:
  * wrong password, unknown or deactivated account, all alike (one hash
  * each); SL_ETHROTTLED before any hashing; SL_EINVALID: a field is empty.
  * A hash below today's cost is upgraded. */

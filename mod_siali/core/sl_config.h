@@ -29,6 +29,8 @@ typedef struct {
     apr_interval_time_t hash_wait; /* longest wait for a hashing slot */
     apr_interval_time_t auth_cache; /* caller cache's entry life, 0 off */
     apr_interval_time_t audit_retention; /* how long the audit log keeps, 0 forever */
+    int require_2fa;               /* SialiRequireTwoFactor (sl_twofactor.h) */
+    apr_int64_t reset_link_life;   /* seconds (sl_resetlink.h) */
     const char *start_username;    /* the account created at start, or NULL */
     const char *start_password;
     const char *start_token;       /* its API token, NULL: generated */
@@ -85,6 +87,10 @@ typedef struct {
     X(AUDIT_RETENTION, "SialiAuditRetention", CACHE, audit_retention, audit_retention, \
       0, 315360000, "90d", "how long the audit log keeps security events: a duration such " \
       "as 90d, or Off (kept forever)") \
+    X(REQUIRE_2FA, "SialiRequireTwoFactor", FLAG, require_2fa, require_2fa, 0, 1, "Off", \
+      "On: every member without two-factor login sets it up at their next login") \
+    X(RESET_LINK_LIFE, "SialiResetLinkLifetime", SECONDS, reset_link_life, reset_link_life, \
+      0, 0, "24h", "how long a password-reset link stays valid, e.g. 24h") \
     X(DB_WAIT, "SialiDatabaseWait", USEC, db_wait, db_wait, 0, 600, "3s", \
       "longest wait of a request for the database (a pooled connection, the SQLite " \
       "writer, retries of busy work) before 503, e.g. 3s") \

@@ -30,6 +30,12 @@ const sl_copy_table_t sl_copy_tables[] = {
     { "siali_keys", "name value created_at:n", "name" },
     { "audit_log", "id:n created_at:n event actor_id:n actor_email subject_id:n "
       "subject_email address user_agent detail", "id" },
+    { "user_totp", "user_id:n secret confirmed:n last_step:n created_at:n", "user_id" },
+    { "totp_recovery", "user_id:n code_hash used_at:n", NULL },
+    { "login_pending", "id_hash user_id:n password enrol:n persist:n created_at:n "
+      "expires_at:n", "id_hash" },
+    { "reset_links", "user_id:n token_hash created_at:n expires_at:n created_by:n",
+      "user_id" },
     { NULL, NULL, NULL }
 };
 

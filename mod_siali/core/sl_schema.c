@@ -340,8 +340,34 @@ static const char *const v11[] = {
     NULL
 };
 
+/* v12. Two-factor login (sl_twofactor.h): a member's TOTP secret (kept as
+ * base32: it must be read back to check a code, like every TOTP server;
+ * confirmed 0 while enrolment waits for its first code) and the last step
+ * a code was accepted for (a replay is refused); the recovery codes as
+ * SHA-256; the half-logged-in state between password and code, by the
+ * SHA-256 of its cookie. Reset links (sl_resetlink.h): one per member, by
+ * the SHA-256 of its token, so that a newer link retires the older. */
+static const char *const v12[] = {
+    "CREATE TABLE user_totp (user_id BIGINT PRIMARY KEY REFERENCES users (id) "
+    "ON DELETE CASCADE, secret TEXT NOT NULL, confirmed INTEGER NOT NULL, "
+    "last_step BIGINT NOT NULL, created_at BIGINT NOT NULL)",
+    "CREATE TABLE totp_recovery (user_id BIGINT NOT NULL REFERENCES users (id) "
+    "ON DELETE CASCADE, code_hash TEXT NOT NULL, used_at BIGINT, "
+    "PRIMARY KEY (user_id, code_hash))",
+    "CREATE TABLE login_pending (id_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL "
+    "REFERENCES users (id) ON DELETE CASCADE, password TEXT NOT NULL, "
+    "enrol INTEGER NOT NULL, persist INTEGER NOT NULL, created_at BIGINT NOT NULL, "
+    "expires_at BIGINT NOT NULL)",
+    "CREATE INDEX login_pending_expiry_idx ON login_pending (expires_at)",
+    "CREATE INDEX login_pending_user_idx ON login_pending (user_id)",
+    "CREATE TABLE reset_links (user_id BIGINT PRIMARY KEY REFERENCES users (id) "
+    "ON DELETE CASCADE, token_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, "
+    "expires_at BIGINT NOT NULL, created_by BIGINT)",
+    NULL
+};
+
 static const char *const *const migrations[] = { NULL, v1, v2, v3, v4, v5, v6, v7, v8, v9,
-                                                 v10, v11 };
+                                                 v10, v11, v12 };
 
 /* v4: every email and search document folded by the core's rule. Two
  * accounts whose emails differ only in case stay apart (the second keeps

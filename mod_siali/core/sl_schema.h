@@ -8,7 +8,7 @@
 
 #include "sl_db.h"
 
-#define SL_SCHEMA_VERSION 11
+#define SL_SCHEMA_VERSION 12
 
 /* Reads the version (0 for an empty database). */
 sl_kind_e sl_schema_version(sl_db_t *db, int *version, sl_err_t *err,

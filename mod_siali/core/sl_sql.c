@@ -488,6 +488,55 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     { "siali_throttle_clear",
       "DELETE FROM login_failures WHERE kind = %s AND subject = %s" },
 
+    /* two-factor login (sl_twofactor.c) */
+    { "siali_2fa_get",
+      "SELECT secret, confirmed, last_step FROM user_totp WHERE user_id = " N },
+    /* a new secret replaces one that waits for its first code, never a
+     * confirmed one */
+    { "siali_2fa_put",
+      "INSERT INTO user_totp (user_id, secret, confirmed, last_step, created_at) "
+      "VALUES (" N ", %s, 0, 0, " N ") ON CONFLICT (user_id) DO UPDATE SET "
+      "secret = excluded.secret, last_step = 0, created_at = excluded.created_at "
+      "WHERE user_totp.confirmed = 0" },
+    { "siali_2fa_confirm",
+      "UPDATE user_totp SET confirmed = 1, last_step = " N
+      " WHERE user_id = " N " AND secret = %s AND confirmed = 0" },
+    /* a step is accepted once: of two requests with one code, one wins */
+    { "siali_2fa_step",
+      "UPDATE user_totp SET last_step = " N " WHERE user_id = " N
+      " AND confirmed = 1 AND secret = %s AND last_step < " N },
+    { "siali_2fa_delete", "DELETE FROM user_totp WHERE user_id = " N },
+    { "siali_2fa_delete_if",
+      "DELETE FROM user_totp WHERE user_id = " N " AND secret = %s AND confirmed = 1" },
+    { "siali_recovery_insert",
+      "INSERT INTO totp_recovery (user_id, code_hash, used_at) VALUES (" N ", %s, NULL)" },
+    { "siali_recovery_use",
+      "UPDATE totp_recovery SET used_at = " N " WHERE user_id = " N
+      " AND code_hash = %s AND used_at IS NULL" },
+    { "siali_recovery_left",
+      "SELECT count(*) FROM totp_recovery WHERE user_id = " N " AND used_at IS NULL" },
+    { "siali_recovery_delete", "DELETE FROM totp_recovery WHERE user_id = " N },
+    { "siali_pending_insert",
+      "INSERT INTO login_pending (id_hash, user_id, password, enrol, persist, created_at, "
+      "expires_at) VALUES (%s, " N ", %s, " N ", " N ", " N ", " N ")" },
+    { "siali_pending_get",
+      "SELECT user_id, password, enrol, persist, expires_at FROM login_pending "
+      "WHERE id_hash = %s" },
+    { "siali_pending_delete", "DELETE FROM login_pending WHERE id_hash = %s" },
+    { "siali_pending_delete_user", "DELETE FROM login_pending WHERE user_id = " N },
+    { "siali_pending_purge", "DELETE FROM login_pending WHERE expires_at < " N },
+
+    /* reset links (sl_resetlink.c): one per member, the newest */
+    { "siali_reset_put",
+      "INSERT INTO reset_links (user_id, token_hash, created_at, expires_at, created_by) "
+      "VALUES (" N ", %s, " N ", " N ", " N ") ON CONFLICT (user_id) DO UPDATE SET "
+      "token_hash = excluded.token_hash, created_at = excluded.created_at, "
+      "expires_at = excluded.expires_at, created_by = excluded.created_by" },
+    { "siali_reset_get",
+      "SELECT user_id, expires_at FROM reset_links WHERE token_hash = %s" },
+    { "siali_reset_take", "DELETE FROM reset_links WHERE token_hash = %s" },
+    { "siali_reset_delete_user", "DELETE FROM reset_links WHERE user_id = " N },
+
     { NULL, NULL }
 };
 

@@ -48,7 +48,10 @@ static sl_kind_e check(sl_db_t *db, const sl_throttle_key_t *key, const sl_confi
     sl_kind_e k1, k2;
 
     *retry_after = 0;
-    k1 = one_check(db, KIND_ACCOUNT, key->account, cfg, allowed, now, retry_after, err, p);
+    k1 = one_check(db, KIND_ACCOUNT, key->account, cfg,
+                   key->account_max > 0 && key->account_max < allowed ? key->account_max
+                                                                      : allowed,
+                   now, retry_after, err, p);
     if (k1 != SL_OK && k1 != SL_ETHROTTLED) {
         return k1;   /* busy, stale, lost: the unit decides */
     }

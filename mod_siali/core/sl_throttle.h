@@ -12,6 +12,9 @@
 typedef struct {
     const char *account;
     const char *address;
+    int account_max;            /* failures the account may have in the window
+                                 * (0: SialiLoginThrottle's; a second factor's
+                                 * codes allow fewer) */
 } sl_throttle_key_t;
 
 /* Inside a write unit: counts this attempt for both subjects first, then

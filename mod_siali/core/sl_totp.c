@@ -122,13 +122,33 @@ int sl_totp_check(const char *raw, apr_size_t len, const char *code, apr_int64_t
     return 1;
 }
 
+/* URL-encoded with a space as %20: the label is a path, where '+' is a
+ * plus (apps show "Siali+Label" otherwise) */
+static const char *pct(const char *s, apr_pool_t *p)
+{
+    const char *e = apr_pescape_urlencoded(p, s);
+    char *out = apr_palloc(p, 3 * strlen(e) + 1), *o = out;
+
+    for (; *e; e++) {
+        if (*e == '+') {
+            memcpy(o, "%20", 3);
+            o += 3;
+        }
+        else {
+            *o++ = *e;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 const char *sl_totp_uri(const char *issuer, const char *account, const char *base32,
                         apr_pool_t *p)
 {
-    const char *is = apr_pescape_urlencoded(p, issuer);
+    const char *is = pct(issuer, p);
 
     return apr_psprintf(p, "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=SHA1"
-                        "&digits=%d&period=%d", is, apr_pescape_urlencoded(p, account),
+                        "&digits=%d&period=%d", is, pct(account, p),
                         base32, is, SL_TOTP_DIGITS, SL_TOTP_STEP);
 }
 

@@ -73,7 +73,7 @@ START_TEST(test_totp_secrets_and_uri)
     ck_assert(!sl_totp_decode(&back, &len, "not base32!", test_pool));
     ck_assert(!sl_totp_decode(&back, &len, "", test_pool));
     ck_assert_str_eq(sl_totp_uri("Siali Label", "ann@example.org", "ABC", test_pool),
-                     "otpauth://totp/Siali+Label:ann%40example.org?secret=ABC&issuer=Siali+Label"
+                     "otpauth://totp/Siali%20Label:ann%40example.org?secret=ABC&issuer=Siali%20Label"
                      "&algorithm=SHA1&digits=6&period=30");
 }
 END_TEST
