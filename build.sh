@@ -9,7 +9,7 @@ PKGS="chromium nodejs build-essential autoconf automake libtool pkg-config apach
   libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libjansson-dev libjwt-dev
   libargon2-dev libsqlite3-dev libpq-dev libunistring-dev libssl-dev check libsubunit-dev sqlite3
   python3-pytest python3-requests python3-pil python3-psycopg2 openssl wrk libgd-dev postgresql
-  slapd ldap-utils liboath-dev libqrencode-dev gdb"
+  slapd ldap-utils liboath-dev libqrencode-dev libcurl4-openssl-dev gdb"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -25,8 +25,10 @@
 #include "mod_siali_sso.h"
 #include "mod_siali_tokens.h"
 #include "mod_siali_twofactor.h"
+#include "mod_siali_reset.h"
 #include "sl_audit.h"
 #include "sl_log.h"
+#include "sl_mail.h"
 #include "sl_password.h"
 #include "sl_role.h"
 
@@ -73,6 +75,10 @@ static const siali_route_t routes[] = {
       "GET, HEAD, POST", OPEN },
     { "/user/login/two-factor", M(GET) | M(POST), siali_page_two_factor, R_PUBLIC | R_HTML,
       "GET, HEAD, POST", OPEN },
+    { "/user/reset-password", M(GET) | M(POST), siali_page_reset,
+      R_PUBLIC | R_HTML | R_HASHES, "GET, HEAD, POST", OPEN },
+    { "/user/forgot-password", M(GET) | M(POST), siali_page_forgot, R_PUBLIC | R_HTML,
+      "GET, HEAD, POST", OPEN },
     { "/logout", M(GET) | M(POST), siali_page_logout, R_PUBLIC | R_HTML, "GET, HEAD, POST", OPEN },
     { "/sso/@", M(GET), siali_sso_login, R_PUBLIC | R_HTML | R_ANON, "GET, HEAD", OPEN },
     { "/people", M(GET), siali_page_app, R_PUBLIC | R_HTML, "GET, HEAD", OPEN },
@@ -100,6 +106,8 @@ static const siali_route_t routes[] = {
     { "/api/projects/*/import", M(POST), siali_api_project_import, R_USER,
       "POST", NEEDS(PROJECTS, PROJECTS, -1) },
     { "/api/tasks/*/annotations", M(POST), siali_api_annotations, R_USER, "POST", OWN_ONLY },
+    { "/api/users/*/reset-link", M(POST), siali_api_reset_link, R_USER, "POST",
+      NEEDS(MANAGE, MANAGE, -1) },
     { "/api/users/*/avatar", M(POST) | M(DELETE), siali_api_avatar, R_USER,
       "POST, DELETE", NEEDS(MANAGE, MANAGE, 0) },
     { "/api/current-user/password", M(POST), siali_api_password, R_USER, "POST", OWN_ONLY },
@@ -438,6 +446,7 @@ static void siali_child_init(apr_pool_t *p, server_rec *s)
     siali_notify_child_init(p, s);
     siali_auth_child_init(p);
     siali_people_child_init(p, s);
+    sl_mail_init();     /* before any thread sends a mail */
     sl_audit_set_retention(apr_time_sec(siali_config_get(s)->core.audit_retention));
     /* argon2 takes m KiB (19 MiB by default) per hash. glibc raises its mmap
      * threshold after the first such block is freed, and the next ones come

@@ -331,14 +331,24 @@ void siali_http_redact_secrets(request_rec *r)
     }
 }
 
+/* 1 when uri ends in page or page + "/" */
+static int ends_in(const char *uri, apr_size_t n, const char *page)
+{
+    apr_size_t m = strlen(page);
+
+    return (n >= m && !strcmp(uri + n - m, page))
+           || (n >= m + 1 && uri[n - 1] == '/' && !strncmp(uri + n - m - 1, page, m));
+}
+
 int siali_http_redact_early(request_rec *r)
 {
     apr_size_t n = r->uri ? strlen(r->uri) : 0;
 
-    /* our signup page only (wherever it is mounted): other applications of
-     * this server keep their query strings as they are */
-    if (r->args && n >= 12 && (!strcmp(r->uri + n - 12, "/user/signup")
-                               || (n >= 13 && !strcmp(r->uri + n - 13, "/user/signup/")))) {
+    /* our pages whose URL holds a token only (wherever they are mounted):
+     * other applications of this server keep their query strings as they
+     * are */
+    if (r->args && (ends_in(r->uri, n, "/user/signup")
+                    || ends_in(r->uri, n, "/user/reset-password"))) {
         siali_http_redact_secrets(r);
     }
     return DECLINED;

@@ -171,6 +171,9 @@ static const char *auth_form(request_rec *r, siali_req_t *req, int signup,
         next ? apr_pstrcat(r->pool, "<input type=\"hidden\" name=\"next\" value=\"",
                            esc(r, next), "\">", NULL) : "",
         "<button type=\"submit\">", signup ? "Sign up" : "Log in", "</button></form>",
+        signup || !req->conf->core.mail_relay ? ""
+        : apr_pstrcat(r->pool, "<p class=\"switch\"><a href=\"", esc(r, req->prefix),
+                      "/user/forgot-password/\">Forgot password?</a></p>", NULL),
         signup ? "" : sso_links(r, req, next),
         "<p class=\"switch\">", other, "</p></main>", NULL);
 }

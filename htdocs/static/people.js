@@ -136,6 +136,12 @@ async function show(id) {
       el('button', { type: 'button', class: 'danger', id: 'delete-member',
         onclick: () => remove(u) }, 'Delete'));
   }
+  // a one-time link to set a new password, for teams without email
+  const resetBox = el('div', { id: 'reset-link-box' });
+  if (u.id !== me && can.has('manage_members') && d.role !== 'OW' && u.is_active) {
+    actions.append(el('button', { type: 'button', class: 'secondary', id: 'reset-link',
+      onclick: () => makeResetLink(u, resetBox) }, 'Create reset link'));
+  }
   detail.replaceChildren(
     el('button', { type: 'button', class: 'icon-button close', 'aria-label': 'Close',
       onclick: () => { detail.hidden = true; } }, '×'),
@@ -150,7 +156,33 @@ async function show(id) {
       el('dt', {}, 'Annotations'), el('dd', {}, String(d.annotations_count))),
     projectList('Created projects', d.created_projects),
     projectList('Contributed to', d.contributed_to_projects),
-    actions);
+    actions, resetBox);
+}
+
+async function makeResetLink(u, box) {
+  if (!await confirmDialog(`Create a reset link for ${u.email}?`, 'Whoever opens it can set '
+    + 'a new password for this account, once; an older link stops working.', 'Create link')) {
+    return;
+  }
+  const status = statusLine('reset-link-status');
+  try {
+    const r = await api(`/api/users/${u.id}/reset-link`, { method: 'POST' });
+    const input = el('input', { id: 'reset-link-url', type: 'text', readonly: true,
+      class: 'mono', value: r.url, 'aria-describedby': 'reset-link-note' });
+    const copy = el('button', { type: 'button', class: 'secondary', id: 'reset-link-copy' },
+      'Copy');
+    copy.addEventListener('click', async () => {
+      say(status, await copyText(r.url, input) ? 'Link copied.' : 'Select the link and copy it.');
+    });
+    box.replaceChildren(el('label', { for: 'reset-link-url' }, 'Reset link'),
+      el('div', { class: 'copy-row' }, input, copy),
+      el('p', { class: 'notice', id: 'reset-link-note' }, `Give it to ${u.email} yourself: `
+        + `it works once, until ${exactTime(r.expires_at)}.`), status);
+    input.focus();
+    input.select();
+  } catch (e) {
+    toast(e.message, 'error');
+  }
 }
 
 // The role selector of the detail panel, for those who may change roles,

@@ -19,6 +19,7 @@
 #include "sl_log.h"
 #include "sl_password.h"
 #include "sl_pat.h"
+#include "sl_resetlink.h"
 #include "sl_schema.h"
 #include "sl_twofactor.h"
 #include "sl_validate.h"
@@ -355,6 +356,46 @@ static int cmd_twofactor(siali_cli_t *cli, apr_pool_t *p)
     return 0;
 }
 
+/* siali reset_link --username U [--base-url URL]: a one-time link to set a
+ * new password, for an administrator to hand over (no mail needed) */
+static int cmd_reset_link(siali_cli_t *cli, apr_pool_t *p)
+{
+    const char *token, *base = cli->base_url ? cli->base_url : "";
+    apr_int64_t expires;
+    apr_size_t n = strlen(base);
+    sl_conn_src_t src;
+    sl_err_t err;
+    sl_db_t *db;
+    sl_user_t *u;
+
+    if (!cli->username) {
+        fprintf(stderr, "usage: siali reset_link --username U [--base-url URL]\n");
+        return 2;
+    }
+    if (!(db = siali_cli_open_db(cli, p))) {
+        return 1;
+    }
+    sl_conn_single(&src, db, p);
+    if (find_user(&src, &u, cli->username, p) != SL_OK) {
+        fprintf(stderr, "siali: user %s doesn't exist\n", cli->username);
+        return 1;
+    }
+    if (sl_reset_create(&src, u->id, NULL, &cli->cfg, &token, &expires, &err, p) != SL_OK) {
+        fprintf(stderr, "siali: %s\n", err.message);
+        return 1;
+    }
+    siali_cli_keep_owner(cli, p);
+    while (n && base[n - 1] == '/') {
+        n--;
+    }
+    printf("Reset link for %s, valid once until %s:\n%.*s/user/reset-password/?token=%s\n",
+           u->email, sl_iso_time(sl_i64(expires, p), p), (int)n, base, token);
+    if (!cli->base_url) {
+        printf("(after the server's address and mount point: see --base-url)\n");
+    }
+    return 0;
+}
+
 static const char *need_value(int argc, const char *const *argv, int *i)
 {
     if (*i + 1 >= argc) {
@@ -369,7 +410,7 @@ static const char *need_value(int argc, const char *const *argv, int *i)
 enum {
     O_USERNAME = 1 << 0, O_PASSWORD = 1 << 1, O_TOKEN = 1 << 2, O_PORT = 1 << 3,
     O_HOST = 1 << 4, O_HTTPD = 1 << 5, O_TARGET = 1 << 6, O_FROM = 1 << 7, O_TO = 1 << 8,
-    O_TTL = 1 << 9
+    O_TTL = 1 << 9, O_BASE_URL = 1 << 10
 };
 
 typedef int cmd_fn(siali_cli_t *cli, apr_pool_t *p);
@@ -403,6 +444,9 @@ static const command_t commands[] = {
       "prints a new personal access token of the account; or revokes all of them" },
     { "jwt", cmd_jwt, 0, "jwt rotate-secret",
       "a new key signs personal access tokens: every one made before is refused" },
+    { "reset_link", cmd_reset_link, O_USERNAME | O_BASE_URL,
+      "reset_link --username U [--base-url URL]",
+      "prints a one-time link that sets a new password (SialiResetLinkLifetime: 24h here)" },
     { "twofactor", cmd_twofactor, O_USERNAME, "twofactor disable --username U",
       "turns the account's two-factor login off (a lost phone and recovery codes)" },
     { NULL, NULL, 0, NULL, NULL }
@@ -504,6 +548,10 @@ int main(int argc, const char *const *argv)
         else if (!strcmp(a, "--to")) {
             cli.to = need_value(argc, argv, &i);
             given |= O_TO;
+        }
+        else if (!strcmp(a, "--base-url")) {
+            cli.base_url = need_value(argc, argv, &i);
+            given |= O_BASE_URL;
         }
         else if (!strcmp(a, "--ttl-days")) {
             cli.ttl_days = atoi(need_value(argc, argv, &i));

@@ -24,6 +24,7 @@ typedef struct {
     int target;                /* migrate --target */
     const char *sub;           /* token create|revoke-all, jwt rotate-secret */
     int ttl_days;              /* token create --ttl-days */
+    const char *base_url;      /* reset_link --base-url */
     int created_dir;           /* the database's folder was made by us */
     uid_t run_uid;             /* siali start as root: the children's user */
     gid_t run_gid;             /* (else -1: keep the database's owner) */

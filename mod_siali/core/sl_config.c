@@ -5,10 +5,12 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <apr_file_io.h>
 #include <apr_uri.h>
 
 #include "sl_account.h"
 #include "sl_config.h"
+#include "sl_mail.h"
 #include "sl_validate.h"
 
 #define FIELD(f) offsetof(sl_config_t, f), sizeof(((sl_config_t *)0)->f)
@@ -158,6 +160,50 @@ static int given(const sl_config_t *cfg, int id)
     return (cfg->set & ((apr_uint64_t)1 << id)) != 0;
 }
 
+/* The mail relay's settings whole, and its password read (at start, as
+ * root: the file may be readable by root only). */
+static const char *mail_finish(sl_config_t *cfg, apr_pool_t *p)
+{
+    const char *e, *norm;
+    char *buf, *end;
+    apr_file_t *f;
+    apr_size_t n = 1024;
+
+    if (!cfg->mail_relay) {
+        return cfg->mail_user ? "SialiMailUser needs SialiMailRelay" : NULL;
+    }
+    if ((e = sl_mail_check_relay(cfg->mail_relay, p))) {
+        return apr_pstrcat(p, "SialiMailRelay: ", e, NULL);
+    }
+    if (!cfg->mail_from || sl_validate_email(&norm, cfg->mail_from, strlen(cfg->mail_from),
+                                             NULL, p) != SL_OK) {
+        return "SialiMailRelay needs SialiMailFrom with the sender's email";
+    }
+    if (!cfg->mail_user != !cfg->mail_password_file) {
+        return "SialiMailUser and SialiMailPasswordFile go together";
+    }
+    if (!cfg->mail_password_file) {
+        return NULL;
+    }
+    buf = apr_pcalloc(p, n + 1);
+    if (apr_file_open(&f, cfg->mail_password_file, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
+        return apr_pstrcat(p, "SialiMailPasswordFile: cannot read ", cfg->mail_password_file,
+                           NULL);
+    }
+    apr_file_read(f, buf, &n);
+    apr_file_close(f);
+    buf[n] = '\0';
+    /* the first line, without its end */
+    if ((end = strpbrk(buf, "\r\n"))) {
+        *end = '\0';
+    }
+    if (!*buf) {
+        return "SialiMailPasswordFile: the file is empty";
+    }
+    cfg->mail_password = buf;
+    return NULL;
+}
+
 const char *sl_config_finish(sl_config_t *cfg, apr_pool_t *p)
 {
     const char *env;
@@ -197,7 +243,7 @@ const char *sl_config_finish(sl_config_t *cfg, apr_pool_t *p)
         return "SialiUserToken (LABEL_STUDIO_USER_TOKEN) needs SialiUsername and "
                "SialiPassword";
     }
-    return NULL;
+    return mail_finish(cfg, p);
 }
 
 const char *sl_config_parse_size(apr_size_t *out, const char *arg)

@@ -31,6 +31,12 @@ typedef struct {
     apr_interval_time_t audit_retention; /* how long the audit log keeps, 0 forever */
     int require_2fa;               /* SialiRequireTwoFactor (sl_twofactor.h) */
     apr_int64_t reset_link_life;   /* seconds (sl_resetlink.h) */
+    const char *mail_relay;        /* host:port, NULL: no mail (sl_mail.h) */
+    const char *mail_from;
+    const char *mail_user;         /* NULL: no AUTH */
+    const char *mail_password_file;
+    const char *mail_password;     /* read from the file by sl_config_finish */
+    const char *mail_ca_file;
     const char *start_username;    /* the account created at start, or NULL */
     const char *start_password;
     const char *start_token;       /* its API token, NULL: generated */
@@ -91,6 +97,17 @@ typedef struct {
       "On: every member without two-factor login sets it up at their next login") \
     X(RESET_LINK_LIFE, "SialiResetLinkLifetime", SECONDS, reset_link_life, reset_link_life, \
       0, 0, "24h", "how long a password-reset link stays valid, e.g. 24h") \
+    X(MAIL_RELAY, "SialiMailRelay", TEXT, mail_relay, mail_relay, 0, 0, NULL, \
+      "host:port of an SMTP relay: members may ask for a password-reset link by email") \
+    X(MAIL_FROM, "SialiMailFrom", TEXT, mail_from, mail_from, 0, 0, NULL, \
+      "sender address of the reset mails (needed with SialiMailRelay)") \
+    X(MAIL_USER, "SialiMailUser", TEXT, mail_user, mail_user, 0, 0, NULL, \
+      "user for AUTH PLAIN at the relay, only ever after STARTTLS") \
+    X(MAIL_PASSWORD_FILE, "SialiMailPasswordFile", TEXT, mail_password_file, \
+      mail_password_file, 0, 0, NULL, "file holding the relay password (read at start)") \
+    X(MAIL_CA_FILE, "SialiMailCAFile", TEXT, mail_ca_file, mail_ca_file, 0, 0, NULL, \
+      "CA certificates the relay's STARTTLS certificate is checked with (default: the " \
+      "system's)") \
     X(DB_WAIT, "SialiDatabaseWait", USEC, db_wait, db_wait, 0, 600, "3s", \
       "longest wait of a request for the database (a pooled connection, the SQLite " \
       "writer, retries of busy work) before 503, e.g. 3s") \

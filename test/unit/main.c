@@ -52,6 +52,7 @@ int main(void)
     srunner_add_suite(sr, test_sso_suite());
     srunner_add_suite(sr, test_audit_suite());
     srunner_add_suite(sr, test_totp_suite());
+    srunner_add_suite(sr, test_mail_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

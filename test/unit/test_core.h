@@ -29,6 +29,7 @@ Suite *test_role_suite(void);
 Suite *test_sso_suite(void);
 Suite *test_audit_suite(void);
 Suite *test_totp_suite(void);
+Suite *test_mail_suite(void);
 
 /* The per-test pool of the fixture in each file. */
 extern apr_pool_t *test_pool;

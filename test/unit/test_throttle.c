@@ -74,6 +74,40 @@ START_TEST(test_throttle_count_budget)
 }
 END_TEST
 
+/* a second factor's codes: fewer failures for the account than the login
+ * budget allows, the address on the login budget */
+START_TEST(test_throttle_account_max)
+{
+    sl_throttle_key_t key = { "totp:7", "10.0.0.9", 5 };
+    sl_throttle_key_t other = { "totp:8", "10.0.0.9", 5 };
+    sl_config_t cfg;
+    apr_int64_t retry = 0;
+    sl_err_t err;
+    int i;
+
+    open_db();
+    sl_config_defaults(&cfg, test_pool);
+    ck_assert_int_eq(cfg.throttle_max, 10);
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(sl_throttle_reserve(db, &key, &cfg, &retry, &err, test_pool), SL_OK);
+    }
+    ck_assert_int_eq(sl_throttle_reserve(db, &key, &cfg, &retry, &err, test_pool),
+                     SL_ETHROTTLED);
+    ck_assert_int_gt(retry, 0);
+    /* another member from the same address: the address has room left */
+    ck_assert_int_eq(sl_throttle_reserve(db, &other, &cfg, &retry, &err, test_pool), SL_OK);
+    /* 0: the login budget, as before */
+    key.account = "login:x";
+    key.account_max = 0;
+    key.address = "10.0.0.10";
+    for (i = 0; i < 10; i++) {
+        ck_assert_int_eq(sl_throttle_reserve(db, &key, &cfg, &retry, &err, test_pool), SL_OK);
+    }
+    ck_assert_int_eq(sl_throttle_reserve(db, &key, &cfg, &retry, &err, test_pool),
+                     SL_ETHROTTLED);
+}
+END_TEST
+
 START_TEST(test_throttle_blocklist)
 {
     sl_blocklist_t *b = sl_blocklist_create(3, test_pool);
@@ -244,6 +278,7 @@ Suite *test_throttle_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_throttle_count_budget);
+    tcase_add_test(tc, test_throttle_account_max);
     tcase_add_test(tc, test_throttle_blocklist);
     tcase_add_test(tc, test_throttle_address_subjects);
     suite_add_tcase(s, tc);
