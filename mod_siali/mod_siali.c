@@ -29,6 +29,7 @@
 #include "sl_audit.h"
 #include "sl_log.h"
 #include "sl_mail.h"
+#include "sl_totp.h"
 #include "sl_password.h"
 #include "sl_role.h"
 
@@ -447,6 +448,7 @@ static void siali_child_init(apr_pool_t *p, server_rec *s)
     siali_auth_child_init(p);
     siali_people_child_init(p, s);
     sl_mail_init();     /* before any thread sends a mail */
+    sl_totp_init();     /* ... or checks a code */
     sl_audit_set_retention(apr_time_sec(siali_config_get(s)->core.audit_retention));
     /* argon2 takes m KiB (19 MiB by default) per hash. glibc raises its mmap
      * threshold after the first such block is freed, and the next ones come

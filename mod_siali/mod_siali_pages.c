@@ -24,6 +24,8 @@ static const char *esc(request_rec *r, const char *s)
     return ap_escape_html2(r->pool, s ? s : "", 0);
 }
 
+static int form_status(request_rec *r, siali_req_t *req, int rc);
+
 static int send_page(request_rec *r, siali_req_t *req, int status,
                      const char *title, const char *body)
 {
@@ -194,6 +196,11 @@ static int restricted(request_rec *r, siali_req_t *req)
 {
     return siali_page_error(r, req, HTTP_FORBIDDEN, "Sign up",
                             "Signup is restricted: ask for an invitation link");
+}
+
+int siali_page_form_error(request_rec *r, siali_req_t *req, int rc)
+{
+    return form_status(r, req, rc);
 }
 
 static int form_status(request_rec *r, siali_req_t *req, int rc)

@@ -18,6 +18,8 @@ const char *siali_page_after_login(request_rec *r, siali_req_t *req, const char 
 int siali_page_send(request_rec *r, siali_req_t *req, int status, const char *title,
                     const char *body);
 const char *siali_page_esc(request_rec *r, const char *s);
+/* The page for a form siali_http_read_form refused (its rc: 400, 413, 415). */
+int siali_page_form_error(request_rec *r, siali_req_t *req, int rc);
 
 /* An HTML error page (403 signup restricted, 404, 405, 413, 503). */
 int siali_page_error(request_rec *r, siali_req_t *req, int status,

@@ -109,6 +109,7 @@ int siali_page_two_factor(request_rec *r, siali_req_t *req)
     sl_2fa_setup_t setup, *shown = NULL;
     sl_err_t err;
     sl_kind_e k;
+    int rc;
 
     next = q ? apr_table_get(q, "next") : NULL;
     k = sl_2fa_pending_get(siali_db_source(r, req), pending, &pend, &err, r->pool);
@@ -130,9 +131,8 @@ int siali_page_two_factor(request_rec *r, siali_req_t *req)
     if (r->method_number == M_GET) {
         return page(r, req, HTTP_OK, &pend, shown, next, NULL);
     }
-    if (siali_http_read_form(r, &form) != OK) {
-        return siali_page_error(r, req, HTTP_BAD_REQUEST, "Bad request",
-                                "The form could not be read.");
+    if ((rc = siali_http_read_form(r, &form)) != OK) {
+        return siali_page_form_error(r, req, rc);
     }
     if (apr_table_get(form, "next")) {
         next = apr_table_get(form, "next");
@@ -153,9 +153,12 @@ int siali_page_two_factor(request_rec *r, siali_req_t *req)
         }
         return siali_http_redirect(r, siali_page_after_login(r, req, next));
     case SL_EINVALID:
-        /* the line fail2ban's filter matches, as a failed login's */
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40008: failed two-factor code "
-                      "for user %s", pend.user->id);
+        /* the line fail2ban's filter matches, as a failed login's: for a
+         * code that was tried (an empty field was not) */
+        if (in.code && *in.code) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40008: failed two-factor code "
+                          "for user %s", pend.user->id);
+        }
         return page(r, req, HTTP_BAD_REQUEST, &pend, shown, next, err.message);
     case SL_ETHROTTLED:
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40009: two-factor codes of user "
@@ -200,6 +203,9 @@ static int read_fields(request_rec *r, const char *const *names, const char **va
 static int change_error(request_rec *r, const sl_err_t *err, apr_int64_t retry)
 {
     switch (err->kind) {
+    case SL_EBUSY:
+        apr_table_setn(r->err_headers_out, "Retry-After", SIALI_RETRY_AFTER);
+        return siali_http_error(r, HTTP_SERVICE_UNAVAILABLE, err->message, NULL, NULL);
     case SL_ECONFLICT:
         return siali_http_error(r, HTTP_CONFLICT, err->message, NULL, NULL);
     case SL_EINVALID:
@@ -225,11 +231,38 @@ int siali_api_two_factor(request_rec *r, siali_req_t *req)
         "recovery_codes_left", st.recovery_left));
 }
 
+/* Changes to the second factor come from a browser session, where the
+ * password is asked: an API token (a script's, maybe leaked) may not turn
+ * on a factor its holder controls and lock the member out. */
+static int session_only(request_rec *r, siali_req_t *req)
+{
+    if (req->auth == SIALI_AUTH_SESSION) {
+        return 0;
+    }
+    siali_http_error(r, HTTP_FORBIDDEN, "Two-factor login is set up and turned off from a "
+                     "browser session (Account & Settings), not with an API token.", NULL,
+                     NULL);
+    return 1;
+}
+
+/* a wrong password or code, for fail2ban (not an empty field) */
+static void log_failure(request_rec *r, siali_req_t *req, const sl_err_t *err,
+                        const char *const *values)
+{
+    if (err->kind == SL_EINVALID && values[0] && *values[0] && values[1] && *values[1]) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40008: failed two-factor check "
+                      "for user %s", req->user->id);
+    }
+}
+
 int siali_api_two_factor_setup(request_rec *r, siali_req_t *req)
 {
     sl_2fa_setup_t setup;
     sl_err_t err;
 
+    if (session_only(r, req)) {
+        return OK;
+    }
     /* no body to read: httpd discards one within its limits */
     if (sl_2fa_setup(siali_db_source(r, req), req->user, 0, &setup, &err, r->pool) != SL_OK) {
         return change_error(r, &err, 0);
@@ -241,23 +274,21 @@ int siali_api_two_factor_setup(request_rec *r, siali_req_t *req)
 
 int siali_api_two_factor_enable(request_rec *r, siali_req_t *req)
 {
-    static const char *const names[] = { "code", NULL };
-    const char *values[1] = { NULL };
+    static const char *const names[] = { "password", "code", NULL };
+    const char *values[2] = { NULL, NULL };
     apr_array_header_t *codes;
     apr_int64_t retry = 0;
     json_t *list;
     sl_err_t err;
     int i;
 
-    if (read_fields(r, names, values) != OK) {
+    if (session_only(r, req) || read_fields(r, names, values) != OK) {
         return OK;
     }
-    if (sl_2fa_enable(siali_db_source(r, req), req->user, values[0], r->useragent_ip,
-                      &req->conf->core, &codes, &retry, &err, r->pool) != SL_OK) {
-        if (err.kind == SL_EINVALID) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40008: failed two-factor "
-                          "code for user %s", req->user->id);
-        }
+    if (sl_2fa_enable(siali_db_source(r, req), req->user, values[0], values[1],
+                      r->useragent_ip, &req->conf->core, &codes, &retry, &err, r->pool)
+        != SL_OK) {
+        log_failure(r, req, &err, values);
         return change_error(r, &err, retry);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL70010: user %s turned two-factor login on",
@@ -277,7 +308,7 @@ int siali_api_two_factor_disable(request_rec *r, siali_req_t *req)
     apr_int64_t retry = 0;
     sl_err_t err;
 
-    if (read_fields(r, names, values) != OK) {
+    if (session_only(r, req) || read_fields(r, names, values) != OK) {
         return OK;
     }
     if (req->conf->core.require_2fa) {
@@ -287,10 +318,7 @@ int siali_api_two_factor_disable(request_rec *r, siali_req_t *req)
     }
     if (sl_2fa_disable(siali_db_source(r, req), req->user, values[0], values[1],
                        r->useragent_ip, &req->conf->core, &retry, &err, r->pool) != SL_OK) {
-        if (err.kind == SL_EINVALID && values[0] && values[1]) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SL40008: failed two-factor "
-                          "check for user %s", req->user->id);
-        }
+        log_failure(r, req, &err, values);
         return change_error(r, &err, retry);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "SL70011: user %s turned two-factor login "

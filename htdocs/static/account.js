@@ -137,17 +137,19 @@ function twoFactorSection() {
   function showSetup(setup) {
     const code = field('tfa-code', 'Code from the app', { type: 'text', inputmode: 'numeric',
       autocomplete: 'one-time-code', maxlength: '6' });
-    const form = el('form', { id: 'tfa-enable-form', novalidate: true }, code.node,
+    const pw = field('tfa-enable-password', 'Your password', { type: 'password',
+      autocomplete: 'current-password' });
+    const form = el('form', { id: 'tfa-enable-form', novalidate: true }, code.node, pw.node,
       el('button', { type: 'submit' }, 'Turn on'));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       try {
         const r = await api('/api/current-user/two-factor/enable', { method: 'POST',
-          json: { code: code.input.value.trim() } });
+          json: { code: code.input.value.trim(), password: pw.input.value } });
         await showOn(r.recovery_codes);
         say(status, 'Two-factor login is on.', 'ok');
       } catch (err) {
-        if (!showErrors({ code }, err)) say(status, err.message, 'error');
+        if (!showErrors({ code, password: pw }, err)) say(status, err.message, 'error');
       }
     });
     const qr = setup.qr_svg ? el('img', { class: 'qr', id: 'tfa-qr', width: '200', height: '200',
@@ -155,7 +157,7 @@ function twoFactorSection() {
       src: `data:image/svg+xml;base64,${btoa(setup.qr_svg)}` }) : null;
     body.replaceChildren(
       el('p', {}, 'Scan the QR code with an authenticator app, or type the key into it. Then '
-        + 'enter the 6-digit code it shows.'),
+        + 'enter the 6-digit code it shows, and your password.'),
       qr, el('p', {}, 'Key: ', el('code', { id: 'tfa-secret', class: 'mono' }, setup.secret)),
       form);
     code.input.focus();

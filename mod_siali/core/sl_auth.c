@@ -410,7 +410,7 @@ static sl_kind_e login_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_
         }
         return sl_2fa_pending_create(db, &b->out->pending, b->user->id,
                                      b->upgrade ? b->upgrade : b->user->password, !on,
-                                     b->in->persist, err, p);
+                                     b->in->persist, b->key.account, err, p);
     }
     if ((k = sl_throttle_success(db, &b->key, err, p)) != SL_OK) {
         return k;

@@ -33,7 +33,7 @@ const sl_copy_table_t sl_copy_tables[] = {
     { "user_totp", "user_id:n secret confirmed:n last_step:n created_at:n", "user_id" },
     { "totp_recovery", "user_id:n code_hash used_at:n", NULL },
     { "login_pending", "id_hash user_id:n password enrol:n persist:n created_at:n "
-      "expires_at:n", "id_hash" },
+      "expires_at:n subject", "id_hash" },
     { "reset_links", "user_id:n token_hash created_at:n expires_at:n created_by:n",
       "user_id" },
     { NULL, NULL, NULL }

@@ -357,7 +357,7 @@ static const char *const v12[] = {
     "CREATE TABLE login_pending (id_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL "
     "REFERENCES users (id) ON DELETE CASCADE, password TEXT NOT NULL, "
     "enrol INTEGER NOT NULL, persist INTEGER NOT NULL, created_at BIGINT NOT NULL, "
-    "expires_at BIGINT NOT NULL)",
+    "expires_at BIGINT NOT NULL, subject TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX login_pending_expiry_idx ON login_pending (expires_at)",
     "CREATE INDEX login_pending_user_idx ON login_pending (user_id)",
     "CREATE TABLE reset_links (user_id BIGINT PRIMARY KEY REFERENCES users (id) "

@@ -518,9 +518,9 @@ const sl_sql_stmt_t sl_sql_statements[] = {
     { "siali_recovery_delete", "DELETE FROM totp_recovery WHERE user_id = " N },
     { "siali_pending_insert",
       "INSERT INTO login_pending (id_hash, user_id, password, enrol, persist, created_at, "
-      "expires_at) VALUES (%s, " N ", %s, " N ", " N ", " N ", " N ")" },
+      "expires_at, subject) VALUES (%s, " N ", %s, " N ", " N ", " N ", " N ", %s)" },
     { "siali_pending_get",
-      "SELECT user_id, password, enrol, persist, expires_at FROM login_pending "
+      "SELECT user_id, password, enrol, persist, expires_at, subject FROM login_pending "
       "WHERE id_hash = %s" },
     { "siali_pending_delete", "DELETE FROM login_pending WHERE id_hash = %s" },
     { "siali_pending_delete_user", "DELETE FROM login_pending WHERE user_id = " N },

@@ -12,13 +12,20 @@
 #include "sl_totp.h"
 
 /* liboath keeps no state worth freeing; oath_init only checks the
- * library's own crypto backend, once */
+ * library's own crypto backend. Called once per process before threads
+ * (sl_totp_init, from child_init); the lazy call is for the CLI and tests,
+ * which have one thread. */
+static int ready;
+
+void sl_totp_init(void)
+{
+    ready = oath_init() == OATH_OK ? 1 : -1;
+}
+
 static int lib_ready(void)
 {
-    static int ready;
-
     if (!ready) {
-        ready = oath_init() == OATH_OK ? 1 : -1;
+        sl_totp_init();
     }
     return ready == 1;
 }

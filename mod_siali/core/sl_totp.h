@@ -3,8 +3,8 @@
  * liboath (Debian's oath-toolkit), compared in constant time. Recovery
  * codes: random, shown once, stored as SHA-256 (they carry 50 bits of
  * randomness each, so a fast hash is enough; no guessing at them gets
- * past the login throttle). The building blocks of two-factor login;
- * the login flow itself is not wired yet. */
+ * past the login throttle). The building blocks of two-factor login
+ * (sl_twofactor.h). */
 #ifndef SL_TOTP_H
 #define SL_TOTP_H
 
@@ -15,6 +15,9 @@
 #define SL_TOTP_DIGITS 6
 #define SL_TOTP_SECRET_BYTES 20     /* 160 bits, as RFC 4226 recommends */
 #define SL_TOTP_RECOVERY_CODES 10
+
+/* Once per process, before threads use the rest. */
+void sl_totp_init(void);
 
 /* A new secret: *raw (SL_TOTP_SECRET_BYTES bytes) and its base32 text, as
  * people type it into an app. APR_SUCCESS, or no randomness. */

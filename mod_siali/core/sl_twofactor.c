@@ -15,6 +15,8 @@
 #define WRONG_CODE "That code is not right. Enter the current code from your app, " \
     "or one of your recovery codes."
 #define USED_CODE "That code was used already. Wait for the next one."
+#define ENROL_WRONG "That code is not right. Check the time on your phone, and enter the " \
+    "code your app shows now."
 
 /* ---- codes ---- */
 
@@ -246,7 +248,8 @@ sl_kind_e sl_2fa_setup(sl_conn_src_t *src, const sl_user_t *user, int reuse,
                        sl_2fa_setup_t *out, sl_err_t *err, apr_pool_t *p)
 {
     setup_t b = { user, reuse, NULL };
-    sl_kind_e k = sl_conn_run(src, SL_CONN_WRITE, setup_unit, &b, err, p);
+    /* a key that waits changes nobody's identity: the caches stay */
+    sl_kind_e k = sl_conn_run(src, SL_CONN_WRITE_KEEP, setup_unit, &b, err, p);
 
     if (k != SL_OK) {
         return k;
@@ -257,101 +260,76 @@ sl_kind_e sl_2fa_setup(sl_conn_src_t *src, const sl_user_t *user, int reuse,
     return SL_OK;
 }
 
+/* ---- turning it on and off: the password, then the code ----
+ * The password is counted as the password change counts it ("user:<id>"),
+ * the code on the code's counter only once the password was right: a
+ * stolen session guessing passwords cannot lock the member's own codes. */
+
 typedef struct {
     const sl_user_t *user;
     const char *code;
-    sl_throttle_key_t key;
+    int enable;
+    sl_throttle_key_t pw_key, code_key;
     const sl_config_t *cfg;
     apr_int64_t *retry_after;
     apr_array_header_t **codes;
     int throttled;
+    int pw_ok;
     code_result_e result;
-    const char *phc;            /* disable: the hash the password is checked on */
-    const char *secret;         /* disable: the secret the code was checked on */
+    const char *phc;            /* the hash the password is checked on */
+    const char *secret;         /* the secret as it was when it began */
 } change_t;
 
-static sl_kind_e enable_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
-{
-    change_t *b = baton;
-    totp_row_t t;
-    int recovery;
-    sl_kind_e k;
-
-    if ((k = sl_throttle_reserve(db, &b->key, b->cfg, b->retry_after, err, p))
-        == SL_ETHROTTLED) {
-        b->throttled = 1;
-        return SL_OK;
-    }
-    if (k != SL_OK || (k = totp_row(db, b->user->id, &t, err, p)) != SL_OK) {
-        return k;
-    }
-    if (!t.secret || t.confirmed) {
-        /* not a guess: given back */
-        if ((k = sl_throttle_release(db, &b->key, err, p)) != SL_OK) {
-            return k;
-        }
-        return sl_err_set(err, SL_ECONFLICT, NULL, t.confirmed
-                          ? "Two-factor login is on already."
-                          : "Set up two-factor login first: no secret waits for its code.");
-    }
-    if ((k = spend_code(db, b->user->id, &t, b->code, CODE_ENROL, &b->result, &recovery,
-                        err, p)) != SL_OK) {
-        return k;
-    }
-    if (b->result != CODE_OK) {
-        return sl_audit_add(db, SL_EVENT_TWOFACTOR_FAILED, NULL, b->user->id,
-                            "{\"step\":\"enable\"}", err, p);
-    }
-    if ((k = sl_throttle_success(db, &b->key, err, p)) != SL_OK
-        || (k = new_recovery_codes(db, b->user->id, b->codes, err, p)) != SL_OK) {
-        return k;
-    }
-    return sl_audit_add(db, SL_EVENT_TWOFACTOR_ENABLED, NULL, b->user->id, NULL, err, p);
-}
-
-sl_kind_e sl_2fa_enable(sl_conn_src_t *src, const sl_user_t *user, const char *code,
-                        const char *address, const sl_config_t *cfg,
-                        apr_array_header_t **codes, apr_int64_t *retry_after,
-                        sl_err_t *err, apr_pool_t *p)
-{
-    change_t b;
-    sl_kind_e k;
-
-    memset(&b, 0, sizeof(b));
-    b.user = user;
-    b.code = code;
-    b.cfg = cfg;
-    b.retry_after = retry_after;
-    b.codes = codes;
-    if (!code || !*code) {
-        return sl_err_set(err, SL_EINVALID, "code", "Enter the code your app shows.");
-    }
-    code_key(&b.key, user->id, address, p);
-    if ((k = sl_conn_run(src, SL_CONN_WRITE_KEEP, enable_unit, &b, err, p)) != SL_OK) {
-        return k;
-    }
-    if (b.throttled) {
-        return throttled(*retry_after, err, p);
-    }
-    if (b.result != CODE_OK) {
-        return sl_err_set(err, SL_EINVALID, "code", b.result == CODE_REPLAY ? USED_CODE
-                          : "That code is not right. Check the time on your phone, and "
-                            "enter the code your app shows now.");
-    }
-    return SL_OK;
-}
-
-/* ---- disabling ---- */
-
-static sl_kind_e disable_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+static sl_kind_e change_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     change_t *b = baton;
     totp_row_t t;
     sl_user_t *u;
     sl_kind_e k;
 
-    if ((k = sl_throttle_reserve(db, &b->key, b->cfg, b->retry_after, err, p))
-        == SL_ETHROTTLED) {
+    if ((k = totp_row(db, b->user->id, &t, err, p)) != SL_OK
+        || (k = sl_account_get(db, &u, b->user->id, err, p)) != SL_OK) {
+        return k;
+    }
+    /* what cannot work is said before anything is counted */
+    if (b->enable ? (!t.secret || t.confirmed) : !t.confirmed) {
+        return sl_err_set(err, SL_ECONFLICT, NULL, t.confirmed
+                          ? "Two-factor login is on already." : b->enable
+                          ? "Set up two-factor login first: no key waits for its code."
+                          : "Two-factor login is not on.");
+    }
+    b->phc = u->password;
+    b->secret = t.secret;
+    k = sl_throttle_reserve(db, &b->pw_key, b->cfg, b->retry_after, err, p);
+    b->throttled = k == SL_ETHROTTLED;
+    return b->throttled ? SL_OK : k;
+}
+
+static sl_kind_e change_release_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    change_t *b = baton;
+
+    return sl_throttle_release(db, &b->pw_key, err, p);
+}
+
+static sl_kind_e change_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+{
+    change_t *b = baton;
+    const char *step = b->enable ? "{\"step\":\"enable\"}" : "{\"step\":\"disable\"}";
+    const char *args[2] = { b->user->id, b->secret };
+    totp_row_t t;
+    sl_user_t *u;
+    int recovery, n = 0;
+    sl_kind_e k;
+
+    if (!b->pw_ok) {            /* counted by the reservation */
+        return sl_audit_add(db, SL_EVENT_TWOFACTOR_FAILED, NULL, b->user->id, step, err, p);
+    }
+    if ((k = sl_throttle_success(db, &b->pw_key, err, p)) != SL_OK) {
+        return k;
+    }
+    k = sl_throttle_reserve(db, &b->code_key, b->cfg, b->retry_after, err, p);
+    if (k == SL_ETHROTTLED) {
         b->throttled = 1;
         return SL_OK;
     }
@@ -359,60 +337,99 @@ static sl_kind_e disable_begin_unit(sl_db_t *db, void *baton, sl_err_t *err, apr
         || (k = sl_account_get(db, &u, b->user->id, err, p)) != SL_OK) {
         return k;
     }
-    b->phc = u->password;
-    b->secret = t.confirmed ? t.secret : NULL;
-    if (!b->secret) {
-        if ((k = sl_throttle_release(db, &b->key, err, p)) != SL_OK) {
+    /* the password checked between the units is still the account's, and
+     * the key the one it began with */
+    if (strcmp(u->password, b->phc) || !t.secret || strcmp(t.secret, b->secret)
+        || t.confirmed == b->enable) {
+        b->result = CODE_WRONG;
+        return SL_OK;
+    }
+    if ((k = spend_code(db, b->user->id, &t, b->code, b->enable ? CODE_ENROL : CODE_DISABLE,
+                        &b->result, &recovery, err, p)) != SL_OK) {
+        return k;
+    }
+    if (b->result != CODE_OK) {
+        return sl_audit_add(db, SL_EVENT_TWOFACTOR_FAILED, NULL, b->user->id, step, err, p);
+    }
+    if ((k = sl_throttle_success(db, &b->code_key, err, p)) != SL_OK) {
+        return k;
+    }
+    if (b->enable) {
+        if ((k = new_recovery_codes(db, b->user->id, b->codes, err, p)) != SL_OK) {
             return k;
         }
-        return sl_err_set(err, SL_ECONFLICT, NULL, "Two-factor login is not on.");
+        return sl_audit_add(db, SL_EVENT_TWOFACTOR_ENABLED, NULL, b->user->id, NULL, err, p);
+    }
+    if ((k = sl_db_exec(db, p, "siali_2fa_delete_if", &n, 2, args, err)) != SL_OK
+        || (k = sl_db_exec(db, p, "siali_recovery_delete", NULL, 1, args, err)) != SL_OK) {
+        return k;
+    }
+    return sl_audit_add(db, SL_EVENT_TWOFACTOR_DISABLED, NULL, b->user->id, NULL, err, p);
+}
+
+static sl_kind_e change(change_t *b, sl_conn_src_t *src, const char *password,
+                        const char *address, sl_err_t *err, apr_pool_t *p)
+{
+    sl_kind_e k;
+    int ok;
+
+    if (!password || !*password) {
+        return sl_err_set(err, SL_EINVALID, "password", "Enter your password.");
+    }
+    if (!b->code || !*b->code) {
+        return sl_err_set(err, SL_EINVALID, "code", b->enable
+                          ? "Enter the code your app shows."
+                          : "Enter a code from your app, or a recovery code.");
+    }
+    b->pw_key.account = apr_pstrcat(p, "user:", b->user->id, NULL);
+    b->pw_key.address = sl_throttle_address(address, p);
+    code_key(&b->code_key, b->user->id, address, p);
+    if ((k = sl_conn_run(src, SL_CONN_WRITE_KEEP, change_begin_unit, b, err, p)) != SL_OK) {
+        return k;
+    }
+    if (b->throttled) {
+        return sl_err_set(err, SL_ETHROTTLED, NULL, apr_psprintf(
+            p, "Too many wrong passwords. Try again in %" APR_INT64_T_FMT " seconds.",
+            *b->retry_after));
+    }
+    ok = sl_password_verify(b->phc, password, strlen(password));
+    if (ok == SL_PASSWORD_BUSY) {
+        /* not a guess: the attempt is given back */
+        sl_conn_run(src, SL_CONN_WRITE_KEEP, change_release_unit, b, NULL, p);
+        return sl_err_set(err, SL_EBUSY, NULL, "The server is busy: try again in 5 seconds.");
+    }
+    b->pw_ok = ok == 1;
+    if ((k = sl_conn_run(src, SL_CONN_WRITE_KEEP, change_finish_unit, b, err, p)) != SL_OK) {
+        return k;
+    }
+    if (!b->pw_ok) {
+        return sl_err_set(err, SL_EINVALID, "password", "That is not your password.");
+    }
+    if (b->throttled) {
+        return throttled(*b->retry_after, err, p);
+    }
+    if (b->result != CODE_OK) {
+        return sl_err_set(err, SL_EINVALID, "code", b->result == CODE_REPLAY ? USED_CODE
+                          : b->enable ? ENROL_WRONG : WRONG_CODE);
     }
     return SL_OK;
 }
 
-static sl_kind_e release_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
+sl_kind_e sl_2fa_enable(sl_conn_src_t *src, const sl_user_t *user, const char *password,
+                        const char *code, const char *address, const sl_config_t *cfg,
+                        apr_array_header_t **codes, apr_int64_t *retry_after,
+                        sl_err_t *err, apr_pool_t *p)
 {
-    change_t *b = baton;
+    change_t b;
 
-    return sl_throttle_release(db, &b->key, err, p);
-}
-
-static sl_kind_e disable_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
-{
-    change_t *b = baton;
-    const char *args[2] = { b->user->id, b->secret };
-    totp_row_t t;
-    sl_user_t *u;
-    int recovery, n = 0;
-    sl_kind_e k;
-
-    if (!b->code) {             /* the password was wrong: only the event */
-        return sl_audit_add(db, SL_EVENT_TWOFACTOR_FAILED, NULL, b->user->id,
-                            "{\"step\":\"disable\"}", err, p);
-    }
-    if ((k = totp_row(db, b->user->id, &t, err, p)) != SL_OK
-        || (k = sl_account_get(db, &u, b->user->id, err, p)) != SL_OK) {
-        return k;
-    }
-    /* the password checked between the units is still the account's */
-    if (strcmp(u->password, b->phc) || !t.confirmed || strcmp(t.secret, b->secret)) {
-        b->result = CODE_WRONG;
-        return SL_OK;
-    }
-    if ((k = spend_code(db, b->user->id, &t, b->code, CODE_DISABLE, &b->result, &recovery,
-                        err, p)) != SL_OK) {
-        return k;
-    }
-    if (b->result != CODE_OK) {
-        return sl_audit_add(db, SL_EVENT_TWOFACTOR_FAILED, NULL, b->user->id,
-                            "{\"step\":\"disable\"}", err, p);
-    }
-    if ((k = sl_db_exec(db, p, "siali_2fa_delete_if", &n, 2, args, err)) != SL_OK
-        || (k = sl_db_exec(db, p, "siali_recovery_delete", NULL, 1, args, err)) != SL_OK
-        || (k = sl_throttle_success(db, &b->key, err, p)) != SL_OK) {
-        return k;
-    }
-    return sl_audit_add(db, SL_EVENT_TWOFACTOR_DISABLED, NULL, b->user->id, NULL, err, p);
+    memset(&b, 0, sizeof(b));
+    b.user = user;
+    b.code = code;
+    b.enable = 1;
+    b.cfg = cfg;
+    b.retry_after = retry_after;
+    b.codes = codes;
+    return change(&b, src, password, address, err, p);
 }
 
 sl_kind_e sl_2fa_disable(sl_conn_src_t *src, const sl_user_t *user, const char *password,
@@ -420,48 +437,13 @@ sl_kind_e sl_2fa_disable(sl_conn_src_t *src, const sl_user_t *user, const char *
                          apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p)
 {
     change_t b;
-    sl_kind_e k;
-    int ok;
 
     memset(&b, 0, sizeof(b));
     b.user = user;
     b.code = code;
     b.cfg = cfg;
     b.retry_after = retry_after;
-    if (!password || !*password) {
-        return sl_err_set(err, SL_EINVALID, "password", "Enter your password.");
-    }
-    if (!code || !*code) {
-        return sl_err_set(err, SL_EINVALID, "code", "Enter a code from your app, or a "
-                          "recovery code.");
-    }
-    code_key(&b.key, user->id, address, p);
-    if ((k = sl_conn_run(src, SL_CONN_WRITE_KEEP, disable_begin_unit, &b, err, p)) != SL_OK) {
-        return k;
-    }
-    if (b.throttled) {
-        return throttled(*retry_after, err, p);
-    }
-    ok = sl_password_verify(b.phc, password, strlen(password));
-    if (ok == SL_PASSWORD_BUSY) {
-        /* not a guess: the attempt is given back */
-        sl_conn_run(src, SL_CONN_WRITE_KEEP, release_unit, &b, NULL, p);
-        return sl_err_set(err, SL_EBUSY, NULL, "The server is busy: try again in 5 seconds.");
-    }
-    if (ok != 1) {
-        b.code = NULL;
-    }
-    if ((k = sl_conn_run(src, SL_CONN_WRITE, disable_finish_unit, &b, err, p)) != SL_OK) {
-        return k;
-    }
-    if (ok != 1) {
-        return sl_err_set(err, SL_EINVALID, "password", "That is not your password.");
-    }
-    if (b.result != CODE_OK) {
-        return sl_err_set(err, SL_EINVALID, "code", b.result == CODE_REPLAY ? USED_CODE
-                                                                             : WRONG_CODE);
-    }
-    return SL_OK;
+    return change(&b, src, password, address, err, p);
 }
 
 static sl_kind_e remove_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
@@ -492,10 +474,10 @@ sl_kind_e sl_2fa_remove(sl_conn_src_t *src, const char *user_id, sl_err_t *err,
 
 sl_kind_e sl_2fa_pending_create(sl_db_t *db, const char **cookie, const char *user_id,
                                 const char *password, int enrol, int persist,
-                                sl_err_t *err, apr_pool_t *p)
+                                const char *subject, sl_err_t *err, apr_pool_t *p)
 {
     apr_int64_t now = sl_now();
-    const char *args[7];
+    const char *args[8];
     sl_kind_e k;
 
     if (sl_secret_b64url(cookie, SL_SESSION_BYTES, p) != APR_SUCCESS) {
@@ -514,7 +496,8 @@ sl_kind_e sl_2fa_pending_create(sl_db_t *db, const char **cookie, const char *us
     args[4] = persist ? "1" : "0";
     args[5] = sl_i64(now, p);
     args[6] = sl_i64(now + SL_2FA_PENDING_LIFE, p);
-    return sl_db_exec(db, p, "siali_pending_insert", NULL, 7, args, err);
+    args[7] = subject ? subject : "";
+    return sl_db_exec(db, p, "siali_pending_insert", NULL, 8, args, err);
 }
 
 /* Inside a unit: the live pending login of cookie and its member, as they
@@ -553,6 +536,7 @@ static sl_kind_e pending_read(sl_db_t *db, const char *cookie, sl_2fa_pending_t 
     }
     out->enrol = atoi(row[2]) == 1;
     out->persist = atoi(row[3]) == 1;
+    out->subject = row[5];
     return SL_OK;
 }
 
@@ -583,12 +567,14 @@ typedef struct {
     const sl_config_t *cfg;
     sl_throttle_key_t key;
     int throttled;
+    int enrol;
     code_result_e result;
 } second_t;
 
 static sl_kind_e second_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t *p)
 {
     second_t *b = baton;
+    sl_throttle_key_t login_key = { NULL, NULL, 0 };
     sl_2fa_pending_t pend;
     const char *hash;
     totp_row_t t;
@@ -598,6 +584,7 @@ static sl_kind_e second_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
     if ((k = pending_read(db, b->in->pending, &pend, &hash, err, p)) != SL_OK) {
         return k;
     }
+    b->enrol = pend.enrol;
     code_key(&b->key, pend.user->id, b->in->address, p);
     if ((k = sl_throttle_reserve(db, &b->key, b->cfg, &b->out->retry_after, err, p))
         == SL_ETHROTTLED) {
@@ -632,7 +619,11 @@ static sl_kind_e second_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
             return k;
         }
     }
+    /* done: the first step's failures go too, as after a login without a
+     * second step */
+    login_key.account = *pend.subject ? pend.subject : NULL;
     if ((k = sl_throttle_success(db, &b->key, err, p)) != SL_OK
+        || (k = sl_throttle_success(db, &login_key, err, p)) != SL_OK
         || (k = sl_session_end(db, b->in->old_cookie, err, p)) != SL_OK
         || (k = sl_session_create(db, &b->out->cookie, pend.user->id, b->cfg, err, p))
            != SL_OK) {
@@ -661,7 +652,10 @@ sl_kind_e sl_2fa_login(sl_conn_src_t *src, const sl_2fa_login_in_t *in,
     if (!in->code || !*in->code) {
         return sl_err_set(err, SL_EINVALID, "code", "Enter the code your app shows.");
     }
-    if ((k = sl_conn_run(src, SL_CONN_WRITE, second_unit, &b, err, p)) != SL_OK) {
+    /* a session that ends (the browser's before) is one the caches must
+     * hear of; without one nothing any cache holds changes */
+    if ((k = sl_conn_run(src, in->old_cookie ? SL_CONN_WRITE : SL_CONN_WRITE_KEEP,
+                         second_unit, &b, err, p)) != SL_OK) {
         return k;
     }
     if (b.throttled) {
@@ -669,7 +663,7 @@ sl_kind_e sl_2fa_login(sl_conn_src_t *src, const sl_2fa_login_in_t *in,
     }
     if (b.result != CODE_OK) {
         return sl_err_set(err, SL_EINVALID, "code", b.result == CODE_REPLAY ? USED_CODE
-                                                                             : WRONG_CODE);
+                          : b.enrol ? ENROL_WRONG : WRONG_CODE);
     }
     return SL_OK;
 }

@@ -40,19 +40,20 @@ typedef struct {
 sl_kind_e sl_2fa_setup(sl_conn_src_t *src, const sl_user_t *user, int reuse,
                        sl_2fa_setup_t *out, sl_err_t *err, apr_pool_t *p);
 
-/* The first code of the waiting secret turns two-factor login on: *codes
- * gets SL_TOTP_RECOVERY_CODES new recovery codes (shown once). SL_EINVALID:
- * wrong code; SL_ECONFLICT: nothing waits (or it is on already);
- * SL_ETHROTTLED: too many wrong codes (*retry_after). */
-sl_kind_e sl_2fa_enable(sl_conn_src_t *src, const sl_user_t *user, const char *code,
-                        const char *address, const sl_config_t *cfg,
+/* The account's password and the first code of the waiting secret turn
+ * two-factor login on: *codes gets SL_TOTP_RECOVERY_CODES new recovery
+ * codes (shown once). SL_EINVALID names the wrong field; SL_ECONFLICT:
+ * nothing waits (or it is on already); SL_ETHROTTLED (*retry_after): too
+ * many wrong passwords (counted as the password change counts them) or,
+ * once the password was right, wrong codes. The password costs a hash: no
+ * connection is held meanwhile. */
+sl_kind_e sl_2fa_enable(sl_conn_src_t *src, const sl_user_t *user, const char *password,
+                        const char *code, const char *address, const sl_config_t *cfg,
                         apr_array_header_t **codes, apr_int64_t *retry_after,
                         sl_err_t *err, apr_pool_t *p);
 
 /* Two-factor login off, with the account's password and a current code or
- * a recovery code. SL_EINVALID names the wrong field; SL_ECONFLICT: it is
- * not on; SL_ETHROTTLED. The password costs a hash: no connection is held
- * meanwhile. */
+ * a recovery code; the same rules. SL_ECONFLICT: it is not on. */
 sl_kind_e sl_2fa_disable(sl_conn_src_t *src, const sl_user_t *user, const char *password,
                          const char *code, const char *address, const sl_config_t *cfg,
                          apr_int64_t *retry_after, sl_err_t *err, apr_pool_t *p);
@@ -64,10 +65,12 @@ sl_kind_e sl_2fa_remove(sl_conn_src_t *src, const char *user_id, sl_err_t *err,
 
 /* Inside the login's unit: a pending login for user_id, whose password
  * (the hash checked) must still be the account's at the second step;
- * enrol: the member has no second factor yet and must set one up. */
+ * enrol: the member has no second factor yet and must set one up; subject:
+ * the login throttle's account counter of the first step, cleared when the
+ * second is done. */
 sl_kind_e sl_2fa_pending_create(sl_db_t *db, const char **cookie, const char *user_id,
                                 const char *password, int enrol, int persist,
-                                sl_err_t *err, apr_pool_t *p);
+                                const char *subject, sl_err_t *err, apr_pool_t *p);
 
 /* Inside a unit: whether user_id has two-factor login on. */
 sl_kind_e sl_2fa_is_on(sl_db_t *db, const char *user_id, int *on, sl_err_t *err,
@@ -77,6 +80,7 @@ typedef struct {
     sl_user_t *user;
     int enrol;
     int persist;                /* the login asked for a lasting session */
+    const char *subject;        /* the first step's throttle counter, or "" */
 } sl_2fa_pending_t;
 
 /* The pending login of cookie: SL_ENOTFOUND when there is none (unknown,

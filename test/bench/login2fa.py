@@ -46,7 +46,7 @@ def main():
         s.headers["Origin"] = h.url
         secret = s.post(h.url + "/api/current-user/two-factor/setup").json()["secret"]
         r = s.post(h.url + "/api/current-user/two-factor/enable",
-                   json={"code": totp(secret, time.time())})
+                   json={"code": totp(secret, time.time()), "password": "secret-pass-1"})
         assert r.status_code == 200, r.text
         h.signup("one@example.com")
 

@@ -53,6 +53,7 @@ test('2FA: set up on Account with the key from the page, codes shown once, login
   await shot(page, 'twofactor-setup');
   // a wrong code: the field says so, nothing turned on
   await page.fill('#tfa-code', totp(secret) === '000000' ? '111111' : '000000');
+  await page.fill('#tfa-enable-password', 'secret-pass-1');
   await page.click('#tfa-enable-form button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#tfa-code-error').textContent !== '');
   await awayFromStepEdge();

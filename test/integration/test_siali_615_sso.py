@@ -400,8 +400,10 @@ def test_siali_615_10_v10_keeps_roles_set_by_hand(httpd_factory, ldap):
                 ("UPDATE users SET org_role = 'AD' WHERE email = 'ad@example.com'", ()),
                 ("UPDATE users SET role_source = 'manual'", ()),
                 ("UPDATE schema_version SET version = 9", ()),
-                # what v11 adds, so that the database is a v9 one again
-                ("DROP TABLE audit_log", ())])
+                # what v11 and v12 add, so that the database is a v9 one again
+                ("DROP TABLE audit_log", ()), ("DROP TABLE user_totp", ()),
+                ("DROP TABLE totp_recovery", ()), ("DROP TABLE login_pending", ()),
+                ("DROP TABLE reset_links", ())])
     h.start()
     u = users(h)
     assert u["owner@example.com"][:2] == ("OW", "default")

@@ -53,7 +53,7 @@ def enrol(h, email):
     assert setup.status_code == 200, setup.text
     secret = setup.json()["secret"]
     away_from_step_edge()
-    r = s.post(h.url + API + "/enable", json={"code": totp(secret)})
+    r = s.post(h.url + API + "/enable", json={"code": totp(secret), "password": PW})
     assert r.status_code == 200, r.text
     return s, secret, r.json()["recovery_codes"]
 
@@ -83,11 +83,28 @@ def test_siali_930_01_enrol_then_login_needs_the_code(httpd_factory):
     assert setup["qr_svg"].startswith("<svg") or "<svg" in setup["qr_svg"]
     # a wrong first code: nothing turned on
     r = s.post(h.url + API + "/enable", json={"code": "000000" if totp(setup["secret"]) !=
-                                              "000000" else "111111"})
+                                              "000000" else "111111", "password": PW})
     assert r.status_code == 400 and r.json()["validation_errors"]["code"], r.text
+    assert "recovery" not in r.text     # there are none yet
     assert s.get(h.url + API).json()["enabled"] is False
     away_from_step_edge()
+    # the password too, not only the code
     r = s.post(h.url + API + "/enable", json={"code": totp(setup["secret"])})
+    assert r.status_code == 400 and "password" in r.json()["validation_errors"], r.text
+    r = s.post(h.url + API + "/enable", json={"code": totp(setup["secret"]),
+                                              "password": "wrong-pass-1"})
+    assert r.status_code == 400 and "password" in r.json()["validation_errors"], r.text
+    # an API token may not change the second factor (it may use the API)
+    token = s.get(h.url + API.replace("two-factor", "token")).json()["token"]
+    for path, body in (("/setup", None), ("/enable", {"code": totp(setup["secret"]),
+                                                      "password": PW}),
+                       ("/disable", {"code": "x", "password": PW})):
+        r = requests.post(h.url + API + path, json=body,
+                          headers={"Authorization": "Token " + token})
+        assert r.status_code == 403 and "browser session" in r.text, (path, r.text)
+    assert requests.get(h.url + API, headers={"Authorization": "Token " + token}) \
+        .status_code == 200
+    r = s.post(h.url + API + "/enable", json={"code": totp(setup["secret"]), "password": PW})
     assert r.status_code == 200, r.text
     codes = r.json()["recovery_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -133,7 +150,7 @@ def test_siali_930_01_enrol_then_login_needs_the_code(httpd_factory):
         "Authorization": "Token " + token}).status_code == 200
     ev = [e["event"] for e in s.get(h.url + "/api/current-user/activity").json()["data"]]
     assert "2fa_enabled" in ev and ev.count("2fa_failed") >= 2
-    assert h.count_log("SL40008") == 3
+    assert h.count_log("SL40008") == 4
 
 
 def test_siali_930_02_one_step_of_drift_either_way(httpd_factory):
@@ -301,3 +318,38 @@ def test_siali_930_09_one_code_many_clients_at_once(httpd_factory):
     assert results == [302] * 4, results
     uid = h.sql("SELECT id FROM users WHERE email = ?", "race@example.com")[0][0]
     assert h.sql("SELECT count(*) FROM sessions WHERE user_id = ?", uid) == [(3,)]
+
+
+def test_siali_930_10_counters_kept_apart_and_cleared(httpd_factory):
+    h = httpd_factory().start()
+    s, secret, codes = enrol(h, "keep@example.com")
+    # a stolen session guessing the password at /disable: its own budget
+    # (the password change's), never the member's codes
+    for i in range(10):
+        assert s.post(h.url + API + "/disable", json={"password": "guess-%d" % i,
+                                                      "code": "000000"}).status_code == 400
+    r = s.post(h.url + API + "/disable", json={"password": "guess-x", "code": "000000"})
+    assert r.status_code == 429, r.text
+    assert h.sql("SELECT count(*) FROM login_failures WHERE subject LIKE 'totp:%' "
+                 "AND failures > 0") == [(0,)]
+    # the member, from another address (here: the address's counter forgotten)
+    h.sql("DELETE FROM login_failures WHERE kind = 'address'")
+    b, _ = first_step(h, "keep@example.com")
+    r = second_step(h, b, codes[0])
+    assert r.status_code == 302, r.text
+    # failed passwords before a login that completes its second step are
+    # cleared with it, as after a login without one
+    for _ in range(3):
+        assert first_step(h, "keep@example.com", "wrong-pass-1")[1].status_code == 400
+    b, _ = first_step(h, "keep@example.com")
+    assert h.sql("SELECT count(*) FROM login_failures WHERE subject LIKE 'login:%' "
+                 "AND failures > 0") == [(1,)]
+    assert second_step(h, b, codes[1]).status_code == 302
+    assert h.sql("SELECT count(*) FROM login_failures WHERE subject LIKE 'login:%' "
+                 "AND failures > 0") == [(0,)]
+    # a form too large or of the wrong type: the statuses of the login page
+    b, _ = first_step(h, "keep@example.com")
+    r = b.post(h.url + PAGE, data={"code": "x" * 200000}, headers={"Origin": h.url})
+    assert r.status_code == 413
+    r = b.post(h.url + PAGE, json={"code": "1"}, headers={"Origin": h.url})
+    assert r.status_code == 415
