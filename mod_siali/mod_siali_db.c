@@ -276,6 +276,8 @@ static db_scope_t scope_of(server_rec *sp, const db_scope_t *main_scope,
 int siali_db_register(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     apr_array_header_t *vhosts = apr_array_make(ptemp, 4, sizeof(db_scope_t));
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    module *dbd = ap_find_linked_module("mod_dbd.c");
     const sl_sql_stmt_t *st;
     db_scope_t main_scope;
     server_rec *sp;
@@ -293,7 +295,19 @@ int siali_db_register(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     scan(ptemp, ap_conftree, &main_scope, vhosts);
     for (sp = s; sp; sp = sp->next) {
         const char *driver = scope_of(sp, &main_scope, vhosts).driver;
+        void *shared = dbd ? ap_get_module_config(sp->module_config, dbd) : NULL;
 
+        /* a virtual host without mod_dbd directives of its own has the main
+         * server's mod_dbd configuration itself (httpd copies the pointer,
+         * it merges nothing): its statements are there already, and giving
+         * them again is a warning per statement (AH02653) */
+        if (shared && apr_hash_get(seen, &shared, sizeof(shared))) {
+            continue;
+        }
+        if (shared) {
+            apr_hash_set(seen, apr_pmemdup(ptemp, &shared, sizeof(shared)), sizeof(shared),
+                         sp);
+        }
         for (st = sl_sql_statements; st->label; st++) {
             dbd_prepare(sp, sl_sql_text(st, driver), st->label);
         }

@@ -159,10 +159,12 @@ def race_resets(h):
         for rnd in range(15):
             for i, (s, _) in enumerate(users):
                 old = current[i]
-                # a connection of its own: a keep-alive one the busy server
-                # closed just then would lose the POST (never retried)
-                r = s.post(h.url + "/api/current-user/reset-token", timeout=20,
-                           headers={"Connection": "close"})
+                # a connection of its own (not the session's pooled one, which
+                # a child that MaxSpareThreads retires may close just as the
+                # POST goes out, and a POST is never retried)
+                r = requests.post(h.url + "/api/current-user/reset-token", timeout=20,
+                                  cookies=s.cookies,
+                                  headers=dict(s.headers, Connection="close"))
                 assert r.status_code == 201, r.text
                 retired[old] = time.monotonic()
                 order.append(old)
