@@ -443,12 +443,13 @@ static int siali_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void siali_child_init(apr_pool_t *p, server_rec *s)
 {
     sl_log_set(log_to_httpd, s);
+    sl_mail_init();     /* before any other thread starts (the listener's) */
     siali_db_child_init(p, s);
     siali_notify_child_init(p, s);
+    siali_reset_child_init(p, s);
     siali_auth_child_init(p);
     siali_people_child_init(p, s);
-    sl_mail_init();     /* before any thread sends a mail */
-    sl_totp_init();     /* ... or checks a code */
+    sl_totp_init();     /* before a thread checks a code */
     sl_audit_set_retention(apr_time_sec(siali_config_get(s)->core.audit_retention));
     /* argon2 takes m KiB (19 MiB by default) per hash. glibc raises its mmap
      * threshold after the first such block is freed, and the next ones come

@@ -12,6 +12,7 @@
 #include "sl_audit.h"
 #include "sl_auth.h"
 #include "sl_org.h"
+#include "sl_resetlink.h"
 #include "sl_role.h"
 #include "sl_session.h"
 #include "sl_validate.h"
@@ -408,6 +409,14 @@ static const char *permissions(request_rec *r, siali_req_t *req)
         if (siali_caller_may(req, perm)) {
             out = apr_pstrcat(r->pool, out, *out ? " " : "", sl_perm_name(perm), NULL);
         }
+    }
+    /* reset links follow their own rule (sl_resetlink.h): the owner alone
+     * with roles off */
+    if (req->user && sl_reset_may_make(req->conf->core.roles,
+                                       siali_caller_may(req, SL_PERM_MANAGE),
+                                       sl_role_effective(req->user->role, req->user->is_active)
+                                       == SL_ROLE_OW)) {
+        out = apr_pstrcat(r->pool, out, *out ? " " : "", "make_reset_links", NULL);
     }
     return out;
 }

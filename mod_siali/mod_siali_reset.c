@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_thread_pool.h>
 #include <http_core.h>
 #include <http_protocol.h>
 
@@ -17,7 +18,9 @@
 
 #define RESET_PAGE "/user/reset-password/"
 #define FORGOT_PAGE "/user/forgot-password/"
-#define MAIL_TIMEOUT_MS 30000
+#define MAIL_TIMEOUT_MS 20000
+#define MAILERS 2               /* threads per child that talk to the relay */
+#define MAIL_QUEUE 64           /* mails waiting for them, at most */
 
 static const char *e(request_rec *r, const char *s)
 {
@@ -31,7 +34,9 @@ static const char *link_url(request_rec *r, siali_req_t *req, const char *token,
 {
     const char *path = apr_pstrcat(r->pool, req->prefix, RESET_PAGE, "?token=", token, NULL);
     const char *scheme = ap_http_scheme(r);
-    apr_port_t port = r->server->port;
+    /* ServerName's port, else the one this connection came in on (the
+     * socket's, not a header) */
+    apr_port_t port = r->server->port ? r->server->port : r->connection->local_addr->port;
 
     if (!canonical) {
         return ap_construct_url(r->pool, path, r);
@@ -41,6 +46,17 @@ static const char *link_url(request_rec *r, siali_req_t *req, const char *token,
     }
     return apr_psprintf(r->pool, "%s://%s:%u%s", scheme, r->server->server_hostname,
                         (unsigned)port, path);
+}
+
+/* "24 hours", "1 hour", "30 minutes" */
+static const char *lifetime(request_rec *r, apr_int64_t seconds)
+{
+    apr_int64_t h = seconds / 3600, m = (seconds + 59) / 60;
+
+    if (seconds % 3600 == 0) {
+        return apr_psprintf(r->pool, "%" APR_INT64_T_FMT " hour%s", h, h == 1 ? "" : "s");
+    }
+    return apr_psprintf(r->pool, "%" APR_INT64_T_FMT " minute%s", m, m == 1 ? "" : "s");
 }
 
 static int unavailable(request_rec *r, siali_req_t *req, const sl_err_t *err)
@@ -136,24 +152,40 @@ int siali_page_reset(request_rec *r, siali_req_t *req)
 /* ---- "Forgot password?" ---- */
 
 typedef struct {
+    apr_pool_t *pool;           /* its own: the request is long gone */
     sl_mail_cfg_t cfg;
     const char *to, *text, *user_id;
     server_rec *s;
 } outgoing_t;
 
-/* Runs as the request's pool goes, after the answer went out: the page
- * answers at once and alike whether or not a mail follows, and a slow
- * relay delays nobody's page. */
-static apr_status_t send_later(void *data)
+/* The mails go out from threads of their own, a few per child: the page
+ * answers at once and alike whether or not a mail follows (its connection
+ * is not held while the relay talks), and a slow or stalled relay holds
+ * those threads, never the workers. */
+static apr_thread_pool_t *mailers;
+
+void siali_reset_child_init(apr_pool_t *p, server_rec *s)
+{
+    server_rec *sp;
+
+    for (sp = s; sp; sp = sp->next) {
+        if (siali_config_get(sp)->core.mail_relay) {
+            if (apr_thread_pool_create(&mailers, 0, MAILERS, p) != APR_SUCCESS) {
+                mailers = NULL;
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SL10032: no threads to send "
+                             "mail: Forgot password? sends nothing");
+            }
+            return;
+        }
+    }
+}
+
+static void *APR_THREAD_FUNC send_mail(apr_thread_t *t, void *data)
 {
     outgoing_t *o = data;
-    apr_pool_t *p;
-    const char *why;
+    const char *why = sl_mail_send(&o->cfg, o->to, o->text, o->pool);
 
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        return APR_SUCCESS;
-    }
-    if ((why = sl_mail_send(&o->cfg, o->to, o->text, p))) {
+    if (why) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, o->s, "SL10030: the reset mail for user %s "
                      "was not sent: %s", o->user_id, why);
     }
@@ -161,8 +193,45 @@ static apr_status_t send_later(void *data)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, o->s, "SL70012: reset mail sent for user %s",
                      o->user_id);
     }
-    apr_pool_destroy(p);
-    return APR_SUCCESS;
+    apr_pool_destroy(o->pool);
+    return NULL;
+}
+
+/* Hands the mail to the mailers (copied into a pool of its own); a queue
+ * already this long means the relay does not keep up: said, and dropped. */
+static void send_later(request_rec *r, const sl_config_t *cfg, const char *to,
+                       const char *text, const char *user_id)
+{
+    apr_pool_t *p;
+    outgoing_t *o;
+
+    if (!mailers || apr_thread_pool_tasks_count(mailers) >= MAIL_QUEUE) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SL10031: the reset mail for user %s "
+                      "was dropped: %s", user_id, mailers ? "the relay does not keep up"
+                                                           : "no threads to send it");
+        return;
+    }
+    if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) != APR_SUCCESS) {
+        return;
+    }
+    o = apr_pcalloc(p, sizeof(*o));
+    o->pool = p;
+    o->cfg.relay = apr_pstrdup(p, cfg->mail_relay);
+    o->cfg.from = apr_pstrdup(p, cfg->mail_from);
+    o->cfg.user = cfg->mail_user ? apr_pstrdup(p, cfg->mail_user) : NULL;
+    o->cfg.password = cfg->mail_password ? apr_pstrdup(p, cfg->mail_password) : NULL;
+    o->cfg.ca_file = cfg->mail_ca_file ? apr_pstrdup(p, cfg->mail_ca_file) : NULL;
+    o->cfg.timeout_ms = MAIL_TIMEOUT_MS;
+    o->to = apr_pstrdup(p, to);
+    o->text = apr_pstrdup(p, text);
+    o->user_id = apr_pstrdup(p, user_id);
+    o->s = r->server;
+    if (apr_thread_pool_push(mailers, send_mail, o, APR_THREAD_TASK_PRIORITY_NORMAL, NULL)
+        != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SL10031: the reset mail for user %s "
+                      "was dropped: no thread took it", user_id);
+        apr_pool_destroy(p);
+    }
 }
 
 static int forgot_form(request_rec *r, siali_req_t *req, int status, const char *email,
@@ -189,7 +258,6 @@ int siali_page_forgot(request_rec *r, siali_req_t *req)
     const char *email;
     sl_reset_mail_t m;
     apr_int64_t retry = 0;
-    outgoing_t *o;
     sl_err_t err;
     sl_kind_e k;
 
@@ -221,24 +289,13 @@ int siali_page_forgot(request_rec *r, siali_req_t *req)
         return unavailable(r, req, &err);
     }
     if (m.to) {
-        o = apr_pcalloc(r->pool, sizeof(*o));
-        o->cfg.relay = cfg->mail_relay;
-        o->cfg.from = cfg->mail_from;
-        o->cfg.user = cfg->mail_user;
-        o->cfg.password = cfg->mail_password;
-        o->cfg.ca_file = cfg->mail_ca_file;
-        o->cfg.timeout_ms = MAIL_TIMEOUT_MS;
-        o->to = m.to;
-        o->user_id = m.user_id;
-        o->s = r->server;
-        o->text = sl_mail_message(cfg->mail_from, m.to, "Reset your Siali Label password",
-            apr_psprintf(r->pool, "Someone, hopefully you, asked to reset the password of "
-                         "%s on Siali Label.\n\nOpen this link to choose a new one (it works "
-                         "once, for %" APR_INT64_T_FMT " hours):\n\n%s\n\nIf you did not ask, "
-                         "ignore this mail: your password stays as it is.\n", m.to,
-                         (cfg->reset_link_life + 3599) / 3600,
-                         link_url(r, req, m.token, 1)), r->pool);
-        apr_pool_cleanup_register(r->pool, o, send_later, apr_pool_cleanup_null);
+        send_later(r, cfg, m.to, sl_mail_message(cfg->mail_from, m.to,
+            "Reset your Siali Label password", apr_psprintf(r->pool, "Someone, hopefully "
+            "you, asked to reset the password of %s on Siali Label.\n\nOpen this link to "
+            "choose a new one (it works once, for %s):\n\n%s\n\nIf you did not ask, "
+            "ignore this mail: your password stays as it is.\n", m.to,
+            lifetime(r, cfg->reset_link_life), link_url(r, req, m.token, 1)), r->pool),
+            m.user_id);
     }
     /* the same answer for every email */
     return forgot_form(r, req, HTTP_OK, NULL, "If an account has that email, a link to "

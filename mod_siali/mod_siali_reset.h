@@ -5,6 +5,9 @@
 
 #include "mod_siali_request.h"
 
+/* The threads that send mail (with a SialiMailRelay anywhere). */
+void siali_reset_child_init(apr_pool_t *p, server_rec *s);
+
 /* /user/reset-password/?token=T: the new password, once */
 int siali_page_reset(request_rec *r, siali_req_t *req);
 /* /user/forgot-password/: a link by email (SialiMailRelay) */

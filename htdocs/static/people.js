@@ -138,8 +138,8 @@ async function show(id) {
   }
   // a one-time link to set a new password, for teams without email
   const resetBox = el('div', { id: 'reset-link-box' });
-  if (u.id !== me && can.has('manage_members') && d.role !== 'OW' && u.is_active) {
-    actions.append(el('button', { type: 'button', class: 'secondary', id: 'reset-link',
+  if (u.id !== me && can.has('make_reset_links') && d.role !== 'OW' && u.is_active) {
+    actions.append(el('button', { type: 'button', class: 'secondary', id: 'member-reset-link',
       onclick: () => makeResetLink(u, resetBox) }, 'Create reset link'));
   }
   detail.replaceChildren(

@@ -398,8 +398,12 @@ static sl_kind_e password_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool
     if (n == 0) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, NO_USER);
     }
+    /* a reset link made before (in a mailbox, maybe) is void with the new
+     * password */
     if ((k = sl_audit_add(db, SL_EVENT_PASSWORD_RESET, NULL, b->user_id, NULL, err, p))
-        != SL_OK) {
+        != SL_OK
+        || (k = sl_db_exec(db, p, "siali_reset_delete_user", NULL, 1, &b->user_id, err))
+           != SL_OK) {
         return k;
     }
     if (b->keep) {

@@ -556,7 +556,9 @@ static sl_kind_e change_finish_unit(sl_db_t *db, void *baton, sl_err_t *err, apr
     args[1] = b->keep;
     k = b->keep ? sl_db_exec(db, p, "siali_session_delete_others", NULL, 2, args, err)
                 : sl_db_exec(db, p, "siali_session_delete_user", NULL, 1, args, err);
+    /* and a reset link made before is void with the new password */
     if (k != SL_OK
+        || (k = sl_db_exec(db, p, "siali_reset_delete_user", NULL, 1, args, err)) != SL_OK
         || (k = sl_audit_add(db, SL_EVENT_PASSWORD_CHANGED, b->user_id, b->user_id, NULL,
                              err, p)) != SL_OK) {
         return k;

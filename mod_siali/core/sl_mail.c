@@ -106,15 +106,18 @@ const char *sl_mail_send(const sl_mail_cfg_t *cfg, const char *to, const char *t
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms < 5000 ? cfg->timeout_ms
                                                                            : 5000L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
+    /* a password never crosses the network in clear: STARTTLS or nothing;
+     * without one, STARTTLS whenever the relay offers it (the link in the
+     * mail is as good as the account), checked like any other */
+    curl_easy_setopt(c, CURLOPT_USE_SSL, cfg->user ? (long)CURLUSESSL_ALL
+                                                   : (long)CURLUSESSL_TRY);
+    if (cfg->ca_file) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+    }
     if (cfg->user) {
-        /* a password never crosses the network in clear: STARTTLS or nothing */
-        curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
         curl_easy_setopt(c, CURLOPT_USERNAME, cfg->user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->password ? cfg->password : "");
         curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN");
-        if (cfg->ca_file) {
-            curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
-        }
     }
     if ((rc = curl_easy_perform(c)) != CURLE_OK) {
         why = apr_psprintf(p, "%s%s%s", curl_easy_strerror(rc), *errbuf ? ": " : "", errbuf);

@@ -29,10 +29,18 @@ static int token_shape_ok(const char *t)
     return n == 43;
 }
 
-/* Inside a unit: a new link for u (active), replacing any older one. */
-static sl_kind_e put_link(sl_db_t *db, const sl_user_t *u, const sl_config_t *cfg,
-                          const char *detail, const char **token, apr_int64_t *expires,
-                          sl_err_t *err, apr_pool_t *p)
+int sl_reset_may_make(int roles_on, int may_manage, int is_owner)
+{
+    /* with roles off every member is an administrator, but a link is the
+     * account: the owner alone hands them out then */
+    return roles_on ? may_manage : is_owner;
+}
+
+/* Inside a unit: a new link for u (active), replacing any older one, made
+ * by actor_id ("0": nobody, a "Forgot password?" mail or the CLI). */
+static sl_kind_e put_link(sl_db_t *db, const sl_user_t *u, const char *actor_id,
+                          const sl_config_t *cfg, const char *detail, const char **token,
+                          apr_int64_t *expires, sl_err_t *err, apr_pool_t *p)
 {
     apr_int64_t now = sl_now();
     const char *args[5];
@@ -46,11 +54,11 @@ static sl_kind_e put_link(sl_db_t *db, const sl_user_t *u, const sl_config_t *cf
     args[1] = sl_secret_sha256_hex(*token, p);
     args[2] = sl_i64(now, p);
     args[3] = sl_i64(*expires, p);
-    args[4] = "0";      /* who made it: the audit event says */
+    args[4] = actor_id;
     if ((k = sl_db_exec(db, p, "siali_reset_put", NULL, 5, args, err)) != SL_OK) {
         return k;
     }
-    return sl_audit_add(db, SL_EVENT_RESET_LINK_CREATED, NULL, u->id, detail, err, p);
+    return sl_audit_add(db, SL_EVENT_RESET_LINK_CREATED, actor_id, u->id, detail, err, p);
 }
 
 typedef struct {
@@ -72,17 +80,30 @@ static sl_kind_e create_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_t
         || (k = sl_org_get(db, &org, err, p)) != SL_OK) {
         return k;
     }
-    /* a link is the account: the owner's only for the owner (or the shell) */
+    /* a link is the account: the owner's only for the owner (or the shell);
+     * with roles off only the owner makes any */
     if (b->actor_id && org->owner_id && !strcmp(org->owner_id, u->id)
         && strcmp(b->actor_id, u->id)) {
         return sl_err_set(err, SL_EFORBIDDEN, NULL, "Only the owner can make a reset link "
                           "for the organization's owner.");
     }
+    if (b->actor_id && !b->cfg->roles
+        && !sl_reset_may_make(0, 1, org->owner_id && !strcmp(org->owner_id, b->actor_id))) {
+        return sl_err_set(err, SL_EFORBIDDEN, NULL, "With SialiRoles Off only the "
+                          "organization's owner can make reset links.");
+    }
+    /* an account that signs in through single sign-on only has no password
+     * of its own, and a link must not give it one behind the provider */
+    if (!sl_password_usable(u->password)) {
+        return sl_err_set(err, SL_EINVALID, NULL, "This member signs in through single "
+                          "sign-on only: there is no password to reset.");
+    }
     if (!u->is_active) {
         return sl_err_set(err, SL_EINVALID, NULL, "The member is deactivated: reactivate "
                           "them first.");
     }
-    return put_link(db, u, b->cfg, NULL, b->token, b->expires, err, p);
+    return put_link(db, u, b->actor_id ? b->actor_id : "0", b->cfg, NULL, b->token,
+                    b->expires, err, p);
 }
 
 sl_kind_e sl_reset_create(sl_conn_src_t *src, const char *user_id, const char *actor_id,
@@ -98,8 +119,9 @@ sl_kind_e sl_reset_create(sl_conn_src_t *src, const char *user_id, const char *a
 static sl_kind_e link_read(sl_db_t *db, const char *token, sl_user_t **user, sl_err_t *err,
                            apr_pool_t *p)
 {
-    const char *hash;
+    const char *hash, *by;
     sl_rows_t res;
+    sl_org_t *org;
     sl_kind_e k;
 
     if (!token_shape_ok(token)) {
@@ -112,11 +134,21 @@ static sl_kind_e link_read(sl_db_t *db, const char *token, sl_user_t **user, sl_
     if (res.rows->nelts == 0 || apr_atoi64(SL_ROW(&res, 0)[1]) < sl_now()) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, NO_LINK);
     }
+    by = SL_ROW(&res, 0)[2];
     k = sl_account_get(db, user, SL_ROW(&res, 0)[0], err, p);
     if (k == SL_ENOTFOUND || (k == SL_OK && !(*user)->is_active)) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, NO_LINK);
     }
-    return k;
+    if (k != SL_OK || (k = sl_org_get(db, &org, err, p)) != SL_OK) {
+        return k;
+    }
+    /* a member who became the owner since: only links the owner (or the
+     * shell) made still work, as if it had been made now */
+    if (org->owner_id && !strcmp(org->owner_id, (*user)->id) && strcmp(by, "0")
+        && strcmp(by, (*user)->id)) {
+        return sl_err_set(err, SL_ENOTFOUND, NULL, NO_LINK);
+    }
+    return SL_OK;
 }
 
 typedef struct {
@@ -246,7 +278,7 @@ static sl_kind_e request_unit(sl_db_t *db, void *baton, sl_err_t *err, apr_pool_
         return SL_OK;
     }
     if (k != SL_OK
-        || (k = put_link(db, u, b->cfg, "{\"method\":\"email\"}", &b->out->token,
+        || (k = put_link(db, u, "0", b->cfg, "{\"method\":\"email\"}", &b->out->token,
                          &b->out->expires, err, p)) != SL_OK) {
         return k;
     }

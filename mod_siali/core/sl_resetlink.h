@@ -20,9 +20,16 @@
 #define SL_RESET_MAIL_PER_ACCOUNT 3
 #define SL_RESET_MAIL_WINDOW 3600
 
+/* Whether a caller may make links: with roles on, who may manage members;
+ * with roles off (every member an administrator), the owner alone. */
+int sl_reset_may_make(int roles_on, int may_manage, int is_owner);
+
 /* A new link for user_id, made by actor_id (NULL: the CLI): *token for the
  * URL, *expires (epoch seconds). SL_ENOTFOUND: no such user; SL_EINVALID:
- * the member is deactivated; SL_EFORBIDDEN: the owner's, by someone else. */
+ * the member is deactivated, or signs in through single sign-on only;
+ * SL_EFORBIDDEN: the owner's, by someone else; anyone's, by a member who is
+ * not the owner, with roles off. A link made by someone else stops working
+ * when its member becomes the owner. */
 sl_kind_e sl_reset_create(sl_conn_src_t *src, const char *user_id, const char *actor_id,
                           const sl_config_t *cfg, const char **token, apr_int64_t *expires,
                           sl_err_t *err, apr_pool_t *p);

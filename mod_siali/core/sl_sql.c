@@ -533,7 +533,8 @@ const sl_sql_stmt_t sl_sql_statements[] = {
       "token_hash = excluded.token_hash, created_at = excluded.created_at, "
       "expires_at = excluded.expires_at, created_by = excluded.created_by" },
     { "siali_reset_get",
-      "SELECT user_id, expires_at FROM reset_links WHERE token_hash = %s" },
+      "SELECT user_id, expires_at, COALESCE(created_by, 0) FROM reset_links "
+      "WHERE token_hash = %s" },
     { "siali_reset_take", "DELETE FROM reset_links WHERE token_hash = %s" },
     { "siali_reset_delete_user", "DELETE FROM reset_links WHERE user_id = " N },
 

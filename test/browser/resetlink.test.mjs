@@ -24,8 +24,8 @@ test('reset link: made in the member panel, used once in another browser', async
   await signupIn(member, open.url, 'ann@example.org');
   await admin.goto(`${open.url}/people/`);
   await admin.locator('table.people tbody tr', { hasText: 'ann@example.org' }).click();
-  await admin.waitForSelector('#reset-link');
-  await admin.click('#reset-link');
+  await admin.waitForSelector('#member-reset-link');
+  await admin.click('#member-reset-link');
   await admin.click('dialog.modal button[type=submit]');
   await admin.waitForSelector('#reset-link-url');
   const url = await admin.inputValue('#reset-link-url');
@@ -35,7 +35,7 @@ test('reset link: made in the member panel, used once in another browser', async
   await admin.locator('table.people tbody tr', { hasText: 'admin@example.org' }).click();
   await admin.waitForFunction(() => document.querySelector('#detail-email')?.textContent
     === 'admin@example.org');
-  assert.equal(await admin.locator('#reset-link').count(), 0);
+  assert.equal(await admin.locator('#member-reset-link').count(), 0);
 
   const other = await (await browser.newContext()).newPage();
   await other.goto(url);

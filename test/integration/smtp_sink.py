@@ -43,6 +43,10 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self):
         sink = self.server.sink
+        if sink.stall:
+            # a relay that takes the connection and never answers
+            time.sleep(sink.stall)
+            return
         try:
             self.say("220 sink ESMTP")
             mail_from, rcpt = None, []
@@ -120,7 +124,8 @@ class _Handler(socketserver.StreamRequestHandler):
 class SmtpSink:
     """with SmtpSink(tls=True, users={"u": "p"}) as s: ... s.messages"""
 
-    def __init__(self, tls=False, users=None):
+    def __init__(self, tls=False, users=None, stall=0):
+        self.stall = stall
         self.folder = tempfile.mkdtemp(prefix="siali-smtp-")
         self.messages = []
         self.lock = threading.Lock()
