@@ -41,8 +41,11 @@ enum {
     R_USER = 4,       /* an API endpoint that needs a caller */
     R_HASHES = 8,     /* hashes a password: holds no database connection
                        * through the request, so it skips identification */
-    R_ANON = 16       /* brings its own evidence of who is calling (single
+    R_ANON = 16,      /* brings its own evidence of who is calling (single
                        * sign-on): no cookie or token is looked at */
+    R_SESSION = 32    /* a browser session only, not an API token: changes to
+                       * the second factor (a leaked script token must not
+                       * plant one its holder controls) */
 };
 
 #define M(x) (AP_METHOD_BIT << M_##x)
@@ -127,12 +130,12 @@ static const siali_route_t routes[] = {
       OWN_ONLY },
     { "/api/current-user/two-factor", M(GET), siali_api_two_factor, R_USER, "GET, HEAD",
       OWN_ONLY },
-    { "/api/current-user/two-factor/setup", M(POST), siali_api_two_factor_setup, R_USER,
-      "POST", OWN_ONLY },
-    { "/api/current-user/two-factor/enable", M(POST), siali_api_two_factor_enable, R_USER,
-      "POST", OWN_ONLY },
+    { "/api/current-user/two-factor/setup", M(POST), siali_api_two_factor_setup,
+      R_USER | R_SESSION, "POST", OWN_ONLY },
+    { "/api/current-user/two-factor/enable", M(POST), siali_api_two_factor_enable,
+      R_USER | R_SESSION, "POST", OWN_ONLY },
     { "/api/current-user/two-factor/disable", M(POST), siali_api_two_factor_disable,
-      R_USER, "POST", OWN_ONLY },
+      R_USER | R_SESSION, "POST", OWN_ONLY },
     { NULL, 0, NULL, 0, NULL, OPEN }
 };
 
@@ -317,6 +320,11 @@ static int siali_handler(request_rec *r)
     if ((rt->flags & R_USER) && !req->user) {
         return siali_http_error(r, HTTP_UNAUTHORIZED,
                                 "Authentication credentials were not provided.", NULL, NULL);
+    }
+    if ((rt->flags & R_SESSION) && req->auth != SIALI_AUTH_SESSION) {
+        return siali_http_error(r, HTTP_FORBIDDEN, "Two-factor login is set up and turned "
+                                "off from a browser session (Account & Settings), not with "
+                                "an API token.", NULL, NULL);
     }
     if (!siali_auth_same_site(r, req)) {
         return (rt->flags & R_HTML)

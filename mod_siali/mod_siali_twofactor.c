@@ -231,20 +231,6 @@ int siali_api_two_factor(request_rec *r, siali_req_t *req)
         "recovery_codes_left", st.recovery_left));
 }
 
-/* Changes to the second factor come from a browser session, where the
- * password is asked: an API token (a script's, maybe leaked) may not turn
- * on a factor its holder controls and lock the member out. */
-static int session_only(request_rec *r, siali_req_t *req)
-{
-    if (req->auth == SIALI_AUTH_SESSION) {
-        return 0;
-    }
-    siali_http_error(r, HTTP_FORBIDDEN, "Two-factor login is set up and turned off from a "
-                     "browser session (Account & Settings), not with an API token.", NULL,
-                     NULL);
-    return 1;
-}
-
 /* a wrong password or code, for fail2ban (not an empty field) */
 static void log_failure(request_rec *r, siali_req_t *req, const sl_err_t *err,
                         const char *const *values)
@@ -260,9 +246,6 @@ int siali_api_two_factor_setup(request_rec *r, siali_req_t *req)
     sl_2fa_setup_t setup;
     sl_err_t err;
 
-    if (session_only(r, req)) {
-        return OK;
-    }
     /* no body to read: httpd discards one within its limits */
     if (sl_2fa_setup(siali_db_source(r, req), req->user, 0, &setup, &err, r->pool) != SL_OK) {
         return change_error(r, &err, 0);
@@ -282,7 +265,7 @@ int siali_api_two_factor_enable(request_rec *r, siali_req_t *req)
     sl_err_t err;
     int i;
 
-    if (session_only(r, req) || read_fields(r, names, values) != OK) {
+    if (read_fields(r, names, values) != OK) {
         return OK;
     }
     if (sl_2fa_enable(siali_db_source(r, req), req->user, values[0], values[1],
@@ -308,7 +291,7 @@ int siali_api_two_factor_disable(request_rec *r, siali_req_t *req)
     apr_int64_t retry = 0;
     sl_err_t err;
 
-    if (session_only(r, req) || read_fields(r, names, values) != OK) {
+    if (read_fields(r, names, values) != OK) {
         return OK;
     }
     if (req->conf->core.require_2fa) {

@@ -96,6 +96,23 @@ static int find_user(sl_conn_src_t *src, sl_user_t **u, const char *login, apr_p
     return k;
 }
 
+/* The database opened and --username's account found, for a command that
+ * needs both: 0, or 1 once the reason is said. */
+static int open_account(siali_cli_t *cli, sl_conn_src_t *src, sl_user_t **u, apr_pool_t *p)
+{
+    sl_db_t *db = siali_cli_open_db(cli, p);
+
+    if (!db) {
+        return 1;
+    }
+    sl_conn_single(src, db, p);
+    if (find_user(src, u, cli->username, p) != SL_OK) {
+        fprintf(stderr, "siali: user %s doesn't exist\n", cli->username);
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_user(siali_cli_t *cli, apr_pool_t *p)
 {
     sl_conn_src_t src;
@@ -267,7 +284,6 @@ static int cmd_token(siali_cli_t *cli, apr_pool_t *p)
     int create = cli->sub && !strcmp(cli->sub, "create");
     sl_conn_src_t src;
     sl_err_t err;
-    sl_db_t *db;
     sl_user_t *u;
     json_t *j;
     int n = 0;
@@ -277,12 +293,7 @@ static int cmd_token(siali_cli_t *cli, apr_pool_t *p)
                         "       siali token revoke-all --username U\n");
         return 2;
     }
-    if (!(db = siali_cli_open_db(cli, p))) {
-        return 1;
-    }
-    sl_conn_single(&src, db, p);
-    if (find_user(&src, &u, cli->username, p) != SL_OK) {
-        fprintf(stderr, "siali: user %s doesn't exist\n", cli->username);
+    if (open_account(cli, &src, &u, p)) {
         return 1;
     }
     if (create ? sl_pat_create(&src, u, cli->ttl_days, &j, &err, p)
@@ -332,19 +343,13 @@ static int cmd_twofactor(siali_cli_t *cli, apr_pool_t *p)
 {
     sl_conn_src_t src;
     sl_err_t err;
-    sl_db_t *db;
     sl_user_t *u;
 
     if (!cli->sub || strcmp(cli->sub, "disable") || !cli->username) {
         fprintf(stderr, "usage: siali twofactor disable --username U\n");
         return 2;
     }
-    if (!(db = siali_cli_open_db(cli, p))) {
-        return 1;
-    }
-    sl_conn_single(&src, db, p);
-    if (find_user(&src, &u, cli->username, p) != SL_OK) {
-        fprintf(stderr, "siali: user %s doesn't exist\n", cli->username);
+    if (open_account(cli, &src, &u, p)) {
         return 1;
     }
     if (sl_2fa_remove(&src, u->id, &err, p) != SL_OK) {
@@ -365,19 +370,13 @@ static int cmd_reset_link(siali_cli_t *cli, apr_pool_t *p)
     apr_size_t n = strlen(base);
     sl_conn_src_t src;
     sl_err_t err;
-    sl_db_t *db;
     sl_user_t *u;
 
     if (!cli->username) {
         fprintf(stderr, "usage: siali reset_link --username U [--base-url URL]\n");
         return 2;
     }
-    if (!(db = siali_cli_open_db(cli, p))) {
-        return 1;
-    }
-    sl_conn_single(&src, db, p);
-    if (find_user(&src, &u, cli->username, p) != SL_OK) {
-        fprintf(stderr, "siali: user %s doesn't exist\n", cli->username);
+    if (open_account(cli, &src, &u, p)) {
         return 1;
     }
     if (sl_reset_create(&src, u->id, NULL, &cli->cfg, &token, &expires, &err, p) != SL_OK) {

@@ -9,25 +9,17 @@
 #include "sl_password.h"
 #include "sl_resetlink.h"
 #include "sl_secret.h"
+#include "sl_session.h"
 #include "sl_throttle.h"
 #include "sl_validate.h"
 
 #define NO_LINK "This link does not work (any more): it was used, it expired, or a newer " \
     "one was made. Ask for a new one."
 
-/* 43 base64url characters: anything else is not looked up */
-static int token_shape_ok(const char *t)
-{
-    apr_size_t n = 0;
-
-    for (; t && *t; t++, n++) {
-        if (!((*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9')
-              || *t == '-' || *t == '_')) {
-            return 0;
-        }
-    }
-    return n == 43;
-}
+/* a link's token has a session cookie's shape (SL_RESET_BYTES ==
+ * SL_SESSION_BYTES, base64url): sl_session_cookie_ok tells whether it is one
+ * we could have made; anything else is not looked up */
+typedef char reset_token_is_cookie_sized[SL_RESET_BYTES == SL_SESSION_BYTES ? 1 : -1];
 
 int sl_reset_may_make(int roles_on, int may_manage, int is_owner)
 {
@@ -124,7 +116,7 @@ static sl_kind_e link_read(sl_db_t *db, const char *token, sl_user_t **user, sl_
     sl_org_t *org;
     sl_kind_e k;
 
-    if (!token_shape_ok(token)) {
+    if (!sl_session_cookie_ok(token)) {
         return sl_err_set(err, SL_ENOTFOUND, NULL, NO_LINK);
     }
     hash = sl_secret_sha256_hex(token, p);

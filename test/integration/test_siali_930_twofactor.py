@@ -353,3 +353,35 @@ def test_siali_930_10_counters_kept_apart_and_cleared(httpd_factory):
     assert r.status_code == 413
     r = b.post(h.url + PAGE, json={"code": "1"}, headers={"Origin": h.url})
     assert r.status_code == 415
+
+
+def test_siali_930_11_enable_from_many_clients_at_once(httpd_factory):
+    """One member's enable sent eight times at once (one session, one code):
+    one turns it on with one set of codes; distinct members at once all do."""
+    h = httpd_factory(directives="SialiLoginThrottle 1000 60").start()
+    s, _ = h.signup("twice@example.com")
+    api(h, s)
+    secret = s.post(h.url + API + "/setup").json()["secret"]
+    away_from_step_edge()
+    code = totp(secret)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        rs = list(pool.map(lambda _: s.post(h.url + API + "/enable",
+                                            json={"code": code, "password": PW}), range(8)))
+    codes = [r.status_code for r in rs]
+    assert codes.count(200) == 1 and set(codes) <= {200, 400, 409}, codes
+    assert h.sql("SELECT count(*) FROM totp_recovery") == [(10,)]
+    given = [c for r in rs if r.status_code == 200 for c in r.json()["recovery_codes"]]
+    b, _ = first_step(h, "twice@example.com")
+    assert second_step(h, b, given[0]).status_code == 302
+    members = []
+    for i in range(6):
+        m, _ = h.signup("many%d@example.com" % i)
+        api(h, m)
+        members.append((m, m.post(h.url + API + "/setup").json()["secret"]))
+    away_from_step_edge()
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(lambda ms: ms[0].post(h.url + API + "/enable", json={
+            "code": totp(ms[1]), "password": PW}).status_code, members))
+    assert codes == [200] * 6, codes
+    assert h.sql("SELECT count(*) FROM user_totp WHERE confirmed = 1") == [(7,)]
+    assert h.sql("SELECT count(*) FROM totp_recovery") == [(70,)]

@@ -359,3 +359,39 @@ def test_siali_935_12_a_stalled_relay_holds_no_request(httpd_factory):
             ["token"]}, params={"event": "reset_link_created"}).json()["data"]]
         assert len(ev) == 3 and all(e["user_id"] is None for e in ev), ev
         assert h.sql("SELECT created_by FROM reset_links") == [(0,)]
+
+
+def test_siali_935_13_forgot_password_from_many_clients_at_once(httpd_factory):
+    """Distinct members asking at once each get one working link by mail;
+    one member asking eight times at once gets at most the account's budget,
+    and the newest link is the one that works."""
+    with SmtpSink() as sink:
+        h = httpd_factory(directives="SialiMailRelay %s\nSialiMailFrom labels@example.org"
+                          % sink.relay).start()
+        emails = ["par%d@example.com" % i for i in range(5)]
+        for e in emails:
+            h.signup(e)
+
+        def ask(e):
+            return requests.post(h.url + FORGOT, data={"email": e},
+                                 headers={"Origin": h.url}).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            assert list(pool.map(ask, emails)) == [200] * 5
+        msgs = sink.wait(5)
+        assert sorted(m["to"][0] for m in msgs) == sorted("<%s>" % e for e in emails)
+        assert h.sql("SELECT count(*) FROM reset_links") == [(5,)]
+        for m in msgs:
+            url = re.search(r"(http://\S+)", m["data"]).group(1)
+            assert use(h, token_of(url), "parallel-mail-1").status_code == 200
+        # one member, five requests at once (the address has 5 left of 10)
+        h.signup("same@example.com")
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            assert list(pool.map(ask, ["same@example.com"] * 5)) == [200] * 5
+        mine = [m for m in sink.wait(8) if m["to"] == ["<same@example.com>"]]
+        assert len(mine) == 3, len(mine)
+        assert h.sql("SELECT count(*) FROM reset_links WHERE user_id = ?",
+                     uid(h, "same@example.com")) == [(1,)]
+        works = [use(h, token_of(re.search(r"(http://\S+)", m["data"]).group(1)),
+                     "newest-wins-1").status_code for m in mine]
+        assert works.count(200) == 1, works
